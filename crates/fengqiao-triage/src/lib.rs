@@ -1,0 +1,1 @@
+//! fengqiao-triage
