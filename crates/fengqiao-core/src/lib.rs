@@ -1,1 +1,15 @@
-//! fengqiao-core
+//! The domain core of Fengqiao: records, rules and their invariants.
+//!
+//! Nothing here does I/O or is async. Storage, HTTP and the binary are layers
+//! around it, so every rule can be tested without a database or a server.
+
+pub mod audit;
+pub mod clock;
+pub mod error;
+pub mod org;
+pub mod personal;
+pub mod role;
+pub mod user;
+
+pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use error::{FieldError, Reason};
