@@ -1,1 +1,161 @@
-//! fengqiao-store
+//! Storage behind one interface, with two real backends: SQLite (the embedded
+//! default) and PostgreSQL, chosen by the URL scheme.
+//!
+//! Both run the same queries through sqlx's `Any` driver; what differs per
+//! backend — connecting, pragmas, migrations, the audit-chain lock — lives in
+//! `sqlite.rs` and `postgres.rs`. Writes go through a [`Tx`], so a record and
+//! the audit entry of its change commit together or not at all.
+
+mod audit;
+mod orgs;
+mod postgres;
+mod sessions;
+mod sqlite;
+mod tokens;
+mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use sqlx::any::AnyRow;
+use sqlx::AnyPool;
+use sqlx::{Any, Row, Transaction};
+
+pub use audit::AuditPage;
+pub use sessions::Session;
+pub use tokens::ApiToken;
+pub use users::{NewUser, StoredUser};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// A unique constraint refused the write; names the column when known.
+    #[error("a record with this {0} already exists")]
+    Duplicate(&'static str),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database. Cheap to clone; all clones share the pools.
+#[derive(Clone, Debug)]
+pub struct Store {
+    /// SQLite allows one writer at a time, so its writes queue on a single
+    /// connection instead of failing with SQLITE_BUSY; PostgreSQL shares one
+    /// pool for both.
+    writer: AnyPool,
+    reader: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `sqlite://PATH` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        if url.starts_with("sqlite:") {
+            let (writer, reader) = sqlite::connect(url).await?;
+            Ok(Store {
+                writer,
+                reader,
+                backend: Backend::Sqlite,
+            })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = postgres::connect(url).await?;
+            Ok(Store {
+                writer: pool.clone(),
+                reader: pool,
+                backend: Backend::Postgres,
+            })
+        } else {
+            Err(StoreError::UnsupportedUrl(url.to_owned()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the embedded migrations of this backend that have not run yet.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlite::MIGRATOR.run(&self.writer).await?,
+            Backend::Postgres => postgres::MIGRATOR.run(&self.writer).await?,
+        }
+        Ok(())
+    }
+
+    /// For `/readyz`: the database answers a query.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx {
+            inner: self.writer.begin().await?,
+            backend: self.backend,
+        })
+    }
+
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
+    fn reader(&self) -> &AnyPool {
+        &self.reader
+    }
+}
+
+/// A write transaction. Dropped without `commit`, it rolls back.
+pub struct Tx {
+    inner: Transaction<'static, Any>,
+    backend: Backend,
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        self.inner.commit().await?;
+        Ok(())
+    }
+
+    fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.inner
+    }
+}
+
+/// Maps a unique-constraint violation to `Duplicate(field)`.
+fn duplicate_as(field: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |err| match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(field),
+        _ => StoreError::Database(err),
+    }
+}
+
+fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
+{
+    Ok(row.try_get(column)?)
+}

@@ -1,0 +1,140 @@
+//! Test databases: a temporary SQLite file always, and a fresh PostgreSQL
+//! schema when `FENGQIAO_TEST_PG_URL` names a server. Several test runs can
+//! share one PostgreSQL server: each test gets its own schema, dropped after.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rand::Rng;
+
+use crate::{Backend, Store};
+
+pub const PG_URL_VARIABLE: &str = "FENGQIAO_TEST_PG_URL";
+
+/// A migrated store that is removed when dropped.
+pub struct TestDatabase {
+    pub store: Store,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code, reason = "kept alive until drop")] tempfile::TempDir),
+    Postgres { admin_url: String, schema: String },
+}
+
+impl TestDatabase {
+    /// `None` when the backend is PostgreSQL and no test server is configured.
+    pub async fn create(backend: Backend) -> Option<TestDatabase> {
+        let (url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temporary directory");
+                let url = format!("sqlite://{}", dir.path().join("fengqiao.db").display());
+                (url, Cleanup::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var(PG_URL_VARIABLE).ok()?;
+                let schema = unique_schema_name();
+                let admin = Store::connect(&admin_url)
+                    .await
+                    .expect("connect to test PostgreSQL");
+                sqlx::query(&format!("CREATE SCHEMA {schema}"))
+                    .execute(&admin.writer)
+                    .await
+                    .expect("create test schema");
+                admin.close().await;
+                let separator = if admin_url.contains('?') { '&' } else { '?' };
+                let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
+                (url, Cleanup::Postgres { admin_url, schema })
+            }
+        };
+        let store = Store::connect(&url)
+            .await
+            .expect("connect to test database");
+        store.migrate().await.expect("migrate test database");
+        Some(TestDatabase {
+            store,
+            url,
+            cleanup,
+        })
+    }
+}
+
+fn unique_schema_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "fq_test_{}_{}_{:08x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        rand::thread_rng().gen::<u32>()
+    )
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, schema } = &self.cleanup {
+            // Drop runs outside async code: use a runtime of its own on a
+            // separate thread so this works inside or outside a runtime.
+            let (admin_url, schema) = (admin_url.clone(), schema.clone());
+            let store = self.store.clone();
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime for cleanup");
+                runtime.block_on(async move {
+                    store.close().await;
+                    if let Ok(admin) = Store::connect(&admin_url).await {
+                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                            .execute(&admin.writer)
+                            .await;
+                        admin.close().await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Declares one test per backend: `NAME::sqlite` and `NAME::postgres`, so the
+/// test output shows which backend ran. The PostgreSQL one says it skipped
+/// when `FENGQIAO_TEST_PG_URL` is unset.
+#[macro_export]
+macro_rules! backend_tests {
+    ($(async fn $name:ident($db:ident: $ty:ty) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($db: $ty) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = $crate::testing::TestDatabase::create($crate::Backend::Sqlite)
+                    .await
+                    .expect("sqlite is always available");
+                run(db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::testing::TestDatabase::create($crate::Backend::Postgres).await {
+                    Some(db) => run(db).await,
+                    None => eprintln!(
+                        "skipped on postgres: set {} to run it",
+                        $crate::testing::PG_URL_VARIABLE
+                    ),
+                }
+            }
+        }
+    )*};
+}
+
+impl Store {
+    /// Runs arbitrary SQL, bypassing the interface: for tests that play an
+    /// intruder (tampering with the audit log, reading raw rows).
+    pub async fn execute_raw_for_tests(&self, sql: &str) -> crate::Result<()> {
+        sqlx::raw_sql(sql).execute(&self.writer).await?;
+        Ok(())
+    }
+}

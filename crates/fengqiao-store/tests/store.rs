@@ -1,0 +1,290 @@
+//! The storage suite: every test runs on SQLite and, when
+//! FENGQIAO_TEST_PG_URL is set, on PostgreSQL (`NAME::sqlite`, `NAME::postgres`).
+
+use std::collections::BTreeSet;
+
+use fengqiao_core::audit::{Actor, AuditAction, AuditEvent, ChainBreak};
+use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind};
+use fengqiao_core::role::{Permission, Role, Roles};
+use fengqiao_core::user::Username;
+use fengqiao_core::Timestamp;
+use fengqiao_store::testing::TestDatabase;
+use fengqiao_store::{backend_tests, NewUser, Store, StoreError};
+
+const T0: Timestamp = Timestamp(1_764_000_000_000);
+
+fn org(parent: Option<i64>, kind: OrgKind, name: &str, code: &str) -> NewOrganisation {
+    NewOrganisation {
+        parent_id: parent,
+        kind,
+        department_type: None,
+        name: name.into(),
+        division_codes: vec![DivisionCode::parse(code).unwrap()],
+    }
+}
+
+fn new_user(username: &str, org_id: i64) -> NewUser {
+    NewUser {
+        username: Username::parse(username).unwrap(),
+        org_id,
+        roles: Roles::new([Role::CommunityOfficer]).unwrap(),
+        password_hash: "$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        full_name: Some(vec![1, 2, 3]),
+        phone: None,
+        phone_index: None,
+    }
+}
+
+/// county → station A, station B; returns (county, a, b) ids.
+async fn three_orgs(store: &Store) -> (i64, i64, i64) {
+    let mut tx = store.begin().await.unwrap();
+    let county = tx
+        .insert_organisation(&org(None, OrgKind::CountyBureau, "武侯分局", "510107"), T0)
+        .await
+        .unwrap();
+    let a = tx
+        .insert_organisation(
+            &org(
+                Some(county.id),
+                OrgKind::PoliceStation,
+                "浆洗街派出所",
+                "510107001",
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    let b = tx
+        .insert_organisation(
+            &org(
+                Some(county.id),
+                OrgKind::PoliceStation,
+                "望江路派出所",
+                "510107002",
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (county.id, a.id, b.id)
+}
+
+backend_tests! {
+    async fn organisation_subtrees_are_prefix_queries(db: TestDatabase) {
+        let store = &db.store;
+        let (county, a, b) = three_orgs(store).await;
+        let county_org = store.organisation(county).await.unwrap().unwrap();
+        let a_org = store.organisation(a).await.unwrap().unwrap();
+        assert!(county_org.path.contains(&a_org.path));
+        assert_eq!(a_org.name, "浆洗街派出所");
+        assert_eq!(a_org.division_codes[0].as_str(), "510107001");
+
+        let under_county: Vec<i64> = store
+            .organisations_within(&county_org.path)
+            .await
+            .unwrap()
+            .iter()
+            .map(|o| o.id)
+            .collect();
+        assert_eq!(under_county, vec![county, a, b]);
+        let under_a = store.organisations_within(&a_org.path).await.unwrap();
+        assert_eq!(under_a.len(), 1);
+    }
+
+    async fn usernames_are_unique_and_rollback_leaves_nothing(db: TestDatabase) {
+        let store = &db.store;
+        let (_, a, _) = three_orgs(store).await;
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_user(&new_user("li.si", a), T0).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let mut tx = store.begin().await.unwrap();
+        let err = tx.insert_user(&new_user("li.si", a), T0).await.unwrap_err();
+        assert!(matches!(err, StoreError::Duplicate("username")), "{err:?}");
+        drop(tx);
+
+        // A transaction dropped without commit changes nothing.
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_user(&new_user("wang.wu", a), T0).await.unwrap();
+        drop(tx);
+        assert!(store
+            .user_by_username(&Username::parse("wang.wu").unwrap())
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(store.count_users().await.unwrap(), 1);
+        let stored = store
+            .user_by_username(&Username::parse("li.si").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored.full_name, Some(vec![1, 2, 3]));
+        assert!(stored.user.roles.contains(Role::CommunityOfficer));
+    }
+
+    async fn users_are_listed_within_a_subtree(db: TestDatabase) {
+        let store = &db.store;
+        let (county, a, b) = three_orgs(store).await;
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_user(&new_user("in.a", a), T0).await.unwrap();
+        tx.insert_user(&new_user("in.b", b), T0).await.unwrap();
+        tx.commit().await.unwrap();
+        let a_path = store.organisation(a).await.unwrap().unwrap().path;
+        let county_path = store.organisation(county).await.unwrap().unwrap().path;
+        let names = |users: Vec<fengqiao_store::StoredUser>| {
+            users.into_iter().map(|u| u.user.username.as_str().to_owned()).collect::<Vec<_>>()
+        };
+        assert_eq!(names(store.users_within(a_path.as_str()).await.unwrap()), ["in.a"]);
+        assert_eq!(names(store.users_within(county_path.as_str()).await.unwrap()), ["in.a", "in.b"]);
+    }
+
+    async fn sign_in_failures_and_locks_survive_a_reconnect(db: TestDatabase) {
+        let (_, a, _) = three_orgs(&db.store).await;
+        let mut tx = db.store.begin().await.unwrap();
+        let id = tx.insert_user(&new_user("zhao.liu", a), T0).await.unwrap();
+        let window = T0.minus_minutes(15);
+        for expected in 1..=4 {
+            assert_eq!(tx.record_sign_in_failure(id, T0, window).await.unwrap(), expected);
+        }
+        tx.lock_user(id, T0).await.unwrap();
+        tx.commit().await.unwrap();
+        db.store.close().await;
+
+        // A new connection, as after a restart.
+        let store = Store::connect(&db.url).await.unwrap();
+        let user = store.user(id).await.unwrap().unwrap().user;
+        assert_eq!(user.locked_at, Some(T0));
+        assert!(!user.can_sign_in());
+        let mut tx = store.begin().await.unwrap();
+        // Failures older than the window do not count.
+        assert_eq!(tx.record_sign_in_failure(id, T0.plus_minutes(20), T0.plus_minutes(5)).await.unwrap(), 1);
+        tx.unlock_user(id, T0).await.unwrap();
+        tx.commit().await.unwrap();
+        assert!(store.user(id).await.unwrap().unwrap().user.can_sign_in());
+    }
+
+    async fn sessions_are_found_by_hash_and_end(db: TestDatabase) {
+        let store = &db.store;
+        let (_, a, _) = three_orgs(store).await;
+        let mut tx = store.begin().await.unwrap();
+        let id = tx.insert_user(&new_user("officer", a), T0).await.unwrap();
+        tx.insert_session(b"hash-1", id, T0).await.unwrap();
+        tx.insert_session(b"hash-2", id, T0).await.unwrap();
+        tx.commit().await.unwrap();
+
+        store.touch_session(b"hash-1", T0.plus_minutes(5)).await.unwrap();
+        let session = store.session(b"hash-1").await.unwrap().unwrap();
+        assert_eq!(session.user_id, id);
+        assert_eq!(session.last_seen_at, T0.plus_minutes(5));
+
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.delete_session(b"hash-1").await.unwrap());
+        assert!(!tx.delete_session(b"hash-1").await.unwrap());
+        assert_eq!(tx.delete_idle_sessions(T0.plus_minutes(1)).await.unwrap(), 1);
+        tx.commit().await.unwrap();
+        assert!(store.session(b"hash-2").await.unwrap().is_none());
+    }
+
+    async fn api_tokens_are_revocable(db: TestDatabase) {
+        let store = &db.store;
+        let (_, a, _) = three_orgs(store).await;
+        let permissions: BTreeSet<Permission> = [Permission::ViewOrganisations].into();
+        let mut tx = store.begin().await.unwrap();
+        let id = tx
+            .insert_api_token("110 接警系统", a, &permissions, b"secret-hash", "user:1", T0)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let token = store.api_token_by_hash(b"secret-hash").await.unwrap().unwrap();
+        assert_eq!((token.id, token.org_id), (id, a));
+        assert_eq!(token.permissions, permissions);
+
+        let mut tx = store.begin().await.unwrap();
+        assert!(tx.revoke_api_token(id, T0).await.unwrap());
+        assert!(!tx.revoke_api_token(id, T0).await.unwrap());
+        tx.commit().await.unwrap();
+        assert!(store.api_token_by_hash(b"secret-hash").await.unwrap().is_none());
+        assert_eq!(store.api_token(id).await.unwrap().unwrap().revoked_at, Some(T0));
+    }
+
+    async fn the_audit_chain_verifies_and_detects_tampering(db: TestDatabase) {
+        let store = &db.store;
+        for i in 0..12 {
+            let mut tx = store.begin().await.unwrap();
+            let event = AuditEvent::new(Actor::User(i), AuditAction::SignIn, "session").source("127.0.0.1");
+            tx.append_audit(&event, T0.plus_minutes(i)).await.unwrap();
+            tx.commit().await.unwrap();
+        }
+        assert_eq!(store.verify_audit_chain().await.unwrap(), Ok(12));
+        let page = store.audit_entries(10, 100).await.unwrap();
+        assert_eq!(page.entries.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![11, 12]);
+
+        // The application cannot rewrite the log…
+        let raw = sqlx_raw(store).await;
+        assert!(raw.execute("UPDATE audit_log SET actor = 'user:99' WHERE seq = 5").await.is_err());
+        assert!(raw.execute("DELETE FROM audit_log WHERE seq = 5").await.is_err());
+        // …and whoever drops the guard is caught by the chain.
+        raw.drop_guards().await;
+        raw.execute("UPDATE audit_log SET actor = 'user:99' WHERE seq = 5").await.unwrap();
+        assert_eq!(store.verify_audit_chain().await.unwrap(), Err(ChainBreak::Edited { seq: 5 }));
+        raw.execute("UPDATE audit_log SET actor = 'user:4' WHERE seq = 5").await.unwrap();
+        assert_eq!(store.verify_audit_chain().await.unwrap(), Ok(12));
+        raw.execute("DELETE FROM audit_log WHERE seq = 7").await.unwrap();
+        assert_eq!(
+            store.verify_audit_chain().await.unwrap(),
+            Err(ChainBreak::Missing { expected: 7, found: 8 })
+        );
+    }
+
+    async fn concurrent_audit_appends_keep_one_chain(db: TestDatabase) {
+        let store = db.store.clone();
+        let tasks: Vec<_> = (0..8)
+            .map(|worker| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for i in 0..10 {
+                        let mut tx = store.begin().await.unwrap();
+                        let event = AuditEvent::new(Actor::User(worker), AuditAction::Update, "user").object(i);
+                        tx.append_audit(&event, T0).await.unwrap();
+                        tx.commit().await.unwrap();
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        assert_eq!(store.verify_audit_chain().await.unwrap(), Ok(80));
+    }
+}
+
+/// Plain SQL against the test database, as an intruder with file or server
+/// access would run it.
+struct RawSql {
+    store: Store,
+}
+
+async fn sqlx_raw(store: &Store) -> RawSql {
+    RawSql {
+        store: store.clone(),
+    }
+}
+
+impl RawSql {
+    async fn execute(&self, sql: &str) -> Result<(), fengqiao_store::StoreError> {
+        self.store.execute_raw_for_tests(sql).await
+    }
+
+    async fn drop_guards(&self) {
+        let statements = match self.store.backend() {
+            fengqiao_store::Backend::Sqlite => {
+                "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete;"
+            }
+            fengqiao_store::Backend::Postgres => "DROP TRIGGER audit_log_append_only ON audit_log",
+        };
+        for statement in statements.split(';').filter(|s| !s.trim().is_empty()) {
+            self.execute(statement).await.unwrap();
+        }
+    }
+}
