@@ -198,7 +198,12 @@ impl AuditEntry {
         field(&self.seq.to_be_bytes());
         field(&self.at.0.to_be_bytes());
         field(self.actor.as_bytes());
-        field(self.org_id.map(|id| id.to_string()).unwrap_or_default().as_bytes());
+        field(
+            self.org_id
+                .map(|id| id.to_string())
+                .unwrap_or_default()
+                .as_bytes(),
+        );
         field(self.action.as_bytes());
         field(self.object_type.as_bytes());
         field(self.object_id.as_deref().unwrap_or("").as_bytes());

@@ -9,6 +9,7 @@ pub mod error;
 pub mod org;
 pub mod personal;
 pub mod role;
+pub mod secret;
 pub mod user;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

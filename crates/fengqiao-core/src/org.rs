@@ -247,7 +247,10 @@ mod tests {
         assert!(wuhou.contains(&jiangxijie));
         assert!(jiangxijie.contains(&community));
         assert!(!wuhou.contains(&sichuan));
-        assert_eq!(DivisionCode::parse("510107000000").unwrap().significant(), "510107");
+        assert_eq!(
+            DivisionCode::parse("510107000000").unwrap().significant(),
+            "510107"
+        );
         assert!(DivisionCode::parse("51010").is_err());
         assert!(DivisionCode::parse("51010a").is_err());
     }

@@ -88,7 +88,14 @@ impl PersonalData {
     /// A resident ID number (GB 11643): 17 digits and a check character.
     pub fn id_number(field: &str, text: &str) -> Result<Self, FieldError> {
         let value = text.trim().to_ascii_uppercase();
-        let invalid = || FieldError::new(field, Reason::InvalidFormat { expected: "id_number" });
+        let invalid = || {
+            FieldError::new(
+                field,
+                Reason::InvalidFormat {
+                    expected: "id_number",
+                },
+            )
+        };
         let bytes = value.as_bytes();
         if bytes.len() != 18 || !bytes[..17].iter().all(u8::is_ascii_digit) {
             return Err(invalid());
@@ -257,13 +264,18 @@ mod tests {
     #[test]
     fn masks_as_people_expect() {
         assert_eq!(
-            PersonalData::phone("phone", "138 1234 5678").unwrap().masked(),
+            PersonalData::phone("phone", "138 1234 5678")
+                .unwrap()
+                .masked(),
             "138****5678"
         );
         let id = PersonalData::id_number("id", "11010519491231002X").unwrap();
         assert_eq!(id.masked(), "1101**********002X");
         assert_eq!(PersonalData::name("name", "张三").unwrap().masked(), "张*");
-        assert_eq!(PersonalData::name("name", "欧阳娜娜").unwrap().masked(), "欧***");
+        assert_eq!(
+            PersonalData::name("name", "欧阳娜娜").unwrap().masked(),
+            "欧***"
+        );
         assert!(!format!("{id:?}").contains("19491231"));
     }
 

@@ -211,7 +211,10 @@ mod tests {
 
     #[test]
     fn usernames_are_normalised() {
-        assert_eq!(Username::parse(" Zhang.San ").unwrap().as_str(), "zhang.san");
+        assert_eq!(
+            Username::parse(" Zhang.San ").unwrap().as_str(),
+            "zhang.san"
+        );
         assert!(Username::parse("张三").is_err());
         assert!(Username::parse("ab").is_err());
     }
