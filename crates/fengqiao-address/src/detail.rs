@@ -1,0 +1,540 @@
+//! The part of an address below the divisions: community, road and number,
+//! compound, building, unit, floor and room, read by a small hand-written scanner.
+
+use crate::names::SEPARATOR;
+
+/// What the scanner found after the divisions. Identifiers (building, unit,
+/// floor, room) are normalised: Chinese numerals become digits, markers go.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Detail {
+    /// A 镇/乡/街道 name the division table does not know (renamed or merged).
+    pub township: Option<String>,
+    pub community: Option<String>,
+    pub road: Option<String>,
+    pub road_number: Option<String>,
+    pub compound: Option<String>,
+    pub building: Option<String>,
+    pub unit: Option<String>,
+    pub floor: Option<String>,
+    pub room: Option<String>,
+}
+
+const TOWNSHIP_SUFFIXES: &[&str] = &["街道办事处", "街道办", "街道", "镇", "乡"];
+const COMMUNITY_SUFFIXES: &[&str] = &["社区居委会", "居委会", "村委会", "社区", "村"];
+const ROAD_SUFFIXES: &[&str] = &["大道", "大街", "公路", "胡同", "路", "街", "巷"];
+const BUILDING_MARKERS: &[&str] = &[
+    "号楼", "栋楼", "幢楼", "#楼", "栋", "幢", "座", "撞", "懂", "憧", "#",
+];
+const UNIT_MARKERS: &[&str] = &["单元", "单"];
+const FLOOR_MARKERS: &[&str] = &["楼", "层", "F"];
+const ROOM_MARKERS: &[&str] = &["号房", "室", "房", "户"];
+
+/// Scans `text` (normalised, divisions already cut off). `want_township` lets a
+/// leading 镇/乡/街道 name stand for a township the table did not find.
+pub fn scan(text: &str, want_township: bool) -> Detail {
+    let cs: Vec<char> = text.chars().collect();
+    let mut scanner = Scanner {
+        cs: &cs,
+        i: 0,
+        detail: Detail::default(),
+    };
+    scanner.run(want_township);
+    scanner.detail
+}
+
+struct Scanner<'a> {
+    cs: &'a [char],
+    i: usize,
+    detail: Detail,
+}
+
+/// A building, unit, floor or room identifier found by the scanner.
+struct Ident {
+    text: String,
+    end: usize,
+}
+
+impl Scanner<'_> {
+    fn run(&mut self, want_township: bool) {
+        self.skip_separators();
+        if want_township {
+            if let Some(end) = self.name_ending(self.i, TOWNSHIP_SUFFIXES, 8, false) {
+                self.detail.township = Some(self.collect(self.i, end));
+                self.i = end;
+                self.skip_separators();
+            }
+        }
+        if let Some(end) = self.name_ending(self.i, COMMUNITY_SUFFIXES, 8, false) {
+            if !self.ends_with_at(end, "新村") {
+                self.detail.community = Some(self.collect(self.i, end));
+                self.i = end;
+                self.skip_separators();
+            }
+        }
+        self.road();
+        self.details();
+    }
+
+    fn road(&mut self) {
+        if let Some(group) = self.numbered_group(self.i) {
+            self.detail.road = Some(self.collect(self.i, group));
+            self.i = group;
+            return;
+        }
+        let Some(end) = self.name_ending(self.i, ROAD_SUFFIXES, 12, true) else {
+            return;
+        };
+        if self.cs.get(end) == Some(&'道') {
+            return;
+        }
+        self.detail.road = Some(self.collect(self.i, end));
+        self.i = end;
+        self.skip_separators();
+        // 泡崖街玉境路26号: the second road is the one the number belongs to.
+        if let Some(next) = self.name_ending(self.i, ROAD_SUFFIXES, 12, true) {
+            if self.cs.get(next) != Some(&'道') && self.digits_at(next).is_some() {
+                self.detail.road = Some(self.collect(self.i, next));
+                self.i = next;
+            }
+        }
+        let Some(number) = self.digits_at(self.i) else {
+            return;
+        };
+        let after = &self.cs[number..];
+        let followed_by = |marker: &str| starts_with_chars(after, marker);
+        if BUILDING_MARKERS.iter().any(|m| followed_by(m))
+            || UNIT_MARKERS.iter().any(|m| followed_by(m))
+            || FLOOR_MARKERS.iter().any(|m| followed_by(m))
+        {
+            return;
+        }
+        let digits = self.collect(self.i, number);
+        if followed_by("弄") {
+            self.detail.road_number = Some(format!("{digits}弄"));
+            self.i = number + 1;
+        } else if followed_by("号") && !followed_by("号楼") && !followed_by("号房") {
+            self.i = number + 1;
+            self.road_number_dash(digits, "号");
+        } else {
+            self.i = number;
+            self.road_number_dash(digits, "");
+        }
+    }
+
+    /// "138-2号": the road number, then the building beside it.
+    fn road_number_dash(&mut self, digits: String, suffix: &str) {
+        match digits.split_once('-') {
+            Some((number, building)) if !building.contains('-') => {
+                self.detail.road_number = Some(format!("{number}{suffix}"));
+                self.detail.building = Some(building.to_owned());
+            }
+            _ => self.detail.road_number = Some(format!("{digits}{suffix}")),
+        }
+    }
+
+    fn details(&mut self) {
+        let mut name_start = self.i;
+        let mut named = false;
+        while self.i < self.cs.len() {
+            let c = self.cs[self.i];
+            if c == SEPARATOR {
+                self.close_name(name_start, self.i, &mut named);
+                self.i += 1;
+                name_start = self.i;
+                continue;
+            }
+            if let Some(ident) = self.ident(self.i) {
+                let start = self.i;
+                if self.place(ident) {
+                    self.close_name(name_start, start, &mut named);
+                    name_start = self.i;
+                    named = true;
+                    continue;
+                }
+            }
+            self.i += 1;
+        }
+        if !named {
+            self.close_name(name_start, self.cs.len(), &mut named);
+        }
+    }
+
+    /// A run of name text before a building or unit names the compound.
+    fn close_name(&mut self, start: usize, end: usize, named: &mut bool) {
+        if self.detail.compound.is_some() || *named || end <= start {
+            return;
+        }
+        let name = self.collect(start, end);
+        let useful = name.chars().filter(|c| !c.is_ascii_digit()).count() >= 2;
+        if useful {
+            self.detail.compound = Some(name);
+            *named = true;
+        }
+    }
+
+    /// Assigns an identifier by its marker; false when it is part of a name.
+    fn place(&mut self, ident: Ident) -> bool {
+        let after = &self.cs[ident.end..];
+        let marker = |markers: &[&str]| markers.iter().find(|m| starts_with_chars(after, m)).map(|m| m.chars().count());
+        let d = &mut self.detail;
+        if ident.text.contains('-') {
+            let parts: Vec<&str> = ident.text.split('-').filter(|p| !p.is_empty()).collect();
+            let consumed = ident.end + marker(&["号", "室"]).unwrap_or(0);
+            match (parts.as_slice(), d.building.is_some()) {
+                ([b, u, f, r], false) => {
+                    d.building = Some(b.to_string());
+                    d.unit = Some(u.to_string());
+                    d.floor = Some(f.to_string());
+                    d.room = Some(r.to_string());
+                }
+                ([b, u, r], false) => {
+                    d.building = Some(b.to_string());
+                    d.unit = Some(u.to_string());
+                    d.room = Some(r.to_string());
+                }
+                ([u, r], true) if d.unit.is_none() => {
+                    d.unit = Some(u.to_string());
+                    d.room = Some(r.to_string());
+                }
+                ([b, r], false) => {
+                    d.building = Some(b.to_string());
+                    d.room = Some(r.to_string());
+                }
+                _ => {
+                    d.room.get_or_insert_with(|| ident.text.clone());
+                }
+            }
+            self.i = consumed;
+            return true;
+        }
+        let text = ident.text;
+        if let Some(len) = marker(BUILDING_MARKERS) {
+            if d.building.is_none() {
+                d.building = Some(text);
+            } else {
+                d.unit.get_or_insert(text);
+            }
+            self.i = ident.end + len;
+            return true;
+        }
+        if let Some(len) = marker(UNIT_MARKERS) {
+            d.unit = Some(text);
+            self.i = ident.end + len;
+            return true;
+        }
+        if let Some(len) = marker(ROOM_MARKERS) {
+            d.room = Some(text);
+            self.i = ident.end + len;
+            return true;
+        }
+        if let Some(len) = marker(FLOOR_MARKERS) {
+            d.floor = Some(text);
+            self.i = ident.end + len;
+            return true;
+        }
+        if starts_with_chars(after, "号") {
+            if d.building.is_none() {
+                d.building = Some(text);
+            } else if d.room.is_none() {
+                d.room = Some(text);
+            }
+            self.i = ident.end + 1;
+            return true;
+        }
+        if let Some(floor) = text.strip_suffix('F').filter(|f| !f.is_empty() && is_number(f)) {
+            d.floor = Some(floor.to_owned());
+            self.i = ident.end;
+            return true;
+        }
+        let plain_number = text.chars().any(|c| c.is_ascii_digit());
+        if plain_number && d.room.is_none() {
+            d.room = Some(text);
+            self.i = ident.end;
+            return true;
+        }
+        false
+    }
+
+    /// An identifier at `i`: `A12`, `3`, `12-3-501`, `B`, or a Chinese numeral
+    /// followed by a marker (三栋, 二单元, 九楼).
+    fn ident(&self, i: usize) -> Option<Ident> {
+        let cs = self.cs;
+        let first = *cs.get(i)?;
+        if i > 0 && cs[i - 1].is_ascii_alphanumeric() {
+            return None;
+        }
+        if first == '负' {
+            let inner = self.ident(i + 1)?;
+            return Some(Ident {
+                text: format!("-{}", inner.text),
+                end: inner.end,
+            });
+        }
+        if is_chinese_digit(first) {
+            let mut end = i;
+            while end < cs.len() && is_chinese_digit(cs[end]) && end - i < 4 {
+                end += 1;
+            }
+            let after = &cs[end..];
+            let marked = [BUILDING_MARKERS, UNIT_MARKERS, FLOOR_MARKERS, ROOM_MARKERS]
+                .iter()
+                .flat_map(|m| m.iter())
+                .any(|m| *m != "#" && *m != "F" && starts_with_chars(after, m));
+            let value = chinese_number(&cs[i..end])?;
+            return marked.then(|| Ident {
+                text: value.to_string(),
+                end,
+            });
+        }
+        if !first.is_ascii_alphanumeric() {
+            return None;
+        }
+        let mut end = i;
+        while end < cs.len() && (cs[end].is_ascii_alphanumeric() || (cs[end] == '-' && end > i)) {
+            end += 1;
+        }
+        let text: String = cs[i..end].iter().collect();
+        let has_digit = text.chars().any(|c| c.is_ascii_digit());
+        let letters = text.chars().filter(|c| c.is_ascii_alphabetic()).count();
+        if !has_digit && letters > 1 {
+            return None;
+        }
+        if letters > 3 {
+            return None;
+        }
+        Some(Ident { text, end })
+    }
+
+    /// "5组", "三组": a village group, which the labels count as the road.
+    fn numbered_group(&self, i: usize) -> Option<usize> {
+        let end = self.digits_at(i).or_else(|| {
+            let mut e = i;
+            while e < self.cs.len() && is_chinese_digit(self.cs[e]) {
+                e += 1;
+            }
+            (e > i).then_some(e)
+        })?;
+        (self.cs.get(end) == Some(&'组')).then_some(end + 1)
+    }
+
+    fn digits_at(&self, i: usize) -> Option<usize> {
+        let mut end = i;
+        while end < self.cs.len()
+            && (self.cs[end].is_ascii_digit()
+                || (self.cs[end] == '-' && end > i && self.cs.get(end + 1).is_some_and(char::is_ascii_digit)))
+        {
+            end += 1;
+        }
+        (end > i).then_some(end)
+    }
+
+    /// End of the shortest name of 2..=max chars from `start` ending in a suffix.
+    fn name_ending(&self, start: usize, suffixes: &[&str], max: usize, digits: bool) -> Option<usize> {
+        let limit = (start + max).min(self.cs.len());
+        let mut end = start;
+        while end < limit {
+            let c = self.cs[end];
+            let allowed = is_cjk(c) || (digits && c.is_ascii_alphanumeric() && end > start);
+            if !allowed || c == '号' || c == '栋' || c == '幢' {
+                return None;
+            }
+            end += 1;
+            if end - start < 2 {
+                continue;
+            }
+            for suffix in suffixes {
+                let n = suffix.chars().count();
+                if end - start > n && self.ends_with_at(end, suffix) {
+                    let longer = suffixes.iter().any(|s| {
+                        s.len() > suffix.len() && s.starts_with(suffix) && starts_with_chars(&self.cs[end - n..], s)
+                    });
+                    if !longer && !(suffix == &"街" && self.cs.get(end) == Some(&'道')) {
+                        return Some(end);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn ends_with_at(&self, end: usize, suffix: &str) -> bool {
+        let n = suffix.chars().count();
+        end >= n && self.cs[end - n..end].iter().copied().eq(suffix.chars())
+    }
+
+    fn skip_separators(&mut self) {
+        while self.cs.get(self.i) == Some(&SEPARATOR) {
+            self.i += 1;
+        }
+    }
+
+    fn collect(&self, start: usize, end: usize) -> String {
+        self.cs[start..end].iter().filter(|c| **c != SEPARATOR).collect()
+    }
+}
+
+fn starts_with_chars(cs: &[char], s: &str) -> bool {
+    let mut it = cs.iter();
+    s.chars().all(|c| it.next() == Some(&c))
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x3134F)
+}
+
+fn is_number(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub(crate) fn is_chinese_digit(c: char) -> bool {
+    matches!(
+        c,
+        '零' | '〇' | '一' | '二' | '两' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十' | '百'
+    )
+}
+
+/// 三 → 3, 十二 → 12, 二十 → 20, 一百零五 → 105; `None` for anything else.
+pub(crate) fn chinese_number(cs: &[char]) -> Option<u32> {
+    let digit = |c: char| match c {
+        '零' | '〇' => Some(0),
+        '一' => Some(1),
+        '二' | '两' => Some(2),
+        '三' => Some(3),
+        '四' => Some(4),
+        '五' => Some(5),
+        '六' => Some(6),
+        '七' => Some(7),
+        '八' => Some(8),
+        '九' => Some(9),
+        _ => None,
+    };
+    if cs.is_empty() {
+        return None;
+    }
+    let mut total = 0u32;
+    let mut current = 0u32;
+    let mut seen_unit = false;
+    for &c in cs {
+        match c {
+            '十' => {
+                total += current.max(1) * 10;
+                current = 0;
+                seen_unit = true;
+            }
+            '百' => {
+                total += current.max(1) * 100;
+                current = 0;
+                seen_unit = true;
+            }
+            _ => {
+                let d = digit(c)?;
+                current = if seen_unit { d } else { current * 10 + d };
+            }
+        }
+    }
+    Some(total + current)
+}
+
+/// The identifier inside a building, unit, floor or room label: "3栋" → "3",
+/// "三单元" → "3", "b座" → "B", "1193室" → "1193". Used to compare labels.
+pub fn identifier(text: &str) -> String {
+    let upper: String = text
+        .chars()
+        .map(|c| match c as u32 {
+            0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        })
+        .map(|c| c.to_ascii_uppercase())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let cs: Vec<char> = upper.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    while i < cs.len() {
+        if is_chinese_digit(cs[i]) {
+            let start = i;
+            while i < cs.len() && is_chinese_digit(cs[i]) {
+                i += 1;
+            }
+            match chinese_number(&cs[start..i]) {
+                Some(n) => out.push_str(&n.to_string()),
+                None => out.extend(&cs[start..i]),
+            }
+            continue;
+        }
+        if cs[i].is_ascii_alphanumeric() || cs[i] == '-' {
+            out.push(cs[i]);
+        }
+        i += 1;
+    }
+    if out.len() > 1 && out.ends_with('F') {
+        out.pop();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_numbers() {
+        let n = |s: &str| chinese_number(&s.chars().collect::<Vec<_>>());
+        assert_eq!(n("三"), Some(3));
+        assert_eq!(n("十二"), Some(12));
+        assert_eq!(n("二十"), Some(20));
+        assert_eq!(n("一百零五"), Some(105));
+        assert_eq!(n("九"), Some(9));
+    }
+
+    #[test]
+    fn identifiers_drop_markers() {
+        assert_eq!(identifier("3栋"), "3");
+        assert_eq!(identifier("三单元"), "3");
+        assert_eq!(identifier("b座"), "B");
+        assert_eq!(identifier("1193室"), "1193");
+        assert_eq!(identifier("8F"), "8");
+    }
+
+    #[test]
+    fn building_unit_room_forms() {
+        let d = scan("绿杨榭公寓31-1-101", false);
+        assert_eq!(d.compound.as_deref(), Some("绿杨榭公寓"));
+        assert_eq!((d.building.as_deref(), d.unit.as_deref(), d.room.as_deref()), (Some("31"), Some("1"), Some("101")));
+        let d = scan("泰和小区B栋1097", false);
+        assert_eq!(d.compound.as_deref(), Some("泰和小区"));
+        assert_eq!(d.building.as_deref(), Some("B"));
+        assert_eq!(d.room.as_deref(), Some("1097"));
+        let d = scan("某小区三栋2单元501室", false);
+        assert_eq!((d.building.as_deref(), d.unit.as_deref(), d.room.as_deref()), (Some("3"), Some("2"), Some("501")));
+        let d = scan("B懂302", false);
+        assert_eq!(d.building.as_deref(), Some("B"));
+        let d = scan("3号楼5层", false);
+        assert_eq!((d.building.as_deref(), d.floor.as_deref()), (Some("3"), Some("5")));
+        let d = scan("3幢", false);
+        assert_eq!(d.building.as_deref(), Some("3"));
+    }
+
+    #[test]
+    fn roads_numbers_and_lanes() {
+        let d = scan("同普路1501弄166号2224室", false);
+        assert_eq!(d.road.as_deref(), Some("同普路"));
+        assert_eq!(d.road_number.as_deref(), Some("1501弄"));
+        assert_eq!(d.building.as_deref(), Some("166"));
+        assert_eq!(d.room.as_deref(), Some("2224"));
+        let d = scan("高新路10号5栋14楼", false);
+        assert_eq!(d.road_number.as_deref(), Some("10号"));
+        assert_eq!((d.building.as_deref(), d.floor.as_deref()), (Some("5"), Some("14")));
+    }
+
+    #[test]
+    fn township_and_community_lead_the_detail() {
+        let d = scan("龙港镇泰和小区B栋1097", true);
+        assert_eq!(d.township.as_deref(), Some("龙港镇"));
+        let d = scan("下宅村万里公路832弄125号", false);
+        assert_eq!(d.community.as_deref(), Some("下宅村"));
+        assert_eq!(d.road.as_deref(), Some("万里公路"));
+        assert_eq!(d.road_number.as_deref(), Some("832弄"));
+        assert_eq!(d.building.as_deref(), Some("125"));
+    }
+}

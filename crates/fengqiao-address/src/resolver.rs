@@ -1,0 +1,511 @@
+//! Free-text address resolution: normalise, find every division name in the
+//! text with one automaton pass, choose the most consistent chain of parent
+//! and child divisions, then scan what follows for road, compound and room.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde::Serialize;
+
+use crate::detail;
+use crate::division::{DivisionTable, Level, Status};
+use crate::names::{self, SEPARATOR};
+
+/// How a name in the dictionary relates to its division; the order is the preference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    /// 成都 for 成都市: only counts where it stands on its own.
+    Short,
+    /// 富阳市 for 富阳区: the same place with another level suffix.
+    Variant,
+    /// 襄樊市 for 襄阳市: an earlier name or a hand-kept alias.
+    Former,
+    /// The official name.
+    Exact,
+}
+
+impl Kind {
+    fn weight(self) -> f32 {
+        match self {
+            Kind::Short => 0.8,
+            Kind::Variant => 0.85,
+            Kind::Former => 0.95,
+            Kind::Exact => 1.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    division: u32,
+    kind: Kind,
+}
+
+/// One division name found in the text (byte offsets into the normalised text).
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    division: u32,
+    kind: Kind,
+    start: usize,
+    end: usize,
+    weight: f32,
+}
+
+/// A division name as it was written in the text, for highlighting and scoring.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DivisionMention {
+    /// The level the text names: a municipality (北京市) names its city level.
+    pub level: Level,
+    /// The words as written (after normalisation).
+    pub text: String,
+    pub code: String,
+}
+
+/// Another plausible reading of the divisions when the text is ambiguous.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alternative {
+    pub province: Option<String>,
+    pub city: Option<String>,
+    pub county: Option<String>,
+    pub township: Option<String>,
+    /// Code of the deepest division of this reading.
+    pub code: String,
+}
+
+/// The structured address. Division fields hold official full names (inferred
+/// parents included); the rest hold what the text says, identifiers normalised.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ResolvedAddress {
+    pub province: Option<String>,
+    pub city: Option<String>,
+    pub county: Option<String>,
+    pub township: Option<String>,
+    pub community: Option<String>,
+    pub road: Option<String>,
+    pub road_number: Option<String>,
+    pub compound: Option<String>,
+    pub building: Option<String>,
+    pub unit: Option<String>,
+    pub floor: Option<String>,
+    pub room: Option<String>,
+    pub province_code: Option<String>,
+    pub city_code: Option<String>,
+    pub county_code: Option<String>,
+    pub township_code: Option<String>,
+    /// 0..1: how many levels the text confirmed, shared among equal readings.
+    pub confidence: f32,
+    pub alternatives: Vec<Alternative>,
+    /// The division names found in the text, in text order.
+    pub mentions: Vec<DivisionMention>,
+}
+
+impl ResolvedAddress {
+    /// The mention of a level in the text, if the text named it.
+    pub fn mention(&self, level: Level) -> Option<&DivisionMention> {
+        self.mentions.iter().find(|m| m.level == level)
+    }
+}
+
+/// The resolver: the division table and its name automaton, built once and
+/// shared (it is `Send + Sync`; resolution takes `&self`).
+pub struct Resolver {
+    table: DivisionTable,
+    automaton: AhoCorasick,
+    /// Per pattern, its range in `entries`.
+    pattern_entries: Vec<(u32, u32)>,
+    entries: Vec<Entry>,
+}
+
+/// Characters that, right after a short name, show it is part of a longer
+/// name of another kind: 中山路, 龙港镇, 武侯大道.
+const SHORT_NAME_BREAKERS: &[char] = &[
+    '省', '市', '区', '县', '镇', '乡', '街', '路', '道', '村', '旗', '州', '盟', '巷', '弄',
+];
+/// Gap (in bytes) allowed between repeated division names before the detail starts.
+const CHAIN_GAP: usize = 4 * 3;
+
+impl Resolver {
+    /// Builds the resolver over the embedded division table.
+    pub fn new() -> Resolver {
+        Resolver::with_table(DivisionTable::embedded())
+    }
+
+    /// Builds the resolver over any table (e.g. with villages added).
+    pub fn with_table(table: DivisionTable) -> Resolver {
+        let mut names: HashMap<String, Vec<Entry>> = HashMap::new();
+        let mut add = |name: &str, division: u32, kind: Kind| {
+            let list = names.entry(name.to_owned()).or_default();
+            match list.iter_mut().find(|e| e.division == division) {
+                Some(e) if e.kind < kind => e.kind = kind,
+                Some(_) => {}
+                None => list.push(Entry { division, kind }),
+            }
+        };
+        for (index, division) in table.iter() {
+            if division.level == Level::Village {
+                continue;
+            }
+            add(&division.name, index, Kind::Exact);
+            for former in &division.former_names {
+                add(former, index, Kind::Former);
+            }
+            let official = std::iter::once(&division.name);
+            let with_former = official.chain(division.former_names.iter());
+            for name in with_former {
+                let Some(core) = names::core_name(name, division.level) else {
+                    continue;
+                };
+                add(core, index, Kind::Short);
+                for suffix in names::variant_suffixes(division.level) {
+                    add(&format!("{core}{suffix}"), index, Kind::Variant);
+                }
+            }
+        }
+        let mut patterns: Vec<(String, Vec<Entry>)> = names.into_iter().collect();
+        patterns.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut entries = Vec::new();
+        let mut pattern_entries = Vec::with_capacity(patterns.len());
+        for (_, list) in &mut patterns {
+            list.sort_by_key(|e| e.division);
+            let start = entries.len() as u32;
+            entries.extend(list.iter().copied());
+            pattern_entries.push((start, entries.len() as u32));
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(patterns.iter().map(|(name, _)| name.as_str()))
+            .expect("division names always build an automaton");
+        Resolver {
+            table,
+            automaton,
+            pattern_entries,
+            entries,
+        }
+    }
+
+    pub fn table(&self) -> &DivisionTable {
+        &self.table
+    }
+
+    /// Number of names (official, former, variant, short) in the automaton.
+    pub fn name_count(&self) -> usize {
+        self.pattern_entries.len()
+    }
+
+    /// Approximate heap bytes of the whole index: table, automaton, entries.
+    pub fn heap_bytes(&self) -> usize {
+        self.table.heap_bytes()
+            + self.automaton.memory_usage()
+            + self.pattern_entries.capacity() * std::mem::size_of::<(u32, u32)>()
+            + self.entries.capacity() * std::mem::size_of::<Entry>()
+    }
+
+    /// Resolves one free-text address. Never panics, whatever the input.
+    pub fn resolve(&self, text: &str) -> ResolvedAddress {
+        let mut normalized = String::with_capacity(text.len());
+        names::normalize(text, &mut normalized);
+        let text = normalized.as_str();
+        let hits = self.hits(text);
+        let mut address = ResolvedAddress::default();
+        let Some(reading) = self.choose(&hits) else {
+            fill_detail(&mut address, detail::scan(text, true));
+            address.confidence = if address.compound.is_some() || address.road.is_some() {
+                0.1
+            } else {
+                0.0
+            };
+            return address;
+        };
+        self.fill_divisions(&mut address, reading.division);
+        let (_, chosen) = self.lineage_hits(&hits, reading.division);
+        let mut mentions: Vec<(Level, &Hit)> = chosen
+            .iter()
+            .map(|&i| (self.mention_level(hits[i].division), &hits[i]))
+            .collect();
+        let chain_start = mentions.iter().map(|(_, h)| h.start).min().unwrap_or(0);
+        let lineage: Vec<u32> = self.table.lineage(reading.division).collect();
+        let mut lineage_hits: Vec<&Hit> = hits.iter().filter(|h| lineage.contains(&h.division)).collect();
+        lineage_hits.sort_by_key(|h| h.start);
+        let mut detail_start = 0;
+        for hit in lineage_hits {
+            if hit.start < chain_start {
+                continue;
+            }
+            if detail_start == 0 || hit.start <= detail_start + CHAIN_GAP {
+                detail_start = detail_start.max(hit.end);
+            }
+        }
+        mentions.sort_by_key(|(_, h)| h.start);
+        address.mentions = mentions
+            .iter()
+            .map(|(level, h)| DivisionMention {
+                level: *level,
+                text: text[h.start..h.end].to_owned(),
+                code: format_code(self.table.get(h.division).code),
+            })
+            .collect();
+        let has_township = address.township.is_some();
+        let detail = detail::scan(&text[detail_start..], !has_township);
+        if !has_township {
+            address.township.clone_from(&detail.township);
+        }
+        fill_detail(&mut address, detail);
+        let levels = address.mentions.len() as f32;
+        let shared = 1.0 + reading.tied as f32;
+        let exactness = if mentions.iter().all(|(_, h)| h.kind == Kind::Exact) {
+            1.0
+        } else {
+            0.9
+        };
+        let confidence = (0.4 + 0.2 * levels).min(1.0) * exactness / shared;
+        address.confidence = (confidence * 100.0).round().clamp(0.0, 100.0) / 100.0;
+        address.alternatives = reading
+            .alternatives
+            .iter()
+            .map(|&division| {
+                let mut alt = ResolvedAddress::default();
+                self.fill_divisions(&mut alt, division);
+                Alternative {
+                    province: alt.province,
+                    city: alt.city,
+                    county: alt.county,
+                    township: alt.township,
+                    code: format_code(self.table.get(division).code),
+                }
+            })
+            .collect();
+        address
+    }
+
+    /// Every division name in the text that may stand for a division there.
+    fn hits(&self, text: &str) -> Vec<Hit> {
+        let bytes = text.as_bytes();
+        let mut raw = Vec::new();
+        for m in self.automaton.find_overlapping_iter(text) {
+            raw.push((m.pattern().as_usize(), m.start(), m.end()));
+        }
+        let anchored = |start: usize| {
+            start == 0
+                || bytes[start - 1] == SEPARATOR as u8
+                || raw.iter().any(|&(p, s, e)| e == start && s < start && self.has_long_entry(p))
+        };
+        let broken = |end: usize| {
+            text[end..]
+                .chars()
+                .next()
+                .is_some_and(|c| SHORT_NAME_BREAKERS.contains(&c))
+        };
+        let mut hits: Vec<Hit> = Vec::new();
+        let mut townships: Vec<Hit> = Vec::new();
+        for &(pattern, start, end) in &raw {
+            let (from, to) = self.pattern_entries[pattern];
+            for entry in &self.entries[from as usize..to as usize] {
+                let division = self.table.get(entry.division);
+                let township = division.level == Level::Township;
+                if entry.kind == Kind::Short && (broken(end) || (!township && !anchored(start))) {
+                    continue;
+                }
+                let mut weight = entry.kind.weight();
+                if division.status == Status::Historic {
+                    weight *= 0.95;
+                }
+                let hit = Hit {
+                    division: entry.division,
+                    kind: entry.kind,
+                    start,
+                    end,
+                    weight,
+                };
+                if township {
+                    townships.push(hit);
+                } else {
+                    hits.push(hit);
+                }
+            }
+        }
+        // A township's short name counts only right after its own county or city.
+        for t in townships {
+            let keep = t.kind != Kind::Short
+                || hits.iter().any(|h| {
+                    h.end == t.start && self.table.is_ancestor_or_self(h.division, t.division)
+                });
+            if keep {
+                hits.push(t);
+            }
+        }
+        hits
+    }
+
+    /// Whether a pattern names something by more than a bare short name.
+    fn has_long_entry(&self, pattern: usize) -> bool {
+        let (from, to) = self.pattern_entries[pattern];
+        self.entries[from as usize..to as usize]
+            .iter()
+            .any(|e| e.kind != Kind::Short)
+            || self.entries[from as usize..to as usize]
+                .iter()
+                .any(|e| self.table.get(e.division).level <= Level::City)
+    }
+
+    /// The deepest division whose lineage the text supports best.
+    fn choose(&self, hits: &[Hit]) -> Option<Reading> {
+        if hits.is_empty() {
+            return None;
+        }
+        let mut scored: Vec<(u32, f32)> = Vec::new();
+        for hit in hits {
+            if scored.iter().any(|(d, _)| *d == hit.division) {
+                continue;
+            }
+            scored.push((hit.division, self.lineage_score(hits, hit.division)));
+        }
+        let table = &self.table;
+        let rank = |&(d, s): &(u32, f32)| {
+            let division = table.get(d);
+            (
+                s,
+                division.status == Status::Current,
+                std::cmp::Reverse(division.level),
+                std::cmp::Reverse(division.code),
+            )
+        };
+        scored.sort_by(|a, b| {
+            let (ra, rb) = (rank(a), rank(b));
+            rb.0.total_cmp(&ra.0)
+                .then(rb.1.cmp(&ra.1))
+                .then(rb.2.cmp(&ra.2))
+                .then(rb.3.cmp(&ra.3))
+        });
+        let (division, best) = scored[0];
+        let mut tied = 0;
+        let mut alternatives = Vec::new();
+        for &(other, score) in &scored[1..] {
+            if best - score > 0.05 || self.table.is_ancestor_or_self(other, division) {
+                continue;
+            }
+            if alternatives.iter().any(|&a| self.table.is_ancestor_or_self(other, a)) {
+                continue;
+            }
+            if best - score < 1e-4 {
+                tied += 1;
+            }
+            if alternatives.len() < 5 {
+                alternatives.push(other);
+            }
+        }
+        Some(Reading {
+            division,
+            tied,
+            alternatives,
+        })
+    }
+
+    /// How well the text supports `division` and its ancestors: the best hit of
+    /// each, top level first, where one span of text counts for one level only
+    /// (长沙市 is the city, not also 长沙县 written with 市).
+    fn lineage_score(&self, hits: &[Hit], division: u32) -> f32 {
+        self.lineage_hits(hits, division).0
+    }
+
+    /// The score and the hits (indices into `hits`) chosen for each level.
+    fn lineage_hits(&self, hits: &[Hit], division: u32) -> (f32, Vec<usize>) {
+        let mut lineage = [0u32; 5];
+        let mut depth = 0;
+        for ancestor in self.table.lineage(division).take(5) {
+            lineage[depth] = ancestor;
+            depth += 1;
+        }
+        let mut used: [(usize, usize); 5] = [(0, 0); 5];
+        let mut used_count = 0;
+        let mut score = 0.0;
+        let mut chosen = Vec::with_capacity(depth);
+        for &member in lineage[..depth].iter().rev() {
+            let best = hits
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| h.division == member)
+                .filter(|(_, h)| !used[..used_count].iter().any(|&(s, e)| h.start < e && s < h.end))
+                .max_by(|(_, a), (_, b)| a.weight.total_cmp(&b.weight).then(b.start.cmp(&a.start)));
+            if let Some((index, hit)) = best {
+                score += hit.weight;
+                used[used_count] = (hit.start, hit.end);
+                used_count += 1;
+                chosen.push(index);
+            }
+        }
+        (score, chosen)
+    }
+
+    /// A municipality's name (北京市) is the city level in what people write.
+    fn mention_level(&self, index: u32) -> Level {
+        let division = self.table.get(index);
+        if division.level == Level::Province && is_municipality(division.code) {
+            Level::City
+        } else {
+            division.level
+        }
+    }
+
+    fn fill_divisions(&self, address: &mut ResolvedAddress, index: u32) {
+        for i in self.table.lineage(index) {
+            let division = self.table.get(i);
+            let (name, code) = (Some(division.name.clone()), Some(format_code(division.code)));
+            match division.level {
+                Level::Province => {
+                    if is_municipality(division.code) {
+                        address.city.clone_from(&name);
+                        address.city_code = Some(format_code(division.code + 100));
+                    }
+                    address.province = name;
+                    address.province_code = code;
+                }
+                Level::City => {
+                    address.city = name;
+                    address.city_code = code;
+                }
+                Level::County => {
+                    address.county = name;
+                    address.county_code = code;
+                }
+                Level::Township => {
+                    address.township = name;
+                    address.township_code = code;
+                }
+                Level::Village => address.community = name,
+            }
+        }
+    }
+}
+
+impl Default for Resolver {
+    fn default() -> Self {
+        Resolver::new()
+    }
+}
+
+struct Reading {
+    division: u32,
+    /// How many other readings score exactly as well.
+    tied: usize,
+    alternatives: Vec<u32>,
+}
+
+/// 北京, 天津, 上海, 重庆: provinces whose counties have no city between.
+fn is_municipality(code: u64) -> bool {
+    matches!(code, 110_000 | 120_000 | 310_000 | 500_000)
+}
+
+fn format_code(code: u64) -> String {
+    code.to_string()
+}
+
+fn fill_detail(address: &mut ResolvedAddress, detail: detail::Detail) {
+    address.community = address.community.take().or(detail.community);
+    address.road = detail.road;
+    address.road_number = detail.road_number;
+    address.compound = detail.compound;
+    address.building = detail.building;
+    address.unit = detail.unit;
+    address.floor = detail.floor;
+    address.room = detail.room;
+}
