@@ -42,6 +42,8 @@ const NEGATORS: &[&str] = &[
     "否认",
     "没再",
     "不曾",
+    "没人",
+    "没有人",
 ];
 
 /// Idioms that begin like a negation but negate nothing that follows
