@@ -1,1 +1,20 @@
-//! fengqiao-server
+//! The HTTP layer: JSON API (with its OpenAPI document), server-rendered
+//! pages, sessions and API tokens, problem documents, health and metrics.
+//! It knows the domain core and the store; nothing below it knows HTTP.
+
+#![forbid(unsafe_code)]
+
+mod api;
+mod app;
+mod assets;
+pub mod auth;
+pub mod error;
+pub mod i18n;
+mod json;
+mod ops;
+mod pages;
+pub mod state;
+
+pub use api::PUBLIC_TAG;
+pub use app::{openapi, router};
+pub use state::{AppState, ServerSettings};

@@ -36,12 +36,40 @@ fn from_row(row: &AnyRow) -> Result<AuditEntry> {
 impl Store {
     /// Entries after `after_seq`, oldest first, at most `limit`.
     pub async fn audit_entries(&self, after_seq: i64, limit: i64) -> Result<AuditPage> {
-        let sql = format!("SELECT {COLUMNS} FROM audit_log WHERE seq > $1 ORDER BY seq LIMIT $2");
-        let rows = sqlx::query(&sql)
-            .bind(after_seq)
-            .bind(limit)
-            .fetch_all(self.reader())
-            .await?;
+        self.audit_page(None, after_seq, limit).await
+    }
+
+    /// Like [`Store::audit_entries`], but only the entries of organisations
+    /// whose path starts with `scope`: an auditor below the top of the tree
+    /// sees their own jurisdiction.
+    pub async fn audit_entries_within(
+        &self,
+        scope: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<AuditPage> {
+        self.audit_page(Some(scope), after_seq, limit).await
+    }
+
+    async fn audit_page(
+        &self,
+        scope: Option<&str>,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<AuditPage> {
+        let filter = if scope.is_some() {
+            "AND org_id IN (SELECT id FROM organisations WHERE path LIKE $3 || '%')"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE seq > $1 {filter} ORDER BY seq LIMIT $2"
+        );
+        let mut query = sqlx::query(&sql).bind(after_seq).bind(limit);
+        if let Some(scope) = scope {
+            query = query.bind(scope);
+        }
+        let rows = query.fetch_all(self.reader()).await?;
         let entries = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
         let next_after = (entries.len() as i64 == limit)
             .then(|| entries.last().map(|e| e.seq))

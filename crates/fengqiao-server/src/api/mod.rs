@@ -1,0 +1,76 @@
+//! The JSON API. Every route is registered through `OpenApiRouter::routes`,
+//! so the OpenAPI document at `/api/openapi.json` is generated from the same
+//! code that serves the route and cannot miss one.
+
+mod audit;
+mod organisations;
+mod session;
+mod tokens;
+mod users;
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+
+/// Operations tagged with this need no sign-in; every other one does.
+pub const PUBLIC_TAG: &str = "public";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Fengqiao 枫桥 API",
+        description = "基层治理与社区警务平台接口。People sign in for a session cookie; machine clients send `Authorization: Bearer fqt_…`. Errors are RFC 9457 problem documents in the language of `Accept-Language` (Chinese by default).",
+    ),
+    modifiers(&SecuritySchemes),
+    security(("session" = []), ("api_token" = [])),
+    components(schemas(crate::error::Problem, crate::error::ProblemField)),
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+        components.add_security_scheme(
+            "api_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(session::sign_in, session::sign_out))
+        .routes(routes!(session::me))
+        .routes(routes!(organisations::list, organisations::create))
+        .routes(routes!(organisations::get, organisations::update))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update))
+        .routes(routes!(users::unlock))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(users::reveal_personal_data))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(audit::entries))
+        .routes(routes!(audit::verify))
+        .routes(routes!(crate::ops::healthz))
+        .routes(routes!(crate::ops::readyz))
+        .routes(routes!(crate::ops::metrics))
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC text, for JSON responses.
+pub(crate) fn rfc3339(at: fengqiao_core::Timestamp) -> String {
+    chrono::DateTime::from_timestamp_millis(at.millis())
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

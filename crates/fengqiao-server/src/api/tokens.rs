@@ -1,0 +1,183 @@
+//! API tokens for machine clients, issued by an administrator.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use fengqiao_core::audit::AuditAction;
+use fengqiao_core::error::{FieldError, Reason};
+use fengqiao_core::role::Permission;
+use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
+use fengqiao_store::ApiToken;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::organisations::visible;
+use crate::api::rfc3339;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::json::ApiJson;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenView {
+    id: i64,
+    name: String,
+    org_id: i64,
+    permissions: Vec<String>,
+    created_at: String,
+    revoked_at: Option<String>,
+}
+
+impl From<&ApiToken> for TokenView {
+    fn from(token: &ApiToken) -> Self {
+        TokenView {
+            id: token.id,
+            name: token.name.clone(),
+            org_id: token.org_id,
+            permissions: token
+                .permissions
+                .iter()
+                .map(|p| p.as_str().into())
+                .collect(),
+            created_at: rfc3339(token.created_at),
+            revoked_at: token.revoked_at.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    token: TokenView,
+    /// Shown once; only its hash is kept.
+    secret: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateToken {
+    name: String,
+    org_id: i64,
+    permissions: Vec<String>,
+}
+
+/// Parses and checks the permissions a token may hold.
+pub fn token_permissions(names: &[String]) -> Result<BTreeSet<Permission>, FieldError> {
+    let mut set = BTreeSet::new();
+    for name in names {
+        let permission: Permission = name.parse()?;
+        if !permission.grantable_to_token() {
+            return Err(FieldError::new(
+                "permissions",
+                Reason::Conflict {
+                    detail: "not_grantable",
+                },
+            ));
+        }
+        set.insert(permission);
+    }
+    if set.is_empty() {
+        return Err(FieldError::new("permissions", Reason::Required));
+    }
+    Ok(set)
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens",
+    responses((status = 200, body = [TokenView]), (status = 403, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    caller.require(Permission::ManageTokens)?;
+    let tokens = state
+        .store
+        .api_tokens_within(caller.scope().as_str())
+        .await?;
+    Ok(Json(tokens.iter().map(TokenView::from).collect()))
+}
+
+/// Issues a token scoped to an organisation and a set of permissions.
+#[utoipa::path(post, path = "/api/v1/tokens", request_body = CreateToken,
+    responses((status = 201, body = CreatedToken), (status = 422, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    caller.require(Permission::ManageTokens)?;
+    let mut errors = Vec::new();
+    let name = body.name.trim();
+    if name.is_empty() {
+        errors.push(FieldError::new("name", Reason::Required));
+    }
+    let permissions = token_permissions(&body.permissions)
+        .map_err(|e| errors.push(e))
+        .ok();
+    if visible(&state, &caller, body.org_id).await.is_err() {
+        errors.push(FieldError::new("org_id", Reason::NotFound));
+    }
+    let (Some(permissions), true) = (permissions, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let secret = secret::generate(API_TOKEN_PREFIX);
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let id = tx
+        .insert_api_token(
+            name,
+            body.org_id,
+            &permissions,
+            &secret.hash,
+            &caller.actor.to_stored(),
+            now,
+        )
+        .await?;
+    tx.append_audit(
+        &caller
+            .audit(AuditAction::TokenCreated, "api_token")
+            .object(id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    let token = state.store.api_token(id).await?.ok_or(ApiError::NotFound)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            token: TokenView::from(&token),
+            secret: secret.text,
+        }),
+    ))
+}
+
+/// Revokes a token at once.
+#[utoipa::path(delete, path = "/api/v1/tokens/{token_id}",
+    params(("token_id" = i64, Path, description = "token id")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = Problem)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(token_id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require(Permission::ManageTokens)?;
+    let token = state
+        .store
+        .api_token(token_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    visible(&state, &caller, token.org_id).await?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    if tx.revoke_api_token(token_id, now).await? {
+        tx.append_audit(
+            &caller
+                .audit(AuditAction::TokenRevoked, "api_token")
+                .object(token_id),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

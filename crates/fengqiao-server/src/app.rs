@@ -1,0 +1,66 @@
+//! The router: API, pages, assets and operations endpoints, with the layers
+//! every response passes through.
+
+use axum::http::{header, HeaderValue};
+use axum::routing::{get, post};
+use axum::{middleware, Router};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::{render_problems, ApiError};
+use crate::state::AppState;
+use crate::{api, assets, ops, pages};
+
+/// Nothing is loaded from outside the server; no inline script or style.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+/// The generated OpenAPI document, served at `/api/openapi.json`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api::router().split_for_parts().1
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api_routes, document) = api::router().split_for_parts();
+    let document = std::sync::Arc::new(document);
+    let pages = Router::new()
+        .route("/", get(pages::home))
+        .route("/signin", get(pages::sign_in_form).post(pages::sign_in))
+        .route("/signout", post(pages::sign_out))
+        .route("/lang/{code}", get(pages::switch_language))
+        .route("/assets/{*path}", get(assets::serve));
+    Router::new()
+        .merge(api_routes)
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { axum::Json(document.as_ref().clone()) }
+            }),
+        )
+        .merge(pages)
+        .fallback(|| async { ApiError::NotFound })
+        .layer(middleware::from_fn(render_problems))
+        .layer(middleware::from_fn(ops::record_metrics))
+        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

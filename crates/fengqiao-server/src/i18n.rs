@@ -1,0 +1,145 @@
+//! Chinese first, English available: the language of a request and the
+//! sentences the server says in it.
+
+use axum::http::HeaderMap;
+use fengqiao_core::error::Reason;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    #[default]
+    Zh,
+    En,
+}
+
+pub const LANG_COOKIE: &str = "lang";
+
+impl Lang {
+    /// The `lang` cookie (set by the page switch) wins; otherwise the first
+    /// language of `Accept-Language` that we speak; otherwise Chinese.
+    pub fn of_request(headers: &HeaderMap) -> Lang {
+        let cookie_lang = headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().strip_prefix("lang="))
+            .find_map(Lang::from_code);
+        if let Some(lang) = cookie_lang {
+            return lang;
+        }
+        headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.split(',')
+                    .map(|part| part.split(';').next().unwrap_or("").trim())
+                    .find_map(|tag| {
+                        let primary = tag.split('-').next().unwrap_or("");
+                        Lang::from_code(primary)
+                    })
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn from_code(code: &str) -> Option<Lang> {
+        match code.trim().to_ascii_lowercase().as_str() {
+            "zh" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn html_code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// Picks the sentence in this language.
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// Why a field was refused, as one sentence.
+    pub fn reason(self, reason: &Reason) -> String {
+        match (self, reason) {
+            (Lang::Zh, Reason::Required) => "必填".into(),
+            (Lang::En, Reason::Required) => "is required".into(),
+            (Lang::Zh, Reason::TooShort { min }) => format!("至少 {min} 个字符"),
+            (Lang::En, Reason::TooShort { min }) => format!("must be at least {min} characters"),
+            (Lang::Zh, Reason::TooLong { max }) => format!("最多 {max} 个字符"),
+            (Lang::En, Reason::TooLong { max }) => format!("must be at most {max} characters"),
+            (lang, Reason::InvalidFormat { expected }) => format_hint(lang, expected),
+            (Lang::Zh, Reason::UnknownValue { allowed }) => {
+                format!("取值无效，可选：{}", allowed.join("、"))
+            }
+            (Lang::En, Reason::UnknownValue { allowed }) => {
+                format!("is not one of: {}", allowed.join(", "))
+            }
+            (Lang::Zh, Reason::AlreadyExists) => "已存在".into(),
+            (Lang::En, Reason::AlreadyExists) => "already exists".into(),
+            (Lang::Zh, Reason::NotFound) => "指向的记录不存在或不在您的辖区内".into(),
+            (Lang::En, Reason::NotFound) => {
+                "refers to a record that does not exist or is outside your jurisdiction".into()
+            }
+            (lang, Reason::Conflict { detail }) => conflict(lang, detail),
+        }
+    }
+}
+
+fn format_hint(lang: Lang, expected: &str) -> String {
+    let (zh, en) = match expected {
+        "username" => (
+            "只能包含字母、数字、点、下划线或连字符",
+            "may contain only letters, digits, '.', '_' or '-'",
+        ),
+        "phone" => (
+            "不是有效的电话号码（11 位手机号或带区号的固定电话）",
+            "is not a valid phone number (11-digit mobile or a landline with area code)",
+        ),
+        "id_number" => (
+            "不是有效的 18 位身份证号码",
+            "is not a valid 18-character resident ID number",
+        ),
+        "division_code" => (
+            "应为 6、9 或 12 位数字的行政区划代码",
+            "must be a division code of 6, 9 or 12 digits",
+        ),
+        "json" => ("不是有效的 JSON", "is not valid JSON"),
+        "integer" => ("应为整数", "must be a whole number"),
+        "string" => ("应为文本", "must be text"),
+        "array" => ("应为列表", "must be a list"),
+        _ => ("格式不正确", "has the wrong format"),
+    };
+    lang.pick(zh, en).to_owned()
+}
+
+fn conflict(lang: Lang, detail: &str) -> String {
+    let (zh, en) = match detail {
+        "separated_duties" => (
+            "系统管理员、安全管理员和安全审计员不能由同一账号兼任",
+            "administrator, security administrator and auditor cannot be held by one account",
+        ),
+        "not_grantable" => (
+            "该权限不能授予机器令牌",
+            "this permission cannot be granted to an API token",
+        ),
+        "own_account" => (
+            "不能对自己的账号执行此操作",
+            "cannot be applied to your own account",
+        ),
+        _ => ("与现有数据冲突", "conflicts with existing data"),
+    };
+    lang.pick(zh, en).to_owned()
+}

@@ -1,0 +1,301 @@
+//! Pages rendered by the server: sign-in and each role's home page. No page
+//! loads anything from outside the server.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use fengqiao_core::role::{Permission, Role};
+use serde::Deserialize;
+
+use crate::auth::{self, Caller, ClientAddress};
+use crate::error::ApiError;
+use crate::i18n::{Lang, LANG_COOKIE};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage {
+    lang: Lang,
+    error: Option<String>,
+    username: String,
+}
+
+struct RoleView {
+    code: &'static str,
+    name: String,
+}
+
+struct OrgRow {
+    name: String,
+    kind: &'static str,
+    depth: usize,
+    codes: String,
+}
+
+struct UserRow {
+    username: String,
+    full_name: String,
+    roles: String,
+    status: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    lang: Lang,
+    username: String,
+    org_name: String,
+    org_kind: String,
+    roles: Vec<RoleView>,
+    orgs: Vec<OrgRow>,
+    users: Option<Vec<UserRow>>,
+    audit: Option<String>,
+}
+
+fn render(template: &impl Template) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(err) => ApiError::Internal(err.to_string()).into_response(),
+    }
+}
+
+fn redirect(to: &str) -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, to.to_owned())]).into_response()
+}
+
+pub async fn sign_in_form(headers: HeaderMap) -> Response {
+    render(&SignInPage {
+        lang: Lang::of_request(&headers),
+        error: None,
+        username: String::new(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientAddress(source): ClientAddress,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let lang = Lang::of_request(&headers);
+    let previous = auth::session_secret(&headers);
+    match auth::sign_in(
+        &state,
+        &form.username,
+        &form.password,
+        previous.as_deref(),
+        &source,
+    )
+    .await
+    {
+        Ok((session, _)) => (
+            StatusCode::SEE_OTHER,
+            [
+                (LOCATION, "/".to_owned()),
+                (SET_COOKIE, auth::session_cookie(&state, &session.text)),
+            ],
+        )
+            .into_response(),
+        Err(err) => {
+            let status = match err {
+                ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+                ApiError::AccountLocked => StatusCode::LOCKED,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            let problem = err.problem(lang);
+            if status == StatusCode::INTERNAL_SERVER_ERROR {
+                tracing::error!(error = %err, "sign-in page failed");
+            }
+            let mut response = render(&SignInPage {
+                lang,
+                error: Some(problem.detail),
+                username: form.username.chars().take(64).collect(),
+            });
+            *response.status_mut() = status;
+            response
+        }
+    }
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientAddress(source): ClientAddress,
+) -> Response {
+    if let Some(secret) = auth::session_secret(&headers) {
+        if let Ok(caller) = auth::session_caller(&state, &secret, source).await {
+            if let Err(err) = auth::sign_out(&state, &caller, &secret).await {
+                return err.into_response();
+            }
+        }
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (LOCATION, "/signin".to_owned()),
+            (SET_COOKIE, auth::cleared_session_cookie(&state)),
+        ],
+    )
+        .into_response()
+}
+
+/// The signed-in person's home: who they are, their organisation and, by
+/// role, the work they can do here.
+pub async fn home(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientAddress(source): ClientAddress,
+) -> Response {
+    let lang = Lang::of_request(&headers);
+    let Some(secret) = auth::session_secret(&headers) else {
+        return redirect("/signin");
+    };
+    let caller = match auth::session_caller(&state, &secret, source).await {
+        Ok(caller) => caller,
+        Err(ApiError::Unauthenticated) => return redirect("/signin"),
+        Err(err) => return err.into_response(),
+    };
+    match home_page(&state, &caller, lang).await {
+        Ok(page) => render(&page),
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn home_page(state: &AppState, caller: &Caller, lang: Lang) -> Result<HomePage, ApiError> {
+    let user = caller.user.as_ref().ok_or(ApiError::Unauthenticated)?;
+    let base_depth = caller.org.path.ids().count();
+    let orgs = state
+        .store
+        .organisations_within(caller.scope())
+        .await?
+        .into_iter()
+        .map(|org| OrgRow {
+            depth: org.path.ids().count() - base_depth,
+            kind: org.kind.name_zh(),
+            codes: org
+                .division_codes
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            name: org.name,
+        })
+        .collect();
+    let users = if caller.permissions.contains(&Permission::ViewUsers) {
+        let stored = state.store.users_within(caller.scope().as_str()).await?;
+        let rows = stored
+            .iter()
+            .map(|s| {
+                let full_name = s
+                    .full_name
+                    .as_deref()
+                    .and_then(|bytes| state.cipher.decrypt(bytes).ok())
+                    .map(|v| v.masked())
+                    .unwrap_or_default();
+                UserRow {
+                    username: s.user.username.as_str().into(),
+                    full_name,
+                    roles: s
+                        .user
+                        .roles
+                        .iter()
+                        .map(|r| role_name(r, lang))
+                        .collect::<Vec<_>>()
+                        .join("、"),
+                    status: if s.user.disabled {
+                        lang.pick("已停用", "disabled").into()
+                    } else if s.user.locked_at.is_some() {
+                        lang.pick("已锁定", "locked").into()
+                    } else {
+                        lang.pick("正常", "active").into()
+                    },
+                }
+            })
+            .collect();
+        Some(rows)
+    } else {
+        None
+    };
+    let audit = if caller.permissions.contains(&Permission::ReadAuditLog) {
+        Some(match state.store.verify_audit_chain().await? {
+            Ok(count) => format!(
+                "{} {count}",
+                lang.pick(
+                    "审计链完整，已校验条目数：",
+                    "Audit chain intact; entries verified:"
+                )
+            ),
+            Err(broken) => format!(
+                "{} {}",
+                lang.pick(
+                    "审计链被篡改，首个异常条目：",
+                    "Audit chain broken at entry"
+                ),
+                broken.seq()
+            ),
+        })
+    } else {
+        None
+    };
+    Ok(HomePage {
+        lang,
+        username: user.username.as_str().into(),
+        org_name: caller.org.name.clone(),
+        org_kind: caller.org.kind.name_zh().into(),
+        roles: user
+            .roles
+            .iter()
+            .map(|r| RoleView {
+                code: r.as_str(),
+                name: role_name(r, lang),
+            })
+            .collect(),
+        orgs,
+        users,
+        audit,
+    })
+}
+
+fn role_name(role: Role, lang: Lang) -> String {
+    lang.pick(role.name_zh(), role.name_en()).to_owned()
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    back: Option<String>,
+}
+
+/// Switches the interface language and returns to the page the user was on.
+pub async fn switch_language(Path(code): Path<String>, Query(query): Query<LangQuery>) -> Response {
+    let lang = Lang::from_code(&code).unwrap_or_default();
+    // Only paths on this server: never an open redirect.
+    let back = query
+        .back
+        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
+        .unwrap_or_else(|| "/".into());
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (LOCATION, back),
+            (
+                SET_COOKIE,
+                format!(
+                    "{LANG_COOKIE}={}; Path=/; SameSite=Strict; Max-Age=31536000",
+                    lang.code()
+                ),
+            ),
+        ],
+    )
+        .into_response()
+}

@@ -1,0 +1,69 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+
+use fengqiao_core::personal::PersonalDataCipher;
+use fengqiao_core::user::{LockoutPolicy, PasswordHashing};
+use fengqiao_core::Clock;
+use fengqiao_store::Store;
+
+/// Server settings that requests depend on; the binary fills them from the
+/// configuration.
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// A session unused this long ends.
+    pub session_idle_minutes: i64,
+    /// A session ends this long after sign-in, used or not.
+    pub session_max_minutes: i64,
+    pub lockout: LockoutPolicy,
+    /// Set the cookie's Secure flag: the public URL is https.
+    pub secure_cookies: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            session_idle_minutes: 30,
+            session_max_minutes: 12 * 60,
+            lockout: LockoutPolicy::default(),
+            secure_cookies: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub cipher: PersonalDataCipher,
+    pub clock: Arc<dyn Clock>,
+    pub hashing: PasswordHashing,
+    pub settings: ServerSettings,
+}
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        cipher: PersonalDataCipher,
+        clock: Arc<dyn Clock>,
+        hashing: PasswordHashing,
+        settings: ServerSettings,
+    ) -> Self {
+        AppState(Arc::new(Inner {
+            store,
+            cipher,
+            clock,
+            hashing,
+            settings,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
