@@ -83,6 +83,12 @@ const SCOPE_BREAKERS: &[&str] = &[
     "只是", "于是", "而且", "并且", "同时", "才", "现在", "已经", "倒是",
 ];
 
+/// After 不 these verbs make a refusal, which is itself the complaint:
+/// "不给算工伤", "不肯退钱" report a refused injury claim and refund.
+const REFUSALS: &[&str] = &[
+    "给", "肯", "愿", "愿意", "让", "发", "退", "还", "同意", "承认", "认", "认账",
+];
+
 /// How many words after a negation word it still covers.
 const SCOPE_WORDS: usize = 8;
 
@@ -101,13 +107,18 @@ pub(crate) fn is_negated(text: &str, tokens: &[Token<'_>], start: usize) -> bool
     if !before.is_empty() {
         return NEGATORS.iter().any(|n| before.ends_with(n));
     }
-    for token in tokens[..index].iter().rev().take(SCOPE_WORDS) {
-        let word = token.word;
+    let scope = index.saturating_sub(SCOPE_WORDS)..index;
+    for i in scope.rev() {
+        let word = tokens[i].word;
         if ends_clause(word) {
             return false;
         }
         if NEGATORS.contains(&word) {
-            return true;
+            let refusal = word.ends_with('不')
+                && tokens
+                    .get(i + 1)
+                    .is_some_and(|next| i + 1 < index && REFUSALS.contains(&next.word));
+            return !refusal;
         }
     }
     false

@@ -70,6 +70,19 @@ fn negation_ends_with_its_clause() {
 }
 
 #[test]
+fn a_refusal_is_not_a_negation() {
+    // 不给算工伤: the factory refuses the injury claim; the claim is the case.
+    assert_eq!(
+        triage().suggest("厂里不给算工伤").category,
+        "labour_dispute"
+    );
+    assert!(threats()
+        .detect("他不承认说过要弄死你")
+        .iter()
+        .any(|m| m.word == "弄死你"));
+}
+
+#[test]
 fn not_fraud_is_not_fraud() {
     let s = triage().suggest("不是诈骗，我就是想问问补办身份证要带什么");
     assert_eq!(s.category, "consultation");
