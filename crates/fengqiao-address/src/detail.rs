@@ -31,10 +31,9 @@ const ROOM_MARKERS: &[&str] = &["号房", "室", "房", "户"];
 
 /// Scans `text` (normalised, divisions already cut off). `want_township` lets a
 /// leading 镇/乡/街道 name stand for a township the table did not find.
-pub fn scan(text: &str, want_township: bool) -> Detail {
-    let cs: Vec<char> = text.chars().collect();
+pub fn scan(text: &[char], want_township: bool) -> Detail {
     let mut scanner = Scanner {
-        cs: &cs,
+        cs: text,
         i: 0,
         detail: Detail::default(),
     };
@@ -175,7 +174,12 @@ impl Scanner<'_> {
     /// Assigns an identifier by its marker; false when it is part of a name.
     fn place(&mut self, ident: Ident) -> bool {
         let after = &self.cs[ident.end..];
-        let marker = |markers: &[&str]| markers.iter().find(|m| starts_with_chars(after, m)).map(|m| m.chars().count());
+        let marker = |markers: &[&str]| {
+            markers
+                .iter()
+                .find(|m| starts_with_chars(after, m))
+                .map(|m| char_len(m))
+        };
         let d = &mut self.detail;
         if ident.text.contains('-') {
             let parts: Vec<&str> = ident.text.split('-').filter(|p| !p.is_empty()).collect();
@@ -241,7 +245,10 @@ impl Scanner<'_> {
             self.i = ident.end + 1;
             return true;
         }
-        if let Some(floor) = text.strip_suffix('F').filter(|f| !f.is_empty() && is_number(f)) {
+        if let Some(floor) = text
+            .strip_suffix('F')
+            .filter(|f| !f.is_empty() && is_number(f))
+        {
             d.floor = Some(floor.to_owned());
             self.i = ident.end;
             return true;
@@ -321,7 +328,9 @@ impl Scanner<'_> {
         let mut end = i;
         while end < self.cs.len()
             && (self.cs[end].is_ascii_digit()
-                || (self.cs[end] == '-' && end > i && self.cs.get(end + 1).is_some_and(char::is_ascii_digit)))
+                || (self.cs[end] == '-'
+                    && end > i
+                    && self.cs.get(end + 1).is_some_and(char::is_ascii_digit)))
         {
             end += 1;
         }
@@ -329,7 +338,13 @@ impl Scanner<'_> {
     }
 
     /// End of the shortest name of 2..=max chars from `start` ending in a suffix.
-    fn name_ending(&self, start: usize, suffixes: &[&str], max: usize, digits: bool) -> Option<usize> {
+    fn name_ending(
+        &self,
+        start: usize,
+        suffixes: &[&str],
+        max: usize,
+        digits: bool,
+    ) -> Option<usize> {
         let limit = (start + max).min(self.cs.len());
         let mut end = start;
         while end < limit {
@@ -339,14 +354,16 @@ impl Scanner<'_> {
                 return None;
             }
             end += 1;
-            if end - start < 2 {
+            if end - start < 2 || !suffixes.iter().any(|s| s.ends_with(c)) {
                 continue;
             }
             for suffix in suffixes {
-                let n = suffix.chars().count();
+                let n = char_len(suffix);
                 if end - start > n && self.ends_with_at(end, suffix) {
                     let longer = suffixes.iter().any(|s| {
-                        s.len() > suffix.len() && s.starts_with(suffix) && starts_with_chars(&self.cs[end - n..], s)
+                        s.len() > suffix.len()
+                            && s.starts_with(suffix)
+                            && starts_with_chars(&self.cs[end - n..], s)
                     });
                     if !longer && !(suffix == &"街" && self.cs.get(end) == Some(&'道')) {
                         return Some(end);
@@ -358,7 +375,7 @@ impl Scanner<'_> {
     }
 
     fn ends_with_at(&self, end: usize, suffix: &str) -> bool {
-        let n = suffix.chars().count();
+        let n = char_len(suffix);
         end >= n && self.cs[end - n..end].iter().copied().eq(suffix.chars())
     }
 
@@ -369,13 +386,27 @@ impl Scanner<'_> {
     }
 
     fn collect(&self, start: usize, end: usize) -> String {
-        self.cs[start..end].iter().filter(|c| **c != SEPARATOR).collect()
+        self.cs[start..end]
+            .iter()
+            .filter(|c| **c != SEPARATOR)
+            .collect()
     }
 }
 
 fn starts_with_chars(cs: &[char], s: &str) -> bool {
     let mut it = cs.iter();
     s.chars().all(|c| it.next() == Some(&c))
+}
+
+/// Characters in a marker or suffix; these are short, so count without a general loop.
+fn char_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else if s.bytes().all(|b| b >= 0x80) {
+        s.len() / 3
+    } else {
+        s.chars().count()
+    }
 }
 
 fn is_cjk(c: char) -> bool {
@@ -389,7 +420,19 @@ fn is_number(s: &str) -> bool {
 pub(crate) fn is_chinese_digit(c: char) -> bool {
     matches!(
         c,
-        '零' | '〇' | '一' | '二' | '两' | '三' | '四' | '五' | '六' | '七' | '八' | '九' | '十' | '百'
+        '零' | '〇'
+            | '一'
+            | '二'
+            | '两'
+            | '三'
+            | '四'
+            | '五'
+            | '六'
+            | '七'
+            | '八'
+            | '九'
+            | '十'
+            | '百'
     )
 }
 
@@ -477,6 +520,10 @@ pub fn identifier(text: &str) -> String {
 mod tests {
     use super::*;
 
+    fn scan_str(text: &str, want_township: bool) -> Detail {
+        scan(&text.chars().collect::<Vec<_>>(), want_township)
+    }
+
     #[test]
     fn chinese_numbers() {
         let n = |s: &str| chinese_number(&s.chars().collect::<Vec<_>>());
@@ -498,40 +545,52 @@ mod tests {
 
     #[test]
     fn building_unit_room_forms() {
-        let d = scan("绿杨榭公寓31-1-101", false);
+        let d = scan_str("绿杨榭公寓31-1-101", false);
         assert_eq!(d.compound.as_deref(), Some("绿杨榭公寓"));
-        assert_eq!((d.building.as_deref(), d.unit.as_deref(), d.room.as_deref()), (Some("31"), Some("1"), Some("101")));
-        let d = scan("泰和小区B栋1097", false);
+        assert_eq!(
+            (d.building.as_deref(), d.unit.as_deref(), d.room.as_deref()),
+            (Some("31"), Some("1"), Some("101"))
+        );
+        let d = scan_str("泰和小区B栋1097", false);
         assert_eq!(d.compound.as_deref(), Some("泰和小区"));
         assert_eq!(d.building.as_deref(), Some("B"));
         assert_eq!(d.room.as_deref(), Some("1097"));
-        let d = scan("某小区三栋2单元501室", false);
-        assert_eq!((d.building.as_deref(), d.unit.as_deref(), d.room.as_deref()), (Some("3"), Some("2"), Some("501")));
-        let d = scan("B懂302", false);
+        let d = scan_str("某小区三栋2单元501室", false);
+        assert_eq!(
+            (d.building.as_deref(), d.unit.as_deref(), d.room.as_deref()),
+            (Some("3"), Some("2"), Some("501"))
+        );
+        let d = scan_str("B懂302", false);
         assert_eq!(d.building.as_deref(), Some("B"));
-        let d = scan("3号楼5层", false);
-        assert_eq!((d.building.as_deref(), d.floor.as_deref()), (Some("3"), Some("5")));
-        let d = scan("3幢", false);
+        let d = scan_str("3号楼5层", false);
+        assert_eq!(
+            (d.building.as_deref(), d.floor.as_deref()),
+            (Some("3"), Some("5"))
+        );
+        let d = scan_str("3幢", false);
         assert_eq!(d.building.as_deref(), Some("3"));
     }
 
     #[test]
     fn roads_numbers_and_lanes() {
-        let d = scan("同普路1501弄166号2224室", false);
+        let d = scan_str("同普路1501弄166号2224室", false);
         assert_eq!(d.road.as_deref(), Some("同普路"));
         assert_eq!(d.road_number.as_deref(), Some("1501弄"));
         assert_eq!(d.building.as_deref(), Some("166"));
         assert_eq!(d.room.as_deref(), Some("2224"));
-        let d = scan("高新路10号5栋14楼", false);
+        let d = scan_str("高新路10号5栋14楼", false);
         assert_eq!(d.road_number.as_deref(), Some("10号"));
-        assert_eq!((d.building.as_deref(), d.floor.as_deref()), (Some("5"), Some("14")));
+        assert_eq!(
+            (d.building.as_deref(), d.floor.as_deref()),
+            (Some("5"), Some("14"))
+        );
     }
 
     #[test]
     fn township_and_community_lead_the_detail() {
-        let d = scan("龙港镇泰和小区B栋1097", true);
+        let d = scan_str("龙港镇泰和小区B栋1097", true);
         assert_eq!(d.township.as_deref(), Some("龙港镇"));
-        let d = scan("下宅村万里公路832弄125号", false);
+        let d = scan_str("下宅村万里公路832弄125号", false);
         assert_eq!(d.community.as_deref(), Some("下宅村"));
         assert_eq!(d.road.as_deref(), Some("万里公路"));
         assert_eq!(d.road_number.as_deref(), Some("832弄"));

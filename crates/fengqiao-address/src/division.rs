@@ -132,11 +132,16 @@ impl DivisionTable {
                 None
             } else {
                 let parent_code = parse_code(cols[1], line_no)?;
-                Some(*table.by_code.get(&parent_code).ok_or(DataError::UnknownParent {
-                    line: line_no,
-                    code,
-                    parent: parent_code,
-                })?)
+                Some(
+                    *table
+                        .by_code
+                        .get(&parent_code)
+                        .ok_or(DataError::UnknownParent {
+                            line: line_no,
+                            code,
+                            parent: parent_code,
+                        })?,
+                )
             };
             if cols[2].is_empty() {
                 return Err(DataError::EmptyName { line: line_no });
@@ -355,8 +360,7 @@ mod tests {
     #[test]
     fn villages_parse_and_merge_under_their_township() {
         let mut table = DivisionTable::embedded();
-        let villages =
-            parse_villages("110101001001\t110101001\t多福巷社区居委会\n").unwrap();
+        let villages = parse_villages("110101001001\t110101001\t多福巷社区居委会\n").unwrap();
         table.add_villages(villages).unwrap();
         let village = table.by_code(110_101_001_001).unwrap();
         assert_eq!(village.level, Level::Village);

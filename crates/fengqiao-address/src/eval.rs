@@ -313,11 +313,7 @@ impl fmt::Display for BenchReport {
                     field.name(),
                     ours / value
                 )?,
-                None => writeln!(
-                    f,
-                    "  {:<38} {ours:.3}   (none: goal 0.950)",
-                    field.name()
-                )?,
+                None => writeln!(f, "  {:<38} {ours:.3}   (none: goal 0.950)", field.name())?,
             }
         }
         writeln!(
@@ -345,13 +341,21 @@ mod tests {
 
     #[test]
     fn division_labels_compare_by_core() {
-        assert!(agrees(Field::City, Some(("金华市", Some("金华"))), &["金华".into()]));
+        assert!(agrees(
+            Field::City,
+            Some(("金华市", Some("金华"))),
+            &["金华".into()]
+        ));
         assert!(agrees(
             Field::County,
             Some(("鄞州区", Some("江东区"))),
             &["江东区".into()]
         ));
-        assert!(agrees(Field::Township, Some(("方岩街道", None)), &["方岩镇".into()]));
+        assert!(agrees(
+            Field::Township,
+            Some(("方岩街道", None)),
+            &["方岩镇".into()]
+        ));
         assert!(!agrees(Field::County, Some(("秀洲区", None)), &[]));
         assert!(agrees(Field::County, None, &[]));
         assert!(!agrees(Field::County, None, &["秀洲区".into()]));

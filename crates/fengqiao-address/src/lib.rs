@@ -15,6 +15,7 @@
 mod detail;
 mod division;
 pub mod eval;
+mod name_index;
 mod names;
 mod resolver;
 

@@ -1,14 +1,14 @@
 //! Free-text address resolution: normalise, find every division name in the
-//! text with one automaton pass, choose the most consistent chain of parent
+//! text with one pass over a name index, choose the most consistent chain of parent
 //! and child divisions, then scan what follows for road, compound and room.
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, MatchKind};
 use serde::Serialize;
 
 use crate::detail;
 use crate::division::{DivisionTable, Level, Status};
+use crate::name_index::NameIndex;
 use crate::names::{self, SEPARATOR};
 
 /// How a name in the dictionary relates to its division; the order is the preference.
@@ -35,13 +35,18 @@ impl Kind {
     }
 }
 
+/// A name's meaning, with the division's level and status copied in so the
+/// hot path need not visit the table.
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     division: u32,
     kind: Kind,
+    level: Level,
+    historic: bool,
+    code: u64,
 }
 
-/// One division name found in the text (byte offsets into the normalised text).
+/// One division name found in the text (character offsets into the normalised text).
 #[derive(Debug, Clone, Copy)]
 struct Hit {
     division: u32,
@@ -106,14 +111,16 @@ impl ResolvedAddress {
     }
 }
 
-/// The resolver: the division table and its name automaton, built once and
+/// The resolver: the division table and its name index, built once and
 /// shared (it is `Send + Sync`; resolution takes `&self`).
 pub struct Resolver {
     table: DivisionTable,
-    automaton: AhoCorasick,
+    index: NameIndex,
     /// Per pattern, its range in `entries`.
     pattern_entries: Vec<(u32, u32)>,
     entries: Vec<Entry>,
+    /// Per pattern: whether a short name may follow it directly (成都 → 武侯).
+    anchors: Vec<bool>,
 }
 
 /// Characters that, right after a short name, show it is part of a longer
@@ -121,8 +128,11 @@ pub struct Resolver {
 const SHORT_NAME_BREAKERS: &[char] = &[
     '省', '市', '区', '县', '镇', '乡', '街', '路', '道', '村', '旗', '州', '盟', '巷', '弄',
 ];
-/// Gap (in bytes) allowed between repeated division names before the detail starts.
-const CHAIN_GAP: usize = 4 * 3;
+/// A full township name shared by more places than this says nothing on its
+/// own (城关镇): it counts only where its county or city is in the text too.
+const RARE_TOWNSHIP_NAME: usize = 8;
+/// Gap (in characters) allowed between repeated division names before the detail starts.
+const CHAIN_GAP: usize = 4;
 
 impl Resolver {
     /// Builds the resolver over the embedded division table.
@@ -138,7 +148,13 @@ impl Resolver {
             match list.iter_mut().find(|e| e.division == division) {
                 Some(e) if e.kind < kind => e.kind = kind,
                 Some(_) => {}
-                None => list.push(Entry { division, kind }),
+                None => list.push(Entry {
+                    division,
+                    kind,
+                    level: Level::Province,
+                    historic: false,
+                    code: 0,
+                }),
             }
         };
         for (index, division) in table.iter() {
@@ -165,21 +181,35 @@ impl Resolver {
         patterns.sort_by(|a, b| a.0.cmp(&b.0));
         let mut entries = Vec::new();
         let mut pattern_entries = Vec::with_capacity(patterns.len());
+        let mut anchors = Vec::with_capacity(patterns.len());
         for (_, list) in &mut patterns {
-            list.sort_by_key(|e| e.division);
+            for entry in list.iter_mut() {
+                let division = table.get(entry.division);
+                entry.level = division.level;
+                entry.historic = division.status == Status::Historic;
+                entry.code = division.code;
+            }
+            list.sort_by_key(|e| (e.level, e.division));
+            anchors.push(
+                list.iter()
+                    .any(|e| e.kind != Kind::Short || e.level <= Level::City),
+            );
             let start = entries.len() as u32;
             entries.extend(list.iter().copied());
             pattern_entries.push((start, entries.len() as u32));
         }
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(patterns.iter().map(|(name, _)| name.as_str()))
-            .expect("division names always build an automaton");
+        let index = NameIndex::new(
+            patterns
+                .iter()
+                .enumerate()
+                .map(|(id, (name, _))| (name.as_str(), id as u32)),
+        );
         Resolver {
             table,
-            automaton,
+            index,
             pattern_entries,
             entries,
+            anchors,
         }
     }
 
@@ -187,15 +217,15 @@ impl Resolver {
         &self.table
     }
 
-    /// Number of names (official, former, variant, short) in the automaton.
+    /// Number of names (official, former, variant, short) in the index.
     pub fn name_count(&self) -> usize {
         self.pattern_entries.len()
     }
 
-    /// Approximate heap bytes of the whole index: table, automaton, entries.
+    /// Approximate heap bytes of the whole index: table, names, entries.
     pub fn heap_bytes(&self) -> usize {
         self.table.heap_bytes()
-            + self.automaton.memory_usage()
+            + self.index.heap_bytes()
             + self.pattern_entries.capacity() * std::mem::size_of::<(u32, u32)>()
             + self.entries.capacity() * std::mem::size_of::<Entry>()
     }
@@ -204,7 +234,8 @@ impl Resolver {
     pub fn resolve(&self, text: &str) -> ResolvedAddress {
         let mut normalized = String::with_capacity(text.len());
         names::normalize(text, &mut normalized);
-        let text = normalized.as_str();
+        let text: Vec<char> = normalized.chars().collect();
+        let text = text.as_slice();
         let hits = self.hits(text);
         let mut address = ResolvedAddress::default();
         let Some(reading) = self.choose(&hits) else {
@@ -224,7 +255,10 @@ impl Resolver {
             .collect();
         let chain_start = mentions.iter().map(|(_, h)| h.start).min().unwrap_or(0);
         let lineage: Vec<u32> = self.table.lineage(reading.division).collect();
-        let mut lineage_hits: Vec<&Hit> = hits.iter().filter(|h| lineage.contains(&h.division)).collect();
+        let mut lineage_hits: Vec<&Hit> = hits
+            .iter()
+            .filter(|h| lineage.contains(&h.division))
+            .collect();
         lineage_hits.sort_by_key(|h| h.start);
         let mut detail_start = 0;
         for hit in lineage_hits {
@@ -240,7 +274,7 @@ impl Resolver {
             .iter()
             .map(|(level, h)| DivisionMention {
                 level: *level,
-                text: text[h.start..h.end].to_owned(),
+                text: text[h.start..h.end].iter().collect(),
                 code: format_code(self.table.get(h.division).code),
             })
             .collect();
@@ -278,73 +312,78 @@ impl Resolver {
     }
 
     /// Every division name in the text that may stand for a division there.
-    fn hits(&self, text: &str) -> Vec<Hit> {
-        let bytes = text.as_bytes();
-        let mut raw = Vec::new();
-        for m in self.automaton.find_overlapping_iter(text) {
-            raw.push((m.pattern().as_usize(), m.start(), m.end()));
-        }
+    fn hits(&self, text: &[char]) -> Vec<Hit> {
+        let mut raw: Vec<(usize, usize, usize)> = Vec::new();
+        self.index.find_all(division_part(text), |id, start, end| {
+            raw.push((id as usize, start, end))
+        });
         let anchored = |start: usize| {
             start == 0
-                || bytes[start - 1] == SEPARATOR as u8
-                || raw.iter().any(|&(p, s, e)| e == start && s < start && self.has_long_entry(p))
+                || text[start - 1] == SEPARATOR
+                || raw
+                    .iter()
+                    .any(|&(p, s, e)| e == start && s < start && self.anchors[p])
         };
         let broken = |end: usize| {
-            text[end..]
-                .chars()
-                .next()
-                .is_some_and(|c| SHORT_NAME_BREAKERS.contains(&c))
+            text.get(end)
+                .is_some_and(|c| SHORT_NAME_BREAKERS.contains(c))
         };
         let mut hits: Vec<Hit> = Vec::new();
-        let mut townships: Vec<Hit> = Vec::new();
+        let hit = |entry: &Entry, start, end| Hit {
+            division: entry.division,
+            kind: entry.kind,
+            start,
+            end,
+            weight: entry.kind.weight() * if entry.historic { 0.95 } else { 1.0 },
+        };
         for &(pattern, start, end) in &raw {
             let (from, to) = self.pattern_entries[pattern];
-            for entry in &self.entries[from as usize..to as usize] {
-                let division = self.table.get(entry.division);
-                let township = division.level == Level::Township;
-                if entry.kind == Kind::Short && (broken(end) || (!township && !anchored(start))) {
-                    continue;
-                }
-                let mut weight = entry.kind.weight();
-                if division.status == Status::Historic {
-                    weight *= 0.95;
-                }
-                let hit = Hit {
-                    division: entry.division,
-                    kind: entry.kind,
-                    start,
-                    end,
-                    weight,
-                };
-                if township {
-                    townships.push(hit);
-                } else {
-                    hits.push(hit);
+            let entries = &self.entries[from as usize..to as usize];
+            let short_ok = !broken(end) && anchored(start);
+            for entry in entries.iter().take_while(|e| e.level < Level::Township) {
+                if entry.kind != Kind::Short || short_ok {
+                    hits.push(hit(entry, start, end));
                 }
             }
         }
-        // A township's short name counts only right after its own county or city.
-        for t in townships {
-            let keep = t.kind != Kind::Short
-                || hits.iter().any(|h| {
-                    h.end == t.start && self.table.is_ancestor_or_self(h.division, t.division)
-                });
-            if keep {
-                hits.push(t);
-            }
-        }
-        hits
-    }
-
-    /// Whether a pattern names something by more than a bare short name.
-    fn has_long_entry(&self, pattern: usize) -> bool {
-        let (from, to) = self.pattern_entries[pattern];
-        self.entries[from as usize..to as usize]
+        // A township's short name counts only right after its own county or city;
+        // a full township name shared by many places only with its county or city.
+        let upper = hits.len();
+        let upper_codes: Vec<u64> = hits
             .iter()
-            .any(|e| e.kind != Kind::Short)
-            || self.entries[from as usize..to as usize]
+            .map(|h| self.table.get(h.division).code)
+            .collect();
+        let supported = |code: u64| {
+            let county = code / 1000;
+            let city = code / 100_000 * 100;
+            let province = code / 10_000_000 * 10_000;
+            upper_codes
                 .iter()
-                .any(|e| self.table.get(e.division).level <= Level::City)
+                .any(|&c| c == county || c == city || c == province)
+        };
+        for &(pattern, start, end) in &raw {
+            let (from, to) = self.pattern_entries[pattern];
+            let entries = &self.entries[from as usize..to as usize];
+            let first = entries.partition_point(|e| e.level < Level::Township);
+            let townships = &entries[first..];
+            if townships.is_empty() {
+                continue;
+            }
+            let after_upper = hits[..upper].iter().any(|h| h.end == start);
+            let short_ok = after_upper && !broken(end);
+            let rare = townships.len() <= RARE_TOWNSHIP_NAME;
+            for entry in townships {
+                let keep = match entry.kind {
+                    Kind::Short => short_ok && supported(entry.code),
+                    _ => rare || supported(entry.code),
+                };
+                if keep {
+                    hits.push(hit(entry, start, end));
+                }
+            }
+        }
+        hits.sort_by_key(|h| (h.division, h.start));
+        hits
     }
 
     /// The deepest division whose lineage the text supports best.
@@ -353,29 +392,24 @@ impl Resolver {
             return None;
         }
         let mut scored: Vec<(u32, f32)> = Vec::new();
-        for hit in hits {
-            if scored.iter().any(|(d, _)| *d == hit.division) {
+        for (i, hit) in hits.iter().enumerate() {
+            if i > 0 && hits[i - 1].division == hit.division {
                 continue;
             }
             scored.push((hit.division, self.lineage_score(hits, hit.division)));
         }
         let table = &self.table;
-        let rank = |&(d, s): &(u32, f32)| {
+        let rank = |d: u32| {
             let division = table.get(d);
             (
-                s,
                 division.status == Status::Current,
                 std::cmp::Reverse(division.level),
                 std::cmp::Reverse(division.code),
             )
         };
-        scored.sort_by(|a, b| {
-            let (ra, rb) = (rank(a), rank(b));
-            rb.0.total_cmp(&ra.0)
-                .then(rb.1.cmp(&ra.1))
-                .then(rb.2.cmp(&ra.2))
-                .then(rb.3.cmp(&ra.3))
-        });
+        let mut ranked: Vec<_> = scored.iter().map(|&(d, s)| (d, s, rank(d))).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)));
+        let scored: Vec<(u32, f32)> = ranked.into_iter().map(|(d, s, _)| (d, s)).collect();
         let (division, best) = scored[0];
         let mut tied = 0;
         let mut alternatives = Vec::new();
@@ -383,7 +417,10 @@ impl Resolver {
             if best - score > 0.05 || self.table.is_ancestor_or_self(other, division) {
                 continue;
             }
-            if alternatives.iter().any(|&a| self.table.is_ancestor_or_self(other, a)) {
+            if alternatives
+                .iter()
+                .any(|&a| self.table.is_ancestor_or_self(other, a))
+            {
                 continue;
             }
             if best - score < 1e-4 {
@@ -420,11 +457,17 @@ impl Resolver {
         let mut score = 0.0;
         let mut chosen = Vec::with_capacity(depth);
         for &member in lineage[..depth].iter().rev() {
-            let best = hits
+            let from = hits.partition_point(|h| h.division < member);
+            let best = hits[from..]
                 .iter()
+                .take_while(|h| h.division == member)
                 .enumerate()
-                .filter(|(_, h)| h.division == member)
-                .filter(|(_, h)| !used[..used_count].iter().any(|&(s, e)| h.start < e && s < h.end))
+                .map(|(i, h)| (from + i, h))
+                .filter(|(_, h)| {
+                    !used[..used_count]
+                        .iter()
+                        .any(|&(s, e)| h.start < e && s < h.end)
+                })
                 .max_by(|(_, a), (_, b)| a.weight.total_cmp(&b.weight).then(b.start.cmp(&a.start)));
             if let Some((index, hit)) = best {
                 score += hit.weight;
@@ -449,7 +492,10 @@ impl Resolver {
     fn fill_divisions(&self, address: &mut ResolvedAddress, index: u32) {
         for i in self.table.lineage(index) {
             let division = self.table.get(i);
-            let (name, code) = (Some(division.name.clone()), Some(format_code(division.code)));
+            let (name, code) = (
+                Some(division.name.clone()),
+                Some(format_code(division.code)),
+            );
             match division.level {
                 Level::Province => {
                     if is_municipality(division.code) {
@@ -488,6 +534,17 @@ struct Reading {
     /// How many other readings score exactly as well.
     tied: usize,
     alternatives: Vec<u32>,
+}
+
+/// The text up to its first number: divisions come before house numbers in a
+/// Chinese address (big to small) and no division name holds a digit, so the
+/// rest need not be searched. A text that starts with a number is searched whole.
+fn division_part(text: &[char]) -> &[char] {
+    let first_digit = text.iter().position(char::is_ascii_digit);
+    match first_digit {
+        Some(i) if i >= 2 => &text[..i],
+        _ => text,
+    }
 }
 
 /// 北京, 天津, 上海, 重庆: provinces whose counties have no city between.

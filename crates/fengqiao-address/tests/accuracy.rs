@@ -10,7 +10,9 @@ use fengqiao_address::Resolver;
 use serde::Deserialize;
 
 fn eval_file(name: &str) -> Option<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/eval/address").join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/eval/address")
+        .join(name);
     match std::fs::read_to_string(&path) {
         Ok(text) => Some(text),
         Err(_) => {
@@ -22,7 +24,9 @@ fn eval_file(name: &str) -> Option<String> {
 
 #[test]
 fn ncap_dev_accuracy() {
-    let Some(text) = eval_file("ncap_dev.jsonl") else { return };
+    let Some(text) = eval_file("ncap_dev.jsonl") else {
+        return;
+    };
     let cases = eval::parse_labelled(&text).expect("ncap_dev parses");
     let resolver = Resolver::new();
     let accuracy = eval::accuracy(&resolver, &cases);
@@ -55,7 +59,12 @@ fn ncap_dev_accuracy() {
         (Field::Room, 0.88),
     ];
     for (field, floor) in floors {
-        assert!(accuracy.of(field) >= floor, "{} fell to {:.3}", field.name(), accuracy.of(field));
+        assert!(
+            accuracy.of(field) >= floor,
+            "{} fell to {:.3}",
+            field.name(),
+            accuracy.of(field)
+        );
     }
 }
 
@@ -74,14 +83,24 @@ struct JionlpExpected {
 
 #[test]
 fn jionlp_cases() {
-    let Some(text) = eval_file("jionlp_location_cases.jsonl") else { return };
+    let Some(text) = eval_file("jionlp_location_cases.jsonl") else {
+        return;
+    };
     let resolver = Resolver::new();
     let (mut right, mut total) = (0, 0);
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let case: JionlpCase = serde_json::from_str(line).expect("case parses");
         let ours = resolver.resolve(&case.text);
-        let got = (ours.province.clone(), ours.city.clone(), ours.county.clone());
-        let want = (case.expected.province, case.expected.city, case.expected.county);
+        let got = (
+            ours.province.clone(),
+            ours.city.clone(),
+            ours.county.clone(),
+        );
+        let want = (
+            case.expected.province,
+            case.expected.city,
+            case.expected.county,
+        );
         total += 1;
         if got == want {
             right += 1;
@@ -110,23 +129,38 @@ struct GeocodingExpected {
 
 #[test]
 fn geocoding_normalizing_cases() {
-    let Some(text) = eval_file("geocoding_normalizing_cases.jsonl") else { return };
+    let Some(text) = eval_file("geocoding_normalizing_cases.jsonl") else {
+        return;
+    };
     let resolver = Resolver::new();
     let (mut right, mut total) = (0, 0);
     let six = |id: Option<u64>| id.map(|id| (id / 1_000_000).to_string());
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let case: GeocodingCase = serde_json::from_str(line).expect("case parses");
-        let Some(expected) = case.expected else { continue };
+        let Some(expected) = case.expected else {
+            continue;
+        };
         let ours = resolver.resolve(&case.text);
-        let want = (six(expected.province_id), six(expected.city_id), six(expected.district_id));
-        let got = (ours.province_code.clone(), ours.city_code.clone(), ours.county_code.clone());
+        let want = (
+            six(expected.province_id),
+            six(expected.city_id),
+            six(expected.district_id),
+        );
+        let got = (
+            ours.province_code.clone(),
+            ours.city_code.clone(),
+            ours.county_code.clone(),
+        );
         total += 1;
         if got == want {
             right += 1;
         } else {
             println!("geocoding miss: {} want {want:?} got {got:?}", case.text);
         }
-        if let Some(building) = expected.building_num.filter(|b| b.matches('-').count() == 2) {
+        if let Some(building) = expected
+            .building_num
+            .filter(|b| b.matches('-').count() == 2)
+        {
             let parts: Vec<&str> = building.split('-').collect();
             assert_eq!(ours.building.as_deref(), Some(parts[0]), "{}", case.text);
             assert_eq!(ours.room.as_deref(), Some(parts[2]), "{}", case.text);

@@ -18,9 +18,13 @@ pub fn run(shared_eval_dir: &Path) -> anyhow::Result<()> {
         let path = dir.join(name);
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))
     };
-    let ncap_test = eval::parse_labelled(&read("ncap_test.jsonl")?).context("parsing ncap_test.jsonl")?;
+    let ncap_test =
+        eval::parse_labelled(&read("ncap_test.jsonl")?).context("parsing ncap_test.jsonl")?;
     let messy_text = read("geocoding_test_address_10k.txt")?;
-    let messy: Vec<&str> = messy_text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let messy: Vec<&str> = messy_text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
 
     let resident_before = resident_bytes();
     let resolver = Resolver::new();
