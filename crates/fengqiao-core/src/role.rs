@@ -226,6 +226,28 @@ impl FromStr for Permission {
     }
 }
 
+/// Parses the permissions asked for a machine client's token and checks that
+/// each may be granted to one.
+pub fn token_permissions(names: &[String]) -> Result<BTreeSet<Permission>, FieldError> {
+    let mut set = BTreeSet::new();
+    for name in names {
+        let permission: Permission = name.parse()?;
+        if !permission.grantable_to_token() {
+            return Err(FieldError::new(
+                "permissions",
+                Reason::Conflict {
+                    detail: "not_grantable",
+                },
+            ));
+        }
+        set.insert(permission);
+    }
+    if set.is_empty() {
+        return Err(FieldError::new("permissions", Reason::Required));
+    }
+    Ok(set)
+}
+
 /// The roles of one account: at least one, and never two separated duties.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod accounts;
 mod api;
 mod app;
 mod assets;

@@ -1,1 +1,161 @@
-fn main() {}
+//! `fengqiao`: one binary, one subcommand per role.
+
+#![forbid(unsafe_code)]
+
+mod admin;
+mod bench_resolve;
+mod config;
+mod demo;
+mod serve;
+mod triage_cli;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::FlagValues;
+
+/// 枫桥 — grassroots governance and community policing.
+#[derive(Parser, Debug)]
+#[command(name = "fengqiao", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML); missing is fine.
+    #[arg(long, global = true, default_value = "fengqiao.toml")]
+    config: PathBuf,
+    /// Directory for the SQLite database and generated keys [default: ./data]
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://… [default: SQLite in the data directory]
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long)]
+    bind: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the web interface and the API.
+    Serve(ServeArgs),
+    /// Create a demonstration jurisdiction with generated accounts, then serve it.
+    Demo(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Manage API tokens for machine clients.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Show the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Work with the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Suggest category, group, priority and owner for incident texts, one per line on stdin.
+    Triage,
+    /// Benchmarks that print figures beside their targets.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Print every effective value and where it came from, secrets redacted.
+    Show,
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check the hash chain; exits non-zero at the first edited, deleted or reordered entry.
+    Verify,
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// Address resolution: throughput and field accuracy on the labelled sets.
+    Resolve {
+        /// The shared evaluation data (holding address/).
+        #[arg(long, default_value = "../shared/eval")]
+        eval_dir: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("错误 / error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let bind = match &cli.command {
+        Command::Serve(args) | Command::Demo(args) => args.bind.clone(),
+        _ => None,
+    };
+    let flags = FlagValues {
+        bind,
+        data_dir: cli.data_dir.clone(),
+        database_url: cli.database_url.clone(),
+    };
+    let loaded = config::load(&cli.config, flags)?;
+    let settings = loaded.settings.clone();
+    match cli.command {
+        Command::Config(ConfigCommand::Show) => {
+            for key in config::KEYS {
+                println!(
+                    "{key:<22} = {:<40} # {}",
+                    settings.display_value(key),
+                    loaded.source_of(key)
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Triage => {
+            let stdin = std::io::stdin();
+            triage_cli::run(stdin.lock(), std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(BenchCommand::Resolve { eval_dir }) => {
+            bench_resolve::run(&eval_dir)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        command => {
+            serve::init_tracing(&settings.log_format);
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async move {
+                match command {
+                    Command::Serve(_) => serve::serve(&settings, false).await,
+                    Command::Demo(_) => serve::serve(&settings, true).await,
+                    Command::Migrate => serve::migrate(&settings).await,
+                    Command::User(command) => admin::user(&settings, command).await,
+                    Command::Token(command) => admin::token(&settings, command).await,
+                    Command::Audit(AuditCommand::Verify) => admin::verify_audit(&settings).await,
+                    Command::Config(_) | Command::Triage | Command::Bench(_) => unreachable!(),
+                }
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        super::Cli::command().debug_assert();
+    }
+}

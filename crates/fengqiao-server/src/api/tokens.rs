@@ -1,13 +1,11 @@
 //! API tokens for machine clients, issued by an administrator.
 
-use std::collections::BTreeSet;
-
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
-use fengqiao_core::role::Permission;
+use fengqiao_core::role::{token_permissions, Permission};
 use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
 use fengqiao_store::ApiToken;
 use serde::{Deserialize, Serialize};
@@ -60,27 +58,6 @@ pub struct CreateToken {
     name: String,
     org_id: i64,
     permissions: Vec<String>,
-}
-
-/// Parses and checks the permissions a token may hold.
-pub fn token_permissions(names: &[String]) -> Result<BTreeSet<Permission>, FieldError> {
-    let mut set = BTreeSet::new();
-    for name in names {
-        let permission: Permission = name.parse()?;
-        if !permission.grantable_to_token() {
-            return Err(FieldError::new(
-                "permissions",
-                Reason::Conflict {
-                    detail: "not_grantable",
-                },
-            ));
-        }
-        set.insert(permission);
-    }
-    if set.is_empty() {
-        return Err(FieldError::new("permissions", Reason::Required));
-    }
-    Ok(set)
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens",

@@ -10,10 +10,11 @@ use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::role::{Permission, Role, Roles};
 use fengqiao_core::user::{Password, Username};
-use fengqiao_store::{NewUser, StoreError, StoredUser};
+use fengqiao_store::StoredUser;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::accounts::{self, NewAccount};
 use crate::api::organisations::visible;
 use crate::api::rfc3339;
 use crate::auth::Caller;
@@ -203,30 +204,15 @@ pub async fn create(
     if grants_separated_duty(&roles) {
         caller.require(Permission::AssignRoles)?;
     }
-    let hashing = state.hashing.clone();
-    let password_hash = tokio::task::spawn_blocking(move || hashing.hash(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let new = NewUser {
+    let account = NewAccount {
         username,
+        password,
         org_id: body.org_id,
         roles,
-        password_hash,
-        full_name: full_name.as_ref().map(|v| state.cipher.encrypt(v)),
-        phone: phone.as_ref().map(|v| state.cipher.encrypt(v)),
-        phone_index: phone.as_ref().map(|v| state.cipher.blind_index(v)),
+        full_name,
+        phone,
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let id = tx.insert_user(&new, now).await.map_err(|e| match e {
-        StoreError::Duplicate(_) => {
-            ApiError::field(FieldError::new("username", Reason::AlreadyExists))
-        }
-        other => other.into(),
-    })?;
-    tx.append_audit(&caller.audit(AuditAction::Create, "user").object(id), now)
-        .await?;
-    tx.commit().await?;
+    let id = accounts::create(&state, account, caller.audit(AuditAction::Create, "user")).await?;
     let stored = state.store.user(id).await?.ok_or(ApiError::NotFound)?;
     Ok((
         StatusCode::CREATED,
@@ -326,21 +312,8 @@ pub async fn reset_password(
     caller.require(Permission::ManageUsers)?;
     visible_user(&state, &caller, user_id).await?;
     let password = Password::parse(&body.password)?;
-    let hashing = state.hashing.clone();
-    let hash = tokio::task::spawn_blocking(move || hashing.hash(&password))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    tx.set_password_hash(user_id, &hash, now).await?;
-    tx.append_audit(
-        &caller
-            .audit(AuditAction::PasswordReset, "user")
-            .object(user_id),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let by = caller.audit(AuditAction::PasswordReset, "user");
+    accounts::set_password(&state, user_id, password, by).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

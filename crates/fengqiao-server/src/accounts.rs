@@ -1,0 +1,78 @@
+//! Account changes shared by the API and the command line, so both check,
+//! encrypt and audit the same way.
+
+use fengqiao_core::audit::{AuditAction, AuditEvent};
+use fengqiao_core::error::{FieldError, Reason};
+use fengqiao_core::personal::PersonalData;
+use fengqiao_core::role::Roles;
+use fengqiao_core::user::{Password, Username};
+use fengqiao_store::{NewUser, StoreError};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// A checked request for a new account.
+pub struct NewAccount {
+    pub username: Username,
+    pub password: Password,
+    pub org_id: i64,
+    pub roles: Roles,
+    pub full_name: Option<PersonalData>,
+    pub phone: Option<PersonalData>,
+}
+
+/// Creates the account with its personal data encrypted, and audits it as
+/// `by` (an event naming the actor and source). Returns the new id.
+pub async fn create(state: &AppState, account: NewAccount, by: AuditEvent) -> ApiResult<i64> {
+    let hashing = state.hashing.clone();
+    let password = account.password;
+    let password_hash = tokio::task::spawn_blocking(move || hashing.hash(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let cipher = &state.cipher;
+    let new = NewUser {
+        username: account.username,
+        org_id: account.org_id,
+        roles: account.roles,
+        password_hash,
+        full_name: account.full_name.as_ref().map(|v| cipher.encrypt(v)),
+        phone: account.phone.as_ref().map(|v| cipher.encrypt(v)),
+        phone_index: account.phone.as_ref().map(|v| cipher.blind_index(v)),
+    };
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let id = tx.insert_user(&new, now).await.map_err(|e| match e {
+        StoreError::Duplicate(_) => {
+            ApiError::field(FieldError::new("username", Reason::AlreadyExists))
+        }
+        other => other.into(),
+    })?;
+    let mut event = by.object(id);
+    event.action = AuditAction::Create;
+    event.object_type = "user";
+    tx.append_audit(&event, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Sets a new password, ending the account's sessions and lifting a lock.
+pub async fn set_password(
+    state: &AppState,
+    user_id: i64,
+    password: Password,
+    by: AuditEvent,
+) -> ApiResult<()> {
+    let hashing = state.hashing.clone();
+    let hash = tokio::task::spawn_blocking(move || hashing.hash(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    tx.set_password_hash(user_id, &hash, now).await?;
+    let mut event = by.object(user_id);
+    event.action = AuditAction::PasswordReset;
+    event.object_type = "user";
+    tx.append_audit(&event, now).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,248 @@
+//! Configuration in layers: defaults, then `fengqiao.toml`, then `FENGQIAO_*`
+//! environment variables, then command-line flags. `fengqiao config show`
+//! prints each effective value and the layer it came from.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::value::{Dict, Map};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::{Deserialize, Serialize};
+
+/// A value that never appears in logs or `Debug` output.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// Address to listen on.
+    pub bind: String,
+    /// Where the SQLite database, generated keys and demo files live.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`; empty means SQLite in `data_dir`.
+    pub database_url: String,
+    /// The address people use to reach the server; `https://` makes session
+    /// cookies Secure.
+    pub public_url: String,
+    /// 64 hex characters. Empty: a key generated once into
+    /// `data_dir/personal-data.key`.
+    pub personal_data_key: Secret,
+    pub session_idle_minutes: i64,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            database_url: String::new(),
+            public_url: String::new(),
+            personal_data_key: Secret::default(),
+            session_idle_minutes: 30,
+            log_format: "text".into(),
+        }
+    }
+}
+
+/// Values given as flags; unset ones leave the lower layers alone.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct FlagValues {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+}
+
+struct Flags(FlagValues);
+
+impl Provider for Flags {
+    fn metadata(&self) -> Metadata {
+        Metadata::named("command-line flag")
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Serialized::defaults(&self.0).data()
+    }
+}
+
+pub const KEYS: [&str; 7] = [
+    "bind",
+    "data_dir",
+    "database_url",
+    "public_url",
+    "personal_data_key",
+    "session_idle_minutes",
+    "log_format",
+];
+
+pub struct Loaded {
+    pub settings: Settings,
+    figment: Figment,
+}
+
+pub fn load(config_file: &Path, flags: FlagValues) -> anyhow::Result<Loaded> {
+    let figment = Figment::from(Serialized::defaults(Settings::default()))
+        .merge(Toml::file(config_file))
+        .merge(Env::prefixed("FENGQIAO_").only(&KEYS))
+        .merge(Flags(flags));
+    let settings: Settings = figment
+        .extract()
+        .context("the configuration is invalid (see `fengqiao config show`)")?;
+    Ok(Loaded { settings, figment })
+}
+
+impl Loaded {
+    /// Where the effective value of `key` came from.
+    pub fn source_of(&self, key: &str) -> String {
+        match self.figment.find_metadata(key) {
+            Some(meta) if meta.name == "Serialized" || meta.name.is_empty() => "default".into(),
+            Some(meta) => match &meta.source {
+                Some(source) => format!("{} ({source})", meta.name),
+                None => meta.name.to_string(),
+            },
+            None => "default".into(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("fengqiao.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    pub fn public_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.bind)
+        } else {
+            self.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    /// The personal-data key: configured, or generated once into the data
+    /// directory (readable by the owner only) and reused after.
+    pub fn personal_data_key(&self) -> anyhow::Result<(String, String)> {
+        if !self.personal_data_key.0.is_empty() {
+            return Ok((self.personal_data_key.0.clone(), "configuration".into()));
+        }
+        let path = self.data_dir.join("personal-data.key");
+        if let Ok(key) = std::fs::read_to_string(&path) {
+            return Ok((key.trim().to_owned(), path.display().to_string()));
+        }
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("cannot create {}", self.data_dir.display()))?;
+        let key = fengqiao_core::personal::PersonalDataCipher::generate_key_hex();
+        write_private(&path, &key)?;
+        tracing::warn!(path = %path.display(), "generated a personal-data key: back it up, or data encrypted with it is lost");
+        Ok((key, format!("{} (generated)", path.display())))
+    }
+
+    /// Each key with its effective value, secrets redacted.
+    pub fn display_value(&self, key: &str) -> String {
+        match key {
+            "bind" => self.bind.clone(),
+            "data_dir" => self.data_dir.display().to_string(),
+            "database_url" => redact_url(&self.database_url()),
+            "public_url" => self.public_url(),
+            "personal_data_key" if self.personal_data_key.0.is_empty() => {
+                "(generated in data_dir)".into()
+            }
+            "personal_data_key" => "<redacted>".into(),
+            "session_idle_minutes" => self.session_idle_minutes.to_string(),
+            "log_format" => self.log_format.clone(),
+            _ => String::new(),
+        }
+    }
+}
+
+/// Hides a password in a database URL.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:<redacted>{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+pub fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(content.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order_and_say_where_values_came_from() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "fengqiao.toml",
+                "bind = \"0.0.0.0:9000\"\nlog_format = \"json\"\n",
+            )?;
+            jail.set_env("FENGQIAO_LOG_FORMAT", "text");
+            jail.set_env("FENGQIAO_DATABASE_URL", "postgres://fq:hunter2@db/fq");
+            let flags = FlagValues {
+                data_dir: Some("/srv/fq".into()),
+                ..Default::default()
+            };
+            let loaded = load(Path::new("fengqiao.toml"), flags).unwrap();
+            let s = &loaded.settings;
+            assert_eq!(s.bind, "0.0.0.0:9000");
+            assert_eq!(s.log_format, "text");
+            assert_eq!(s.data_dir, PathBuf::from("/srv/fq"));
+            assert_eq!(s.session_idle_minutes, 30);
+            assert!(loaded.source_of("bind").contains("TOML"));
+            assert!(loaded.source_of("log_format").contains("FENGQIAO_"));
+            assert_eq!(loaded.source_of("data_dir"), "command-line flag");
+            assert_eq!(loaded.source_of("session_idle_minutes"), "default");
+            assert_eq!(
+                s.display_value("database_url"),
+                "postgres://fq:<redacted>@db/fq"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let settings = Settings {
+            personal_data_key: Secret("00".repeat(32)),
+            ..Settings::default()
+        };
+        assert!(!format!("{settings:?}").contains("0000"));
+        assert_eq!(settings.display_value("personal_data_key"), "<redacted>");
+    }
+}

@@ -1,0 +1,391 @@
+//! The demonstration jurisdiction: 成都市武侯区, three of its real streets
+//! (with their official codes), their police stations and the partner
+//! departments, and one account for every role with a generated password.
+
+use std::path::Path;
+
+use anyhow::Context;
+use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind};
+use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
+use fengqiao_core::role::{Role, Roles};
+use fengqiao_core::user::{Password, PasswordHashing, Username};
+use fengqiao_core::{Clock, SystemClock};
+use fengqiao_store::{NewUser, Store};
+use serde::{Deserialize, Serialize};
+
+use crate::config::write_private;
+
+pub const CREDENTIALS_FILE: &str = "demo-credentials.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoAccount {
+    pub username: String,
+    pub password: String,
+    pub role: String,
+    pub role_name: String,
+    pub organisation: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CredentialsFile {
+    url: String,
+    note: String,
+    accounts: Vec<DemoAccount>,
+}
+
+/// (key, parent key, kind, department type, name, division codes)
+type OrgSeed = (
+    &'static str,
+    Option<&'static str>,
+    OrgKind,
+    Option<&'static str>,
+    &'static str,
+    &'static [&'static str],
+);
+
+const ORGANISATIONS: &[OrgSeed] = &[
+    (
+        "province",
+        None,
+        OrgKind::ProvinceBureau,
+        None,
+        "四川省公安厅",
+        &["510000"],
+    ),
+    (
+        "city",
+        Some("province"),
+        OrgKind::CityBureau,
+        None,
+        "成都市公安局",
+        &["510100"],
+    ),
+    (
+        "county",
+        Some("city"),
+        OrgKind::CountyBureau,
+        None,
+        "成都市公安局武侯区分局",
+        &["510107"],
+    ),
+    (
+        "jxj",
+        Some("county"),
+        OrgKind::PoliceStation,
+        None,
+        "浆洗街派出所",
+        &["510107001"],
+    ),
+    (
+        "jxj_room",
+        Some("jxj"),
+        OrgKind::CommandRoom,
+        None,
+        "浆洗街派出所综合指挥室",
+        &["510107001"],
+    ),
+    (
+        "jxj_joint",
+        Some("jxj"),
+        OrgKind::JointDutyStation,
+        None,
+        "锦里联勤警务站",
+        &["510107001"],
+    ),
+    (
+        "wjl",
+        Some("county"),
+        OrgKind::PoliceStation,
+        None,
+        "望江路派出所",
+        &["510107004"],
+    ),
+    (
+        "wjl_room",
+        Some("wjl"),
+        OrgKind::CommandRoom,
+        None,
+        "望江路派出所综合指挥室",
+        &["510107004"],
+    ),
+    (
+        "yl",
+        Some("county"),
+        OrgKind::PoliceStation,
+        None,
+        "玉林派出所",
+        &["510107005"],
+    ),
+    (
+        "yl_room",
+        Some("yl"),
+        OrgKind::CommandRoom,
+        None,
+        "玉林派出所综合指挥室",
+        &["510107005"],
+    ),
+    (
+        "zone",
+        Some("county"),
+        OrgKind::WarZone,
+        None,
+        "武侯区第一战区",
+        &["510107001", "510107004", "510107005"],
+    ),
+    (
+        "urban",
+        Some("county"),
+        OrgKind::Department,
+        Some("urban_management"),
+        "武侯区综合行政执法局",
+        &["510107"],
+    ),
+    (
+        "market",
+        Some("county"),
+        OrgKind::Department,
+        Some("market_regulation"),
+        "武侯区市场监督管理局",
+        &["510107"],
+    ),
+    (
+        "labour",
+        Some("county"),
+        OrgKind::Department,
+        Some("labour_inspection"),
+        "武侯区劳动保障监察大队",
+        &["510107"],
+    ),
+    (
+        "housing",
+        Some("county"),
+        OrgKind::Department,
+        Some("housing_property"),
+        "武侯区住房建设和交通运输局",
+        &["510107"],
+    ),
+    (
+        "water",
+        Some("county"),
+        OrgKind::Department,
+        Some("utilities_water"),
+        "成都市自来水有限责任公司武侯营业所",
+        &["510107"],
+    ),
+    (
+        "jxj_centre",
+        Some("county"),
+        OrgKind::GovernanceCentre,
+        None,
+        "浆洗街街道综治中心",
+        &["510107001"],
+    ),
+    (
+        "wjl_centre",
+        Some("county"),
+        OrgKind::GovernanceCentre,
+        None,
+        "望江路街道综治中心",
+        &["510107004"],
+    ),
+    (
+        "yl_centre",
+        Some("county"),
+        OrgKind::GovernanceCentre,
+        None,
+        "玉林街道综治中心",
+        &["510107005"],
+    ),
+];
+
+/// (username, role, organisation key, full name, phone) — synthetic people.
+const ACCOUNTS: &[(&str, Role, &str, &str, &str)] = &[
+    (
+        "zhihui.jxj",
+        Role::Operator,
+        "jxj_room",
+        "陈晓东",
+        "13880012301",
+    ),
+    (
+        "minjing.jxj",
+        Role::CommunityOfficer,
+        "jxj",
+        "刘建华",
+        "13880012302",
+    ),
+    (
+        "fujing.jxj",
+        Role::AuxiliaryOfficer,
+        "jxj",
+        "王磊",
+        "13880012303",
+    ),
+    (
+        "wangge.jxj",
+        Role::GridWorker,
+        "jxj_centre",
+        "赵秀英",
+        "13880012304",
+    ),
+    (
+        "chuzhi.labour",
+        Role::DepartmentHandler,
+        "labour",
+        "孙志强",
+        "13880012305",
+    ),
+    (
+        "chuzhi.urban",
+        Role::DepartmentHandler,
+        "urban",
+        "周敏",
+        "13880012306",
+    ),
+    (
+        "suozhang.jxj",
+        Role::StationChief,
+        "jxj",
+        "李国平",
+        "13880012307",
+    ),
+    ("fenxi.wh", Role::Analyst, "county", "吴静", "13880012308"),
+    (
+        "admin.wh",
+        Role::Administrator,
+        "county",
+        "郑凯",
+        "13880012309",
+    ),
+    (
+        "anquan.wh",
+        Role::SecurityAdministrator,
+        "county",
+        "冯丽",
+        "13880012310",
+    ),
+    ("shenji.wh", Role::Auditor, "county", "何军", "13880012311"),
+];
+
+/// Creates the demo world on an empty database, or reads back the accounts
+/// of one created before. Returns the accounts to print.
+pub async fn ensure_world(
+    store: &Store,
+    cipher: &PersonalDataCipher,
+    hashing: &PasswordHashing,
+    data_dir: &Path,
+    url: &str,
+) -> anyhow::Result<Vec<DemoAccount>> {
+    let path = data_dir.join(CREDENTIALS_FILE);
+    if store.count_users().await? > 0 {
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!(
+                "这个数据库已有账号，但没有 {} / the database has accounts but no {}: \
+                 use an empty --data-dir for the demo",
+                path.display(),
+                CREDENTIALS_FILE
+            )
+        })?;
+        let file: CredentialsFile = serde_json::from_str(&text)?;
+        return Ok(file.accounts);
+    }
+    let accounts = seed(store, cipher, hashing).await?;
+    std::fs::create_dir_all(data_dir)?;
+    let file = CredentialsFile {
+        url: url.to_owned(),
+        note: "演示数据生成的账号，仅供演示 / generated for demo data only".into(),
+        accounts: accounts.clone(),
+    };
+    write_private(&path, &serde_json::to_string_pretty(&file)?)?;
+    Ok(accounts)
+}
+
+async fn seed(
+    store: &Store,
+    cipher: &PersonalDataCipher,
+    hashing: &PasswordHashing,
+) -> anyhow::Result<Vec<DemoAccount>> {
+    let now = SystemClock.now();
+    let mut tx = store.begin().await?;
+    let mut orgs: Vec<(&str, i64, &str)> = Vec::new();
+    for &(key, parent, kind, department_type, name, codes) in ORGANISATIONS {
+        let parent_id = parent.map(|p| {
+            orgs.iter()
+                .find(|(k, ..)| *k == p)
+                .expect("parent seeded first")
+                .1
+        });
+        let new = NewOrganisation {
+            parent_id,
+            kind,
+            department_type: department_type.map(str::to_owned),
+            name: name.to_owned(),
+            division_codes: codes
+                .iter()
+                .map(|c| DivisionCode::parse(c))
+                .collect::<Result<_, _>>()?,
+        };
+        let org = tx.insert_organisation(&new, now).await?;
+        let event = AuditEvent::new(Actor::System, AuditAction::Create, "organisation")
+            .org(Some(org.id))
+            .object(org.id)
+            .source("demo");
+        tx.append_audit(&event, now).await?;
+        orgs.push((key, org.id, name));
+    }
+    let mut accounts = Vec::new();
+    for &(username, role, org_key, full_name, phone) in ACCOUNTS {
+        let (_, org_id, org_name) = *orgs
+            .iter()
+            .find(|(k, ..)| *k == org_key)
+            .expect("seeded org");
+        let password = Password::generate();
+        let phone = PersonalData::phone("phone", phone)?;
+        let new = NewUser {
+            username: Username::parse(username)?,
+            org_id,
+            roles: Roles::new([role])?,
+            password_hash: hashing.hash(&password),
+            full_name: Some(cipher.encrypt(&PersonalData::name("full_name", full_name)?)),
+            phone: Some(cipher.encrypt(&phone)),
+            phone_index: Some(cipher.blind_index(&phone)),
+        };
+        let id = tx.insert_user(&new, now).await?;
+        let event = AuditEvent::new(Actor::System, AuditAction::Create, "user")
+            .org(Some(org_id))
+            .object(id)
+            .source("demo");
+        tx.append_audit(&event, now).await?;
+        accounts.push(DemoAccount {
+            username: username.to_owned(),
+            password: password.expose().to_owned(),
+            role: role.as_str().to_owned(),
+            role_name: role.name_zh().to_owned(),
+            organisation: org_name.to_owned(),
+        });
+    }
+    tx.commit().await?;
+    Ok(accounts)
+}
+
+pub fn print_accounts(accounts: &[DemoAccount], url: &str, data_dir: &Path) {
+    println!();
+    println!("枫桥演示辖区：成都市武侯区（浆洗街、望江路、玉林三个派出所）");
+    println!("打开 {url}/signin ，用下列任一演示账号登录（密码仅为演示数据生成）：");
+    println!(
+        "Open {url}/signin and sign in with any demo account below (generated for demo data only):"
+    );
+    println!();
+    for account in accounts {
+        println!(
+            "  {:<16} {:<18} {}（{}）",
+            account.username, account.password, account.role_name, account.organisation
+        );
+    }
+    println!();
+    println!(
+        "账号与密码已写入 / written to {}",
+        data_dir.join(CREDENTIALS_FILE).display()
+    );
+}

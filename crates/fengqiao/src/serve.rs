@@ -1,0 +1,133 @@
+//! Wiring: configuration → store → state → router → listener.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use fengqiao_core::personal::PersonalDataCipher;
+use fengqiao_core::user::PasswordHashing;
+use fengqiao_core::SystemClock;
+use fengqiao_server::{AppState, ServerSettings};
+use fengqiao_store::Store;
+
+use crate::config::Settings;
+use crate::demo;
+
+pub fn init_tracing(format: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Connects and migrates: every command that touches data starts here.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    let url = settings.database_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
+    }
+    let store = Store::connect(&url).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            settings.display_value("database_url")
+        )
+    })?;
+    store.migrate().await.context("database migration failed")?;
+    Ok(store)
+}
+
+pub fn cipher(settings: &Settings) -> anyhow::Result<PersonalDataCipher> {
+    let (key, source) = settings.personal_data_key()?;
+    PersonalDataCipher::from_hex(&key).with_context(|| format!("personal-data key from {source}"))
+}
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
+    let store = open_store(settings).await?;
+    println!(
+        "数据库已是最新结构 / database schema is up to date ({}: {})",
+        store.backend().name(),
+        settings.display_value("database_url")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<ExitCode> {
+    let store = open_store(settings).await?;
+    let cipher = cipher(settings)?;
+    let hashing = PasswordHashing::recommended();
+    let listener = tokio::net::TcpListener::bind(&settings.bind)
+        .await
+        .with_context(|| {
+            format!(
+                "无法监听 {}（端口可能已被占用，可用 --bind 指定其他地址）/ cannot listen on {}",
+                settings.bind, settings.bind
+            )
+        })?;
+    let address = listener.local_addr()?;
+    let url = if settings.public_url.is_empty() {
+        format!("http://{address}")
+    } else {
+        settings.public_url()
+    };
+    if demo_world {
+        let accounts =
+            demo::ensure_world(&store, &cipher, &hashing, &settings.data_dir, &url).await?;
+        demo::print_accounts(&accounts, &url, &settings.data_dir);
+    }
+    let state = AppState::new(
+        store.clone(),
+        cipher,
+        Arc::new(SystemClock),
+        hashing,
+        ServerSettings {
+            session_idle_minutes: settings.session_idle_minutes,
+            secure_cookies: url.starts_with("https://"),
+            ..ServerSettings::default()
+        },
+    );
+    println!("枫桥已启动 / Fengqiao is serving at {url}");
+    tracing::info!(%address, backend = store.backend().name(), "listening");
+    axum::serve(
+        listener,
+        fengqiao_server::router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
