@@ -28,6 +28,22 @@ const BUILDING_MARKERS: &[&str] = &[
 const UNIT_MARKERS: &[&str] = &["单元", "单"];
 const FLOOR_MARKERS: &[&str] = &["楼", "层", "F"];
 const ROOM_MARKERS: &[&str] = &["号房", "室", "房", "户"];
+/// Characters after a number that make it part of a name (8区, 2期, 13组团).
+const NAME_AFTER_NUMBER: &[char] = &[
+    '区', '组', '街', '厂', '路', '期', '排', '村', '巷', '门', '小', '馆', '站', '队', '中', '弄',
+    '米', '国', '省', '县', '公',
+];
+
+/// "9B1161" → building 9B, room 1161: digits, one letter, then digits.
+fn split_building_room(text: &str) -> Option<(&str, &str)> {
+    let letter = text.find(|c: char| c.is_ascii_alphabetic())?;
+    let (head, tail) = text.split_at(letter + 1);
+    let valid = letter > 0
+        && head[..letter].bytes().all(|b| b.is_ascii_digit())
+        && tail.len() >= 3
+        && tail.bytes().all(|b| b.is_ascii_digit());
+    valid.then_some((head, tail))
+}
 
 /// Scans `text` (normalised, divisions already cut off). `want_township` lets a
 /// leading 镇/乡/街道 name stand for a township the table did not find.
@@ -113,21 +129,10 @@ impl Scanner<'_> {
             self.i = number + 1;
         } else if followed_by("号") && !followed_by("号楼") && !followed_by("号房") {
             self.i = number + 1;
-            self.road_number_dash(digits, "号");
+            self.detail.road_number = Some(format!("{digits}号"));
         } else {
             self.i = number;
-            self.road_number_dash(digits, "");
-        }
-    }
-
-    /// "138-2号": the road number, then the building beside it.
-    fn road_number_dash(&mut self, digits: String, suffix: &str) {
-        match digits.split_once('-') {
-            Some((number, building)) if !building.contains('-') => {
-                self.detail.road_number = Some(format!("{number}{suffix}"));
-                self.detail.building = Some(building.to_owned());
-            }
-            _ => self.detail.road_number = Some(format!("{digits}{suffix}")),
+            self.detail.road_number = Some(digits);
         }
     }
 
@@ -144,7 +149,9 @@ impl Scanner<'_> {
             }
             if let Some(ident) = self.ident(self.i) {
                 let start = self.i;
-                if self.place(ident) {
+                let pending = &self.cs[name_start..start];
+                let stalls = pending.ends_with(&['市', '场']) || pending.ends_with(&['区']);
+                if self.place(ident, stalls) {
                     self.close_name(name_start, start, &mut named);
                     name_start = self.i;
                     named = true;
@@ -172,7 +179,8 @@ impl Scanner<'_> {
     }
 
     /// Assigns an identifier by its marker; false when it is part of a name.
-    fn place(&mut self, ident: Ident) -> bool {
+    /// `stalls`: the name before is a market (钱江市场8区), which numbers stalls with 号.
+    fn place(&mut self, ident: Ident, stalls: bool) -> bool {
         let after = &self.cs[ident.end..];
         let marker = |markers: &[&str]| {
             markers
@@ -180,9 +188,19 @@ impl Scanner<'_> {
                 .find(|m| starts_with_chars(after, m))
                 .map(|m| char_len(m))
         };
+        let building_marker = marker(BUILDING_MARKERS);
         let d = &mut self.detail;
-        if ident.text.contains('-') {
+        if ident.text.contains('-') && building_marker.is_none() {
             let parts: Vec<&str> = ident.text.split('-').filter(|p| !p.is_empty()).collect();
+            if parts.iter().any(|p| p.len() > 5) {
+                return false;
+            }
+            if let (Some(len), [b, u]) = (marker(UNIT_MARKERS), parts.as_slice()) {
+                d.building.get_or_insert_with(|| b.to_string());
+                d.unit = Some(u.to_string());
+                self.i = ident.end + len;
+                return true;
+            }
             let consumed = ident.end + marker(&["号", "室"]).unwrap_or(0);
             match (parts.as_slice(), d.building.is_some()) {
                 ([b, u, f, r], false) => {
@@ -212,7 +230,7 @@ impl Scanner<'_> {
             return true;
         }
         let text = ident.text;
-        if let Some(len) = marker(BUILDING_MARKERS) {
+        if let Some(len) = building_marker {
             if d.building.is_none() {
                 d.building = Some(text);
             } else {
@@ -227,20 +245,48 @@ impl Scanner<'_> {
             return true;
         }
         if let Some(len) = marker(ROOM_MARKERS) {
+            if let Some((building, room)) = split_building_room(&text) {
+                d.building.get_or_insert_with(|| building.to_owned());
+                d.room = Some(room.to_owned());
+                self.i = ident.end + len;
+                return true;
+            }
             d.room = Some(text);
             self.i = ident.end + len;
             return true;
         }
         if let Some(len) = marker(FLOOR_MARKERS) {
-            d.floor = Some(text);
+            // 149楼11单元: a 楼 followed by a unit is the building.
+            let unit_follows = self.unit_at(ident.end + len);
+            let d = &mut self.detail;
+            if unit_follows && d.building.is_none() {
+                d.building = Some(text);
+            } else {
+                d.floor = Some(text);
+            }
             self.i = ident.end + len;
             return true;
         }
         if starts_with_chars(after, "号") {
-            if d.building.is_none() {
+            if ["大街", "路", "街", "线"]
+                .iter()
+                .any(|r| starts_with_chars(&after[1..], r))
+            {
+                return false;
+            }
+            // 号 numbers a house on a road or in a village, a building in a
+            // lane (弄), a unit once the building is known, then a room.
+            let in_lane = d.road_number.as_deref().is_some_and(|n| n.ends_with('弄'));
+            if d.unit.is_some() || d.floor.is_some() {
+                d.room.get_or_insert(text);
+            } else if d.building.is_some() {
+                d.unit = Some(text);
+            } else if in_lane {
                 d.building = Some(text);
-            } else if d.room.is_none() {
-                d.room = Some(text);
+            } else if d.road_number.is_none() && !stalls {
+                d.road_number = Some(format!("{text}号"));
+            } else {
+                d.room.get_or_insert(text);
             }
             self.i = ident.end + 1;
             return true;
@@ -253,8 +299,34 @@ impl Scanner<'_> {
             self.i = ident.end;
             return true;
         }
-        let plain_number = text.chars().any(|c| c.is_ascii_digit());
-        if plain_number && d.room.is_none() {
+        // A bare number is a room when it looks like one: 3 to 5 digits, or
+        // any number once a building, unit or floor is known; 8区, 13组团 and
+        // 速8酒店 are names.
+        let digits = text.chars().filter(char::is_ascii_digit).count();
+        let known = d.building.is_some() || d.unit.is_some() || d.floor.is_some();
+        let names_follow = after.first().is_some_and(|c| NAME_AFTER_NUMBER.contains(c));
+        let letters = text.len() - digits;
+        if let Some((building, room)) = split_building_room(&text) {
+            if d.building.is_none() && d.room.is_none() {
+                d.building = Some(building.to_owned());
+                d.room = Some(room.to_owned());
+                self.i = ident.end + marker(ROOM_MARKERS).unwrap_or(0);
+                return true;
+            }
+        }
+        let in_lane = d.road_number.as_deref().is_some_and(|n| n.ends_with('弄'));
+        if in_lane && d.building.is_none() && digits > 0 && letters == 0 {
+            d.building = Some(text);
+            self.i = ident.end;
+            return true;
+        }
+        if digits > 0
+            && digits <= 5
+            && letters <= 1
+            && (digits >= 3 || known)
+            && !names_follow
+            && d.room.is_none()
+        {
             d.room = Some(text);
             self.i = ident.end;
             return true;
@@ -310,6 +382,15 @@ impl Scanner<'_> {
             return None;
         }
         Some(Ident { text, end })
+    }
+
+    /// Whether a unit (2单元, 二单元) starts at `i`.
+    fn unit_at(&self, i: usize) -> bool {
+        self.ident(i).is_some_and(|ident| {
+            UNIT_MARKERS
+                .iter()
+                .any(|m| starts_with_chars(&self.cs[ident.end..], m))
+        })
     }
 
     /// "5组", "三组": a village group, which the labels count as the road.

@@ -143,6 +143,13 @@ fn strip_ethnic(mut core: &str) -> &str {
     }
 }
 
+/// Whether a name is nothing but a level suffix (a placeholder row such as 街道).
+pub fn is_bare_suffix(name: &str) -> bool {
+    [Level::Province, Level::City, Level::County, Level::Township]
+        .iter()
+        .any(|&level| level_suffixes(level).contains(&name))
+}
+
 /// Whether a character is part of a word (CJK, letter or digit) rather than punctuation.
 pub fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '#' || c == '-' || (c as u32 >= 0x3400 && !is_cjk_punct(c))
@@ -176,7 +183,7 @@ pub fn normalize(text: &str, out: &mut String) {
         }
         match c {
             'a'..='z' => push_word(out, c.to_ascii_uppercase()),
-            '-' | '—' | '–' | '~' | '～' => push_dash(out),
+            '-' | '—' | '–' | '~' | '～' | '_' => push_dash(out),
             '#' => push_word(out, '#'),
             _ if c.is_ascii_alphanumeric() => push_word(out, c),
             _ if is_word_char(c) && !c.is_whitespace() => push_word(out, c),
@@ -198,6 +205,7 @@ fn push_word(out: &mut String, c: char) {
 
 fn push_dash(out: &mut String) {
     match out.chars().last() {
+        Some('-') => {}
         Some(prev) if prev.is_ascii_alphanumeric() => out.push('-'),
         _ => push_separator(out),
     }

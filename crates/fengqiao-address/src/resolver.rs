@@ -131,6 +131,19 @@ const SHORT_NAME_BREAKERS: &[char] = &[
 /// A full township name shared by more places than this says nothing on its
 /// own (城关镇): it counts only where its county or city is in the text too.
 const RARE_TOWNSHIP_NAME: usize = 8;
+/// Whether the text after a short name shows it is part of a longer name of
+/// another kind: 中山路, 龙港镇, 武侯大道, 中山东路.
+fn short_name_continues(after: &[char]) -> bool {
+    const DIRECTIONS: &[char] = &['东', '西', '南', '北', '中'];
+    const ROADS: &[char] = &['路', '街', '道', '巷', '大'];
+    match after {
+        [c, ..] if SHORT_NAME_BREAKERS.contains(c) => true,
+        ['大', '道' | '街', ..] => true,
+        [d, r, ..] if DIRECTIONS.contains(d) && ROADS.contains(r) => true,
+        _ => false,
+    }
+}
+
 /// Gap (in characters) allowed between repeated division names before the detail starts.
 const CHAIN_GAP: usize = 4;
 
@@ -161,9 +174,17 @@ impl Resolver {
             if division.level == Level::Village {
                 continue;
             }
+            if names::is_bare_suffix(&division.name) {
+                continue;
+            }
             add(&division.name, index, Kind::Exact);
             for former in &division.former_names {
-                add(former, index, Kind::Former);
+                // 东街道 for 相山东街道: a former name with no core says too little.
+                let coreless = names::core_name(former, division.level).is_none();
+                if !(names::is_bare_suffix(former) || division.level == Level::Township && coreless)
+                {
+                    add(former, index, Kind::Former);
+                }
             }
             let official = std::iter::once(&division.name);
             let with_former = official.chain(division.former_names.iter());
@@ -370,18 +391,27 @@ impl Resolver {
                 continue;
             }
             let after_upper = hits[..upper].iter().any(|h| h.end == start);
+            // 九堡镇 is not 堡镇: a township name starts the text or follows a division.
+            let standalone = start == 0 || text[start - 1] == SEPARATOR || after_upper;
             let short_ok = after_upper && !broken(end);
             let rare = townships.len() <= RARE_TOWNSHIP_NAME;
             for entry in townships {
                 let keep = match entry.kind {
                     Kind::Short => short_ok && supported(entry.code),
-                    _ => rare || supported(entry.code),
+                    _ => standalone && (rare || supported(entry.code)),
                 };
                 if keep {
                     hits.push(hit(entry, start, end));
                 }
             }
         }
+        // 鹿城区 is not 城区: a name inside a longer name found there does not count.
+        let spans: Vec<(usize, usize)> = hits.iter().map(|h| (h.start, h.end)).collect();
+        hits.retain(|h| {
+            !spans
+                .iter()
+                .any(|&(s, e)| s <= h.start && h.end <= e && e - s > h.end - h.start)
+        });
         hits.sort_by_key(|h| (h.division, h.start));
         hits
     }
