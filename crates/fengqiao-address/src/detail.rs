@@ -74,7 +74,12 @@ impl Scanner<'_> {
         self.skip_separators();
         if want_township {
             if let Some(end) = self.name_ending(self.i, TOWNSHIP_SUFFIXES, 8, false) {
-                self.detail.township = Some(self.collect(self.i, end));
+                // 瑶族自治区拉烈乡: the name starts after the last higher-level suffix.
+                let start = (self.i..end)
+                    .rev()
+                    .find(|&k| k + 2 < end && matches!(self.cs[k], '省' | '市' | '区' | '县'))
+                    .map_or(self.i, |k| k + 1);
+                self.detail.township = Some(self.collect(start, end));
                 self.i = end;
                 self.skip_separators();
             }
@@ -446,7 +451,8 @@ impl Scanner<'_> {
                             && s.starts_with(suffix)
                             && starts_with_chars(&self.cs[end - n..], s)
                     });
-                    if !longer && !(suffix == &"街" && self.cs.get(end) == Some(&'道')) {
+                    let street_office = *suffix == "街" && self.cs.get(end) == Some(&'道');
+                    if !(longer || street_office) {
                         return Some(end);
                     }
                 }

@@ -114,9 +114,8 @@ pub fn core_name(name: &str, level: Level) -> Option<&str> {
         .iter()
         .find(|s| name.ends_with(*s) && name.len() > s.len())?;
     let mut core = &name[..name.len() - suffix.len()];
-    if suffix.starts_with("自治") || suffix.starts_with("民族") {
-        core = strip_ethnic(core);
-    } else if level == Level::Township && suffix.ends_with('乡') {
+    let ethnic = suffix.starts_with("自治") || suffix.starts_with("民族");
+    if ethnic || (level == Level::Township && suffix.ends_with('乡')) {
         core = strip_ethnic(core);
     }
     if core.chars().count() >= 2 && core != name {

@@ -301,9 +301,6 @@ impl Resolver {
             .collect();
         let has_township = address.township.is_some();
         let detail = detail::scan(&text[detail_start..], !has_township);
-        if !has_township {
-            address.township.clone_from(&detail.township);
-        }
         fill_detail(&mut address, detail);
         let levels = address.mentions.len() as f32;
         let shared = 1.0 + reading.tied as f32;
@@ -345,10 +342,7 @@ impl Resolver {
                     .iter()
                     .any(|&(p, s, e)| e == start && s < start && self.anchors[p])
         };
-        let broken = |end: usize| {
-            text.get(end)
-                .is_some_and(|c| SHORT_NAME_BREAKERS.contains(c))
-        };
+        let broken = |end: usize| short_name_continues(&text[end.min(text.len())..]);
         let mut hits: Vec<Hit> = Vec::new();
         let hit = |entry: &Entry, start, end| Hit {
             division: entry.division,
@@ -361,15 +355,26 @@ impl Resolver {
             let (from, to) = self.pattern_entries[pattern];
             let entries = &self.entries[from as usize..to as usize];
             let short_ok = !broken(end) && anchored(start);
+            // 城东区 in 轻纺城东区 is not a county: a county's name starts the text
+            // or follows a division, a separator or another division's suffix.
+            let county_ok = anchored(start)
+                || matches!(
+                    text[start - 1],
+                    '省' | '市' | '区' | '县' | '州' | '洲' | '盟' | '旗' | '国'
+                );
             for entry in entries.iter().take_while(|e| e.level < Level::Township) {
-                if entry.kind != Kind::Short || short_ok {
+                let ok = match (entry.kind, entry.level) {
+                    (Kind::Short, _) => short_ok,
+                    (_, Level::County) => county_ok,
+                    _ => true,
+                };
+                if ok {
                     hits.push(hit(entry, start, end));
                 }
             }
         }
         // A township's short name counts only right after its own county or city;
         // a full township name shared by many places only with its county or city.
-        let upper = hits.len();
         let upper_codes: Vec<u64> = hits
             .iter()
             .map(|h| self.table.get(h.division).code)
@@ -382,6 +387,7 @@ impl Resolver {
                 .iter()
                 .any(|&c| c == county || c == city || c == province)
         };
+        let mut townships_found = Vec::new();
         for &(pattern, start, end) in &raw {
             let (from, to) = self.pattern_entries[pattern];
             let entries = &self.entries[from as usize..to as usize];
@@ -390,21 +396,31 @@ impl Resolver {
             if townships.is_empty() {
                 continue;
             }
-            let after_upper = hits[..upper].iter().any(|h| h.end == start);
-            // 九堡镇 is not 堡镇: a township name starts the text or follows a division.
-            let standalone = start == 0 || text[start - 1] == SEPARATOR || after_upper;
-            let short_ok = after_upper && !broken(end);
+            if broken(end) {
+                continue;
+            }
+            let after_upper = hits.iter().any(|h| h.end == start);
+            let after_own = |entry: &Entry| {
+                hits.iter().any(|h| {
+                    h.end == start && self.table.is_ancestor_or_self(h.division, entry.division)
+                })
+            };
+            // 九堡镇 is not 堡镇: a township name starts the text or follows a
+            // division, and 乐清盘石镇 is not the 盘石镇 of another province.
+            let at_start = start == 0 || text[start - 1] == SEPARATOR;
             let rare = townships.len() <= RARE_TOWNSHIP_NAME;
             for entry in townships {
                 let keep = match entry.kind {
-                    Kind::Short => short_ok && supported(entry.code),
-                    _ => standalone && (rare || supported(entry.code)),
+                    Kind::Short => after_upper && after_own(entry),
+                    _ if after_upper => after_own(entry) || (rare && supported(entry.code)),
+                    _ => at_start && (rare || supported(entry.code)),
                 };
                 if keep {
-                    hits.push(hit(entry, start, end));
+                    townships_found.push(hit(entry, start, end));
                 }
             }
         }
+        hits.extend(townships_found);
         // 鹿城区 is not 城区: a name inside a longer name found there does not count.
         let spans: Vec<(usize, usize)> = hits.iter().map(|h| (h.start, h.end)).collect();
         hits.retain(|h| {
@@ -506,6 +522,28 @@ impl Resolver {
                 chosen.push(index);
             }
         }
+        // 江干区白杨街道: the county named before a township may be its former
+        // county (merged, renamed) in the same city; it counts for half.
+        let own = self.table.get(division);
+        if own.level == Level::Township && depth >= 2 {
+            let county = lineage[1];
+            let named = chosen.iter().any(|&i| hits[i].division == county);
+            let township_start = chosen.last().map(|&i| hits[i].start);
+            let city = own.code / 100_000 * 100;
+            let former = hits.iter().enumerate().find(|(_, h)| {
+                let d = self.table.get(h.division);
+                d.level == Level::County
+                    && d.code / 100 * 100 == city
+                    && township_start.is_some_and(|t| h.end <= t)
+                    && !used[..used_count]
+                        .iter()
+                        .any(|&(s, e)| h.start < e && s < h.end)
+            });
+            if let (false, Some((index, hit))) = (named, former) {
+                score += hit.weight * 0.5;
+                chosen.push(index);
+            }
+        }
         (score, chosen)
     }
 
@@ -587,6 +625,9 @@ fn format_code(code: u64) -> String {
 }
 
 fn fill_detail(address: &mut ResolvedAddress, detail: detail::Detail) {
+    if address.township.is_none() {
+        address.township = detail.township;
+    }
     address.community = address.community.take().or(detail.community);
     address.road = detail.road;
     address.road_number = detail.road_number;
