@@ -84,16 +84,9 @@ fn field_error(path: &str, message: &str) -> ApiError {
         return ApiError::field(FieldError::new(at(&name), Reason::Required));
     }
     if let Some(rest) = message.strip_prefix("unknown field ") {
-        let mut names = quoted(rest);
-        let name = if names.is_empty() {
-            String::new()
-        } else {
-            names.remove(0)
-        };
-        return ApiError::field(FieldError::new(
-            at(&name),
-            Reason::UnknownValue { allowed: names },
-        ));
+        // The path already ends with the unknown field; the rest are allowed.
+        let allowed = quoted(rest).into_iter().skip(1).collect();
+        return ApiError::field(FieldError::new(at(""), Reason::UnknownValue { allowed }));
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
         let mut names = quoted(rest);

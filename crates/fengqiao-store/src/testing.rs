@@ -138,3 +138,34 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Every row of `table` as text, for tests that search stored data for
+    /// values that must not be there in plain text.
+    pub async fn table_text_for_tests(&self, table: &str) -> crate::Result<String> {
+        let sql = match self.backend {
+            Backend::Sqlite => format!("SELECT * FROM {table}"),
+            Backend::Postgres => format!("SELECT row_to_json(t)::text AS row FROM {table} t"),
+        };
+        let rows = sqlx::query(&sql).fetch_all(&self.reader).await?;
+        let mut text = String::new();
+        for row in rows {
+            use sqlx::{Row, ValueRef};
+            for i in 0..row.columns().len() {
+                if row.try_get_raw(i)?.is_null() {
+                    continue;
+                }
+                if let Ok(value) = row.try_get::<String, _>(i) {
+                    text.push_str(&value);
+                } else if let Ok(value) = row.try_get::<Vec<u8>, _>(i) {
+                    text.push_str(&String::from_utf8_lossy(&value));
+                } else if let Ok(value) = row.try_get::<i64, _>(i) {
+                    text.push_str(&value.to_string());
+                }
+                text.push('\t');
+            }
+            text.push('\n');
+        }
+        Ok(text)
+    }
+}

@@ -1,0 +1,273 @@
+//! A test server: the real router over a real test database (SQLite, or a
+//! fresh PostgreSQL schema), a manual clock, and a small world of two
+//! stations under one county with an account for every role in station A.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind, Organisation};
+use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
+use fengqiao_core::role::{Permission, Role, Roles};
+use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
+use fengqiao_core::user::{Password, PasswordHashing, Username};
+use fengqiao_core::{ManualClock, Timestamp};
+use fengqiao_server::accounts::{self, NewAccount};
+use fengqiao_server::{AppState, ServerSettings};
+use fengqiao_store::testing::TestDatabase;
+use fengqiao_store::Store;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub const T0: Timestamp = Timestamp(1_764_000_000_000);
+pub const PASSWORD: &str = "枫桥经验-2026";
+
+pub struct TestApp {
+    pub db: TestDatabase,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub key_hex: String,
+    pub world: World,
+}
+
+pub struct World {
+    pub county: Organisation,
+    pub station_a: Organisation,
+    pub station_b: Organisation,
+    /// One account per role in station A (separated duties at the county
+    /// would see B; they sit in A to probe A's limits).
+    pub users: HashMap<Role, i64>,
+    pub foreign_user: i64,
+    pub foreign_token: i64,
+    pub token_a_secret: String,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub text: String,
+}
+
+impl Response {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|_| panic!("not JSON: {}", self.text))
+    }
+
+    pub fn session_cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix("fq_session="))
+            .map(|v| v.split(';').next().unwrap_or("").to_owned())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+pub fn username_of(role: Role) -> String {
+    format!("a.{}", role.as_str().replace('_', "-"))
+}
+
+impl TestApp {
+    pub async fn new(db: TestDatabase) -> TestApp {
+        let key_hex = PersonalDataCipher::generate_key_hex();
+        Self::with_key(db, key_hex).await
+    }
+
+    async fn with_key(db: TestDatabase, key_hex: String) -> TestApp {
+        let clock = Arc::new(ManualClock::new(T0));
+        let state = state_for(&db.store, &key_hex, clock.clone());
+        let world = build_world(&state).await;
+        TestApp {
+            db,
+            state,
+            clock,
+            key_hex,
+            world,
+        }
+    }
+
+    /// A server process started anew on the same database: nothing is kept
+    /// in memory from the one before.
+    pub async fn restart(&mut self) {
+        self.db.store.close().await;
+        let store = Store::connect(&self.db.url).await.unwrap();
+        self.state = state_for(&store, &self.key_hex, self.clock.clone());
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        session: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        self.raw(method, path, session, body.map(|b| b.to_string()), &[])
+            .await
+    }
+
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        session: Option<&str>,
+        body: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(secret) = session {
+            builder = if secret.starts_with(API_TOKEN_PREFIX) {
+                builder.header(header::AUTHORIZATION, format!("Bearer {secret}"))
+            } else {
+                builder.header(header::COOKIE, format!("fq_session={secret}"))
+            };
+        }
+        if body.is_some() {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+        }
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let request = builder
+            .body(body.map_or_else(Body::empty, Body::from))
+            .unwrap();
+        let response = fengqiao_server::router(self.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Response {
+            status,
+            headers,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn sign_in_as(&self, username: &str, password: &str) -> Response {
+        let body = serde_json::json!({ "username": username, "password": password });
+        self.request(Method::POST, "/api/v1/session", None, Some(&body))
+            .await
+    }
+
+    /// Signs in and returns the session secret.
+    pub async fn session(&self, role: Role) -> String {
+        let response = self.sign_in_as(&username_of(role), PASSWORD).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+        response.session_cookie().expect("session cookie")
+    }
+}
+
+fn state_for(store: &Store, key_hex: &str, clock: Arc<ManualClock>) -> AppState {
+    AppState::new(
+        store.clone(),
+        PersonalDataCipher::from_hex(key_hex).unwrap(),
+        clock,
+        PasswordHashing::fast_for_tests(),
+        ServerSettings::default(),
+    )
+}
+
+fn new_org(parent: Option<i64>, kind: OrgKind, name: &str, code: &str) -> NewOrganisation {
+    NewOrganisation {
+        parent_id: parent,
+        kind,
+        department_type: None,
+        name: name.into(),
+        division_codes: vec![DivisionCode::parse(code).unwrap()],
+    }
+}
+
+pub async fn add_account(state: &AppState, username: &str, org_id: i64, role: Role) -> i64 {
+    let account = NewAccount {
+        username: Username::parse(username).unwrap(),
+        password: Password::parse(PASSWORD).unwrap(),
+        org_id,
+        roles: Roles::new([role]).unwrap(),
+        full_name: Some(PersonalData::name("full_name", "测试员").unwrap()),
+        phone: None,
+    };
+    let by = AuditEvent::new(Actor::System, AuditAction::Create, "user").org(Some(org_id));
+    accounts::create(state, account, by).await.unwrap()
+}
+
+async fn build_world(state: &AppState) -> World {
+    let store = &state.store;
+    let mut tx = store.begin().await.unwrap();
+    let county = tx
+        .insert_organisation(
+            &new_org(None, OrgKind::CountyBureau, "武侯区分局", "510107"),
+            T0,
+        )
+        .await
+        .unwrap();
+    let station_a = tx
+        .insert_organisation(
+            &new_org(
+                Some(county.id),
+                OrgKind::PoliceStation,
+                "浆洗街派出所",
+                "510107001",
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    let station_b = tx
+        .insert_organisation(
+            &new_org(
+                Some(county.id),
+                OrgKind::PoliceStation,
+                "望江路派出所",
+                "510107004",
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    let permissions = [Permission::ViewOrganisations].into();
+    let token_a = secret::generate(API_TOKEN_PREFIX);
+    tx.insert_api_token(
+        "甲所接警系统",
+        station_a.id,
+        &permissions,
+        &token_a.hash,
+        "system",
+        T0,
+    )
+    .await
+    .unwrap();
+    let token_b = secret::generate(API_TOKEN_PREFIX);
+    let foreign_token = tx
+        .insert_api_token(
+            "乙所接警系统",
+            station_b.id,
+            &permissions,
+            &token_b.hash,
+            "system",
+            T0,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let mut users = HashMap::new();
+    for role in Role::ALL {
+        let id = add_account(state, &username_of(role), station_a.id, role).await;
+        users.insert(role, id);
+    }
+    let foreign_user = add_account(state, "foreign.user", station_b.id, Role::Operator).await;
+    World {
+        county,
+        station_a,
+        station_b,
+        users,
+        foreign_user,
+        foreign_token,
+        token_a_secret: token_a.text,
+    }
+}

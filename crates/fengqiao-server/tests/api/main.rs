@@ -1,0 +1,10 @@
+//! All API tests in one binary (one link, fast builds). Each test runs on
+//! SQLite and, when FENGQIAO_TEST_PG_URL is set, on PostgreSQL.
+
+mod audit;
+mod authz;
+mod errors;
+mod helpers;
+mod openapi;
+mod personal;
+mod sessions;
