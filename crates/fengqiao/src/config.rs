@@ -65,15 +65,16 @@ pub struct FlagValues {
     pub database_url: Option<String>,
 }
 
-struct Flags(FlagValues);
+/// A serialised layer under a name that `config show` can print.
+struct Named<T>(&'static str, T);
 
-impl Provider for Flags {
+impl<T: Serialize> Provider for Named<T> {
     fn metadata(&self) -> Metadata {
-        Metadata::named("command-line flag")
+        Metadata::named(self.0)
     }
 
     fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
-        Serialized::defaults(&self.0).data()
+        Serialized::defaults(&self.1).data()
     }
 }
 
@@ -93,10 +94,10 @@ pub struct Loaded {
 }
 
 pub fn load(config_file: &Path, flags: FlagValues) -> anyhow::Result<Loaded> {
-    let figment = Figment::from(Serialized::defaults(Settings::default()))
+    let figment = Figment::from(Named("default", Settings::default()))
         .merge(Toml::file(config_file))
         .merge(Env::prefixed("FENGQIAO_").only(&KEYS))
-        .merge(Flags(flags));
+        .merge(Named("command-line flag", flags));
     let settings: Settings = figment
         .extract()
         .context("the configuration is invalid (see `fengqiao config show`)")?;
@@ -107,7 +108,9 @@ impl Loaded {
     /// Where the effective value of `key` came from.
     pub fn source_of(&self, key: &str) -> String {
         match self.figment.find_metadata(key) {
-            Some(meta) if meta.name == "Serialized" || meta.name.is_empty() => "default".into(),
+            Some(meta) if meta.name == "default" || meta.name == "command-line flag" => {
+                meta.name.to_string()
+            }
             Some(meta) => match &meta.source {
                 Some(source) => format!("{} ({source})", meta.name),
                 None => meta.name.to_string(),
