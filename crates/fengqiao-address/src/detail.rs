@@ -28,6 +28,11 @@ const BUILDING_MARKERS: &[&str] = &[
 const UNIT_MARKERS: &[&str] = &["单元", "单"];
 const FLOOR_MARKERS: &[&str] = &["楼", "层", "F"];
 const ROOM_MARKERS: &[&str] = &["号房", "室", "房", "户"];
+/// The last characters of every township, community and road suffix, so that
+/// most positions are passed over without comparing suffixes.
+const SUFFIX_ENDS: &[char] = &[
+    '道', '处', '办', '镇', '乡', '会', '区', '村', '街', '路', '同', '巷',
+];
 /// Characters after a number that make it part of a name (8区, 2期, 13组团).
 const NAME_AFTER_NUMBER: &[char] = &[
     '区', '组', '街', '厂', '路', '期', '排', '村', '巷', '门', '小', '馆', '站', '队', '中', '弄',
@@ -377,7 +382,7 @@ impl Scanner<'_> {
         while end < cs.len() && (cs[end].is_ascii_alphanumeric() || (cs[end] == '-' && end > i)) {
             end += 1;
         }
-        let text: String = cs[i..end].iter().collect();
+        let text = chars_to_string(&cs[i..end]);
         let has_digit = text.chars().any(|c| c.is_ascii_digit());
         let letters = text.chars().filter(|c| c.is_ascii_alphabetic()).count();
         if !has_digit && letters > 1 {
@@ -440,7 +445,7 @@ impl Scanner<'_> {
                 return None;
             }
             end += 1;
-            if end - start < 2 || !suffixes.iter().any(|s| s.ends_with(c)) {
+            if end - start < 2 || !SUFFIX_ENDS.contains(&c) {
                 continue;
             }
             for suffix in suffixes {
@@ -473,11 +478,17 @@ impl Scanner<'_> {
     }
 
     fn collect(&self, start: usize, end: usize) -> String {
-        self.cs[start..end]
-            .iter()
-            .filter(|c| **c != SEPARATOR)
-            .collect()
+        let mut out = String::with_capacity((end - start) * 3);
+        out.extend(self.cs[start..end].iter().filter(|c| **c != SEPARATOR));
+        out
     }
+}
+
+/// A `String` of the characters, allocated once at its final size.
+pub(crate) fn chars_to_string(cs: &[char]) -> String {
+    let mut out = String::with_capacity(cs.iter().map(|c| c.len_utf8()).sum());
+    out.extend(cs);
+    out
 }
 
 fn starts_with_chars(cs: &[char], s: &str) -> bool {

@@ -10,10 +10,8 @@
 pub struct NameIndex {
     /// All names' characters, back to back.
     arena: Vec<char>,
-    /// Per name, in lexicographic order: arena offset and length.
-    names: Vec<(u32, u32)>,
-    /// Per name in `names` order, the caller's id.
-    ids: Vec<u32>,
+    /// Per name, in lexicographic order: where it is and what it means.
+    names: Vec<Name>,
     /// Open-addressing table: bigram key → range in `names`.
     slots: Vec<Slot>,
     mask: usize,
@@ -25,6 +23,15 @@ pub struct NameIndex {
 }
 
 const BIGRAM_BITS: usize = 1 << 20;
+
+/// A name's place in the arena and the caller's payload, together so that one
+/// cache line serves both.
+#[derive(Clone, Copy)]
+struct Name {
+    offset: u32,
+    len: u32,
+    payload: (u32, u32),
+}
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -46,8 +53,8 @@ fn hash(key: u64) -> usize {
 impl NameIndex {
     /// Builds the index over distinct `(name, id)` pairs; names shorter than
     /// two characters are skipped.
-    pub fn new<'a>(names: impl IntoIterator<Item = (&'a str, u32)>) -> NameIndex {
-        let mut list: Vec<(Vec<char>, u32)> = names
+    pub fn new<'a>(names: impl IntoIterator<Item = (&'a str, (u32, u32))>) -> NameIndex {
+        let mut list: Vec<(Vec<char>, (u32, u32))> = names
             .into_iter()
             .map(|(n, id)| (n.chars().collect::<Vec<char>>(), id))
             .filter(|(cs, _)| cs.len() >= 2)
@@ -64,7 +71,6 @@ impl NameIndex {
         let mut index = NameIndex {
             arena: Vec::new(),
             names: Vec::with_capacity(list.len()),
-            ids: Vec::with_capacity(list.len()),
             slots: vec![
                 Slot {
                     key: EMPTY,
@@ -82,11 +88,12 @@ impl NameIndex {
             let bigram = (list[i].0[0], list[i].0[1]);
             let from = index.names.len() as u32;
             while i < list.len() && (list[i].0[0], list[i].0[1]) == bigram {
-                let (cs, id) = &list[i];
-                index
-                    .names
-                    .push((index.arena.len() as u32, cs.len() as u32));
-                index.ids.push(*id);
+                let (cs, payload) = &list[i];
+                index.names.push(Name {
+                    offset: index.arena.len() as u32,
+                    len: cs.len() as u32,
+                    payload: *payload,
+                });
                 index.arena.extend_from_slice(cs);
                 i += 1;
             }
@@ -122,8 +129,8 @@ impl NameIndex {
         }
     }
 
-    /// Calls `found(id, start, end)` (character offsets) for every name in `text`.
-    pub fn find_all(&self, text: &[char], mut found: impl FnMut(u32, usize, usize)) {
+    /// Calls `found(payload, start, end)` (character offsets) for every name in `text`.
+    pub fn find_all(&self, text: &[char], mut found: impl FnMut((u32, u32), usize, usize)) {
         for start in 0..text.len().saturating_sub(1) {
             let bit = text[start] as usize & 0xFFFF;
             if self.first_chars[bit / 64] & (1 << (bit % 64)) == 0 {
@@ -139,22 +146,22 @@ impl NameIndex {
             };
             let rest = &text[start..];
             let (mut from, to) = (from as usize, to as usize);
-            if self.names[from].1 == 2 {
-                found(self.ids[from], start, start + 2);
+            if self.names[from].len == 2 {
+                found(self.names[from].payload, start, start + 2);
                 from += 1;
             }
             let Some(&third) = rest.get(2) else {
                 continue;
             };
             let group = &self.names[from..to];
-            let lo = group.partition_point(|&(o, _)| self.arena[o as usize + 2] < third);
-            for (n, &(offset, len)) in group.iter().enumerate().skip(lo) {
-                let (offset, len) = (offset as usize, len as usize);
+            let lo = group.partition_point(|n| self.arena[n.offset as usize + 2] < third);
+            for name in &group[lo..] {
+                let (offset, len) = (name.offset as usize, name.len as usize);
                 if self.arena[offset + 2] != third {
                     break;
                 }
                 if len <= rest.len() && rest[3..len] == self.arena[offset + 3..offset + len] {
-                    found(self.ids[from + n], start, start + len);
+                    found(name.payload, start, start + len);
                 }
             }
         }
@@ -162,8 +169,7 @@ impl NameIndex {
 
     pub fn heap_bytes(&self) -> usize {
         self.arena.capacity() * 4
-            + self.names.capacity() * 8
-            + self.ids.capacity() * 4
+            + self.names.capacity() * std::mem::size_of::<Name>()
             + self.slots.capacity() * std::mem::size_of::<Slot>()
             + self.first_chars.capacity() * 8
             + self.bigrams.capacity() * 8
@@ -177,15 +183,15 @@ mod tests {
     #[test]
     fn finds_overlapping_names() {
         let index = NameIndex::new([
-            ("长沙", 0),
-            ("长沙市", 1),
-            ("沙市", 2),
-            ("湖南省", 3),
-            ("x", 4),
+            ("长沙", (0, 0)),
+            ("长沙市", (1, 0)),
+            ("沙市", (2, 0)),
+            ("湖南省", (3, 0)),
+            ("x", (4, 0)),
         ]);
         let text: Vec<char> = "湖南省长沙市".chars().collect();
         let mut found = Vec::new();
-        index.find_all(&text, |id, s, e| found.push((id, s, e)));
+        index.find_all(&text, |(id, _), s, e| found.push((id, s, e)));
         found.sort();
         assert_eq!(found, vec![(0, 3, 5), (1, 3, 6), (2, 4, 6), (3, 0, 3)]);
         let mut none = 0;

@@ -163,9 +163,22 @@ fn is_cjk_punct(c: char) -> bool {
 /// remarks in parentheses dropped, every run of spaces and punctuation one
 /// [`SEPARATOR`], and a dash kept only between two word characters.
 pub fn normalize(text: &str, out: &mut String) {
+    let mut chars = Vec::with_capacity(text.len());
+    normalize_chars(text, &mut chars);
+    out.clear();
+    out.extend(chars);
+}
+
+/// [`normalize`] into characters, the form the resolver works on.
+pub(crate) fn normalize_chars(text: &str, out: &mut Vec<char>) {
     out.clear();
     let mut paren_depth = 0u32;
     for raw in text.chars() {
+        // Most characters are ideographs outside any parenthesis: push them straight.
+        if paren_depth == 0 && ('\u{4E00}'..='\u{9FFF}').contains(&raw) {
+            push_word(out, raw);
+            continue;
+        }
         let c = half_width(raw);
         match c {
             '(' | '（' | '﹙' => {
@@ -183,38 +196,37 @@ pub fn normalize(text: &str, out: &mut String) {
         match c {
             'a'..='z' => push_word(out, c.to_ascii_uppercase()),
             '-' | '—' | '–' | '~' | '～' | '_' => push_dash(out),
-            '#' => push_word(out, '#'),
-            _ if c.is_ascii_alphanumeric() => push_word(out, c),
+            _ if c.is_ascii_alphanumeric() || c == '#' => push_word(out, c),
             _ if is_word_char(c) && !c.is_whitespace() => push_word(out, c),
             _ => push_separator(out),
         }
     }
-    while out.ends_with(SEPARATOR) || out.ends_with('-') {
+    while matches!(out.last(), Some(&SEPARATOR) | Some('-')) {
         out.pop();
     }
 }
 
-fn push_word(out: &mut String, c: char) {
-    if out.ends_with('-') && !c.is_ascii_alphanumeric() {
+fn push_word(out: &mut Vec<char>, c: char) {
+    if out.last() == Some(&'-') && !c.is_ascii_alphanumeric() {
         out.pop();
         push_separator(out);
     }
     out.push(c);
 }
 
-fn push_dash(out: &mut String) {
-    match out.chars().last() {
+fn push_dash(out: &mut Vec<char>) {
+    match out.last() {
         Some('-') => {}
         Some(prev) if prev.is_ascii_alphanumeric() => out.push('-'),
         _ => push_separator(out),
     }
 }
 
-fn push_separator(out: &mut String) {
-    if out.ends_with('-') {
+fn push_separator(out: &mut Vec<char>) {
+    if out.last() == Some(&'-') {
         out.pop();
     }
-    if !out.is_empty() && !out.ends_with(SEPARATOR) {
+    if !out.is_empty() && out.last() != Some(&SEPARATOR) {
         out.push(SEPARATOR);
     }
 }

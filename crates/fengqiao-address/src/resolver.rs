@@ -43,6 +43,9 @@ struct Entry {
     kind: Kind,
     level: Level,
     historic: bool,
+    /// Whether a short name may follow this name directly (成都 → 武侯);
+    /// the same for every entry of one name.
+    anchor: bool,
     code: u64,
 }
 
@@ -116,11 +119,9 @@ impl ResolvedAddress {
 pub struct Resolver {
     table: DivisionTable,
     index: NameIndex,
-    /// Per pattern, its range in `entries`.
-    pattern_entries: Vec<(u32, u32)>,
+    /// Number of distinct names.
+    name_count: usize,
     entries: Vec<Entry>,
-    /// Per pattern: whether a short name may follow it directly (成都 → 武侯).
-    anchors: Vec<bool>,
 }
 
 /// Characters that, right after a short name, show it is part of a longer
@@ -166,6 +167,7 @@ impl Resolver {
                     kind,
                     level: Level::Province,
                     historic: false,
+                    anchor: false,
                     code: 0,
                 }),
             }
@@ -201,8 +203,7 @@ impl Resolver {
         let mut patterns: Vec<(String, Vec<Entry>)> = names.into_iter().collect();
         patterns.sort_by(|a, b| a.0.cmp(&b.0));
         let mut entries = Vec::new();
-        let mut pattern_entries = Vec::with_capacity(patterns.len());
-        let mut anchors = Vec::with_capacity(patterns.len());
+        let mut ranges = Vec::with_capacity(patterns.len());
         for (_, list) in &mut patterns {
             for entry in list.iter_mut() {
                 let division = table.get(entry.division);
@@ -211,26 +212,27 @@ impl Resolver {
                 entry.code = division.code;
             }
             list.sort_by_key(|e| (e.level, e.division));
-            anchors.push(
-                list.iter()
-                    .any(|e| e.kind != Kind::Short || e.level <= Level::City),
-            );
+            let anchor = list
+                .iter()
+                .any(|e| e.kind != Kind::Short || e.level <= Level::City);
+            for entry in list.iter_mut() {
+                entry.anchor = anchor;
+            }
             let start = entries.len() as u32;
             entries.extend(list.iter().copied());
-            pattern_entries.push((start, entries.len() as u32));
+            ranges.push((start, entries.len() as u32));
         }
         let index = NameIndex::new(
             patterns
                 .iter()
-                .enumerate()
-                .map(|(id, (name, _))| (name.as_str(), id as u32)),
+                .zip(&ranges)
+                .map(|((name, _), &range)| (name.as_str(), range)),
         );
         Resolver {
             table,
             index,
-            pattern_entries,
+            name_count: patterns.len(),
             entries,
-            anchors,
         }
     }
 
@@ -240,23 +242,21 @@ impl Resolver {
 
     /// Number of names (official, former, variant, short) in the index.
     pub fn name_count(&self) -> usize {
-        self.pattern_entries.len()
+        self.name_count
     }
 
     /// Approximate heap bytes of the whole index: table, names, entries.
     pub fn heap_bytes(&self) -> usize {
         self.table.heap_bytes()
             + self.index.heap_bytes()
-            + self.pattern_entries.capacity() * std::mem::size_of::<(u32, u32)>()
             + self.entries.capacity() * std::mem::size_of::<Entry>()
     }
 
     /// Resolves one free-text address. Never panics, whatever the input.
     pub fn resolve(&self, text: &str) -> ResolvedAddress {
-        let mut normalized = String::with_capacity(text.len());
-        names::normalize(text, &mut normalized);
-        let text: Vec<char> = normalized.chars().collect();
-        let text = text.as_slice();
+        let mut normalized = Vec::with_capacity(text.len());
+        names::normalize_chars(text, &mut normalized);
+        let text = normalized.as_slice();
         let hits = self.hits(text);
         let mut address = ResolvedAddress::default();
         let Some(reading) = self.choose(&hits) else {
@@ -269,17 +269,15 @@ impl Resolver {
             return address;
         };
         self.fill_divisions(&mut address, reading.division);
-        let (_, chosen) = self.lineage_hits(&hits, reading.division);
+        let chosen = self.lineage_hits(&hits, reading.division);
         let mut mentions: Vec<(Level, &Hit)> = chosen
+            .hits()
             .iter()
             .map(|&i| (self.mention_level(hits[i].division), &hits[i]))
             .collect();
         let chain_start = mentions.iter().map(|(_, h)| h.start).min().unwrap_or(0);
-        let lineage: Vec<u32> = self.table.lineage(reading.division).collect();
-        let mut lineage_hits: Vec<&Hit> = hits
-            .iter()
-            .filter(|h| lineage.contains(&h.division))
-            .collect();
+        let lineage = |d: u32| self.table.is_ancestor_or_self(d, reading.division);
+        let mut lineage_hits: Vec<&Hit> = hits.iter().filter(|h| lineage(h.division)).collect();
         lineage_hits.sort_by_key(|h| h.start);
         let mut detail_start = 0;
         for hit in lineage_hits {
@@ -295,7 +293,7 @@ impl Resolver {
             .iter()
             .map(|(level, h)| DivisionMention {
                 level: *level,
-                text: text[h.start..h.end].iter().collect(),
+                text: detail::chars_to_string(&text[h.start..h.end]),
                 code: format_code(self.table.get(h.division).code),
             })
             .collect();
@@ -331,19 +329,20 @@ impl Resolver {
 
     /// Every division name in the text that may stand for a division there.
     fn hits(&self, text: &[char]) -> Vec<Hit> {
-        let mut raw: Vec<(usize, usize, usize)> = Vec::new();
-        self.index.find_all(division_part(text), |id, start, end| {
-            raw.push((id as usize, start, end))
-        });
+        let mut raw: Vec<(&[Entry], usize, usize)> = Vec::with_capacity(32);
+        self.index
+            .find_all(division_part(text), |(from, to), start, end| {
+                raw.push((&self.entries[from as usize..to as usize], start, end))
+            });
         let anchored = |start: usize| {
             start == 0
                 || text[start - 1] == SEPARATOR
                 || raw
                     .iter()
-                    .any(|&(p, s, e)| e == start && s < start && self.anchors[p])
+                    .any(|&(entries, s, e)| e == start && s < start && entries[0].anchor)
         };
         let broken = |end: usize| short_name_continues(&text[end.min(text.len())..]);
-        let mut hits: Vec<Hit> = Vec::new();
+        let mut hits: Vec<Hit> = Vec::with_capacity(raw.len() * 2);
         let hit = |entry: &Entry, start, end| Hit {
             division: entry.division,
             kind: entry.kind,
@@ -351,9 +350,7 @@ impl Resolver {
             end,
             weight: entry.kind.weight() * if entry.historic { 0.95 } else { 1.0 },
         };
-        for &(pattern, start, end) in &raw {
-            let (from, to) = self.pattern_entries[pattern];
-            let entries = &self.entries[from as usize..to as usize];
+        for &(entries, start, end) in &raw {
             let short_ok = !broken(end) && anchored(start);
             // 城东区 in 轻纺城东区 is not a county: a county's name starts the text
             // or follows a division, a separator or another division's suffix.
@@ -388,9 +385,7 @@ impl Resolver {
                 .any(|&c| c == county || c == city || c == province)
         };
         let mut townships_found = Vec::new();
-        for &(pattern, start, end) in &raw {
-            let (from, to) = self.pattern_entries[pattern];
-            let entries = &self.entries[from as usize..to as usize];
+        for &(entries, start, end) in &raw {
             let first = entries.partition_point(|e| e.level < Level::Township);
             let townships = &entries[first..];
             if townships.is_empty() {
@@ -422,11 +417,16 @@ impl Resolver {
         }
         hits.extend(townships_found);
         // 鹿城区 is not 城区: a name inside a longer name found there does not count.
-        let spans: Vec<(usize, usize)> = hits.iter().map(|h| (h.start, h.end)).collect();
+        // In text order, longest first, a hit is inside a longer one when an
+        // earlier hit reaches past its end, or to its end from further left.
+        hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+        let mut reach = (0usize, 0usize);
         hits.retain(|h| {
-            !spans
-                .iter()
-                .any(|&(s, e)| s <= h.start && h.end <= e && e - s > h.end - h.start)
+            let inside = reach.1 > h.end || (reach.1 == h.end && reach.0 < h.start);
+            if h.end > reach.1 {
+                reach = (h.start, h.end);
+            }
+            !inside
         });
         hits.sort_by_key(|h| (h.division, h.start));
         hits
@@ -437,13 +437,6 @@ impl Resolver {
         if hits.is_empty() {
             return None;
         }
-        let mut scored: Vec<(u32, f32)> = Vec::new();
-        for (i, hit) in hits.iter().enumerate() {
-            if i > 0 && hits[i - 1].division == hit.division {
-                continue;
-            }
-            scored.push((hit.division, self.lineage_score(hits, hit.division)));
-        }
         let table = &self.table;
         let rank = |d: u32| {
             let division = table.get(d);
@@ -453,13 +446,19 @@ impl Resolver {
                 std::cmp::Reverse(division.code),
             )
         };
-        let mut ranked: Vec<_> = scored.iter().map(|&(d, s)| (d, s, rank(d))).collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)));
-        let scored: Vec<(u32, f32)> = ranked.into_iter().map(|(d, s, _)| (d, s)).collect();
-        let (division, best) = scored[0];
+        let mut scored = Vec::with_capacity(hits.len());
+        for (i, hit) in hits.iter().enumerate() {
+            if i > 0 && hits[i - 1].division == hit.division {
+                continue;
+            }
+            let score = self.lineage_hits(hits, hit.division).score;
+            scored.push((hit.division, score, rank(hit.division)));
+        }
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.cmp(&a.2)));
+        let (division, best, _) = scored[0];
         let mut tied = 0;
         let mut alternatives = Vec::new();
-        for &(other, score) in &scored[1..] {
+        for &(other, score, _) in &scored[1..] {
             if best - score > 0.05 || self.table.is_ancestor_or_self(other, division) {
                 continue;
             }
@@ -486,12 +485,7 @@ impl Resolver {
     /// How well the text supports `division` and its ancestors: the best hit of
     /// each, top level first, where one span of text counts for one level only
     /// (长沙市 is the city, not also 长沙县 written with 市).
-    fn lineage_score(&self, hits: &[Hit], division: u32) -> f32 {
-        self.lineage_hits(hits, division).0
-    }
-
-    /// The score and the hits (indices into `hits`) chosen for each level.
-    fn lineage_hits(&self, hits: &[Hit], division: u32) -> (f32, Vec<usize>) {
+    fn lineage_hits(&self, hits: &[Hit], division: u32) -> Chosen {
         let mut lineage = [0u32; 5];
         let mut depth = 0;
         for ancestor in self.table.lineage(division).take(5) {
@@ -500,8 +494,7 @@ impl Resolver {
         }
         let mut used: [(usize, usize); 5] = [(0, 0); 5];
         let mut used_count = 0;
-        let mut score = 0.0;
-        let mut chosen = Vec::with_capacity(depth);
+        let mut chosen = Chosen::default();
         for &member in lineage[..depth].iter().rev() {
             let from = hits.partition_point(|h| h.division < member);
             let best = hits[from..]
@@ -516,10 +509,9 @@ impl Resolver {
                 })
                 .max_by(|(_, a), (_, b)| a.weight.total_cmp(&b.weight).then(b.start.cmp(&a.start)));
             if let Some((index, hit)) = best {
-                score += hit.weight;
                 used[used_count] = (hit.start, hit.end);
                 used_count += 1;
-                chosen.push(index);
+                chosen.push(index, hit.weight);
             }
         }
         // 江干区白杨街道: the county named before a township may be its former
@@ -527,8 +519,8 @@ impl Resolver {
         let own = self.table.get(division);
         if own.level == Level::Township && depth >= 2 {
             let county = lineage[1];
-            let named = chosen.iter().any(|&i| hits[i].division == county);
-            let township_start = chosen.last().map(|&i| hits[i].start);
+            let named = chosen.hits().iter().any(|&i| hits[i].division == county);
+            let township_start = chosen.hits().last().map(|&i| hits[i].start);
             let city = own.code / 100_000 * 100;
             let former = hits.iter().enumerate().find(|(_, h)| {
                 let d = self.table.get(h.division);
@@ -540,11 +532,10 @@ impl Resolver {
                         .any(|&(s, e)| h.start < e && s < h.end)
             });
             if let (false, Some((index, hit))) = (named, former) {
-                score += hit.weight * 0.5;
-                chosen.push(index);
+                chosen.push(index, hit.weight * 0.5);
             }
         }
-        (score, chosen)
+        chosen
     }
 
     /// A municipality's name (北京市) is the city level in what people write.
@@ -594,6 +585,28 @@ impl Resolver {
 impl Default for Resolver {
     fn default() -> Self {
         Resolver::new()
+    }
+}
+
+/// The hits chosen for a reading, one per level at most, and their score.
+#[derive(Default)]
+struct Chosen {
+    score: f32,
+    hits: [usize; 6],
+    len: usize,
+}
+
+impl Chosen {
+    fn push(&mut self, hit: usize, weight: f32) {
+        if self.len < self.hits.len() {
+            self.hits[self.len] = hit;
+            self.len += 1;
+            self.score += weight;
+        }
+    }
+
+    fn hits(&self) -> &[usize] {
+        &self.hits[..self.len]
     }
 }
 
