@@ -17,6 +17,7 @@ mod division;
 pub mod eval;
 mod name_index;
 mod names;
+pub mod registry;
 mod resolver;
 
 pub use detail::identifier;
