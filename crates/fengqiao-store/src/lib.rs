@@ -6,6 +6,7 @@
 //! `sqlite.rs` and `postgres.rs`. Writes go through a [`Tx`], so a record and
 //! the audit entry of its change commit together or not at all.
 
+mod addresses;
 mod audit;
 mod orgs;
 mod postgres;
@@ -21,6 +22,7 @@ use sqlx::any::AnyRow;
 use sqlx::AnyPool;
 use sqlx::{Any, Row, Transaction};
 
+pub use addresses::{Building, BuildingQuery, Grid, Room};
 pub use audit::AuditPage;
 pub use sessions::Session;
 pub use tokens::ApiToken;

@@ -288,3 +288,109 @@ impl RawSql {
         }
     }
 }
+
+mod address_registry {
+    use fengqiao_address::registry::{AddressRecord, RawAddressRecord};
+    use fengqiao_store::BuildingQuery;
+
+    use super::*;
+
+    fn record(building: &str, unit: &str, room: &str) -> AddressRecord {
+        AddressRecord::parse(&RawAddressRecord {
+            community_code: "510107001001".into(),
+            grid_code: "510107001001002".into(),
+            compound: "锦里小区".into(),
+            building: building.into(),
+            unit: unit.into(),
+            room: room.into(),
+            lat: "30.6465".into(),
+            lon: "104.0487".into(),
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
+    async fn count(store: &Store, table: &str) -> usize {
+        store
+            .table_text_for_tests(table)
+            .await
+            .unwrap()
+            .lines()
+            .count()
+    }
+
+    backend_tests! {
+        async fn importing_twice_updates_and_never_duplicates(db: TestDatabase) {
+            let store = &db.store;
+            let rows = [record("3栋", "2单元", "501"), record("3幢", "2", "502"), record("三号楼", "", ""), record("4栋", "1", "101")];
+            let mut first_ids = Vec::new();
+            for round in 0..2 {
+                let mut tx = store.begin().await.unwrap();
+                let mut ids = Vec::new();
+                for row in &rows {
+                    let grid = tx.upsert_grid(row.grid_code.as_ref().unwrap(), T0).await.unwrap();
+                    ids.push(tx.upsert_address(row, Some(grid), T0.plus_minutes(round)).await.unwrap());
+                }
+                tx.commit().await.unwrap();
+                if round == 0 {
+                    first_ids = ids;
+                } else {
+                    assert_eq!(ids, first_ids, "the same buildings on re-import");
+                }
+            }
+            assert_eq!(first_ids[0], first_ids[1], "3栋 and 3幢 are one building");
+            assert_eq!(first_ids[0], first_ids[2], "三号楼 too");
+            assert_eq!(count(store, "buildings").await, 2);
+            assert_eq!(count(store, "rooms").await, 3);
+            assert_eq!(count(store, "grids").await, 1);
+
+            let building = store.building(first_ids[0]).await.unwrap().unwrap();
+            assert_eq!(building.plate_code, rows[0].plate_code());
+            assert_eq!(store.building_by_plate(&building.plate_code).await.unwrap(), Some(building.clone()));
+            let rooms: Vec<String> = store.rooms_of(building.id).await.unwrap().into_iter().map(|r| format!("{}-{}", r.unit, r.room)).collect();
+            assert_eq!(rooms, ["2-501", "2-502"]);
+
+            let found = store
+                .match_buildings(&BuildingQuery {
+                    division_prefix: "510107001".into(),
+                    compound: Some("锦里小区".into()),
+                    building: Some("3号楼".into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(found.iter().map(|b| b.id).collect::<Vec<_>>(), vec![building.id]);
+            let elsewhere = store
+                .match_buildings(&BuildingQuery {
+                    division_prefix: "510107004".into(),
+                    compound: Some("锦里小区".into()),
+                    building: Some("3".into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert!(elsewhere.is_empty(), "another street's 锦里小区 is not this one");
+            assert_eq!(store.buildings_under("510107", 0, 10).await.unwrap().len(), 2);
+        }
+
+        async fn grid_responsibility_is_replaced_whole(db: TestDatabase) {
+            let store = &db.store;
+            let (_, a, _) = three_orgs(store).await;
+            let mut tx = store.begin().await.unwrap();
+            let officer = tx.insert_user(&new_user("officer.a", a), T0).await.unwrap();
+            let worker1 = tx.insert_user(&new_user("worker.one", a), T0).await.unwrap();
+            let worker2 = tx.insert_user(&new_user("worker.two", a), T0).await.unwrap();
+            let grid = tx.upsert_grid(record("1", "", "").grid_code.as_ref().unwrap(), T0).await.unwrap();
+            tx.set_grid_responsibility(grid, Some(a), Some(officer), &[worker1, worker2], T0).await.unwrap();
+            tx.set_grid_responsibility(grid, Some(a), Some(officer), &[worker2], T0).await.unwrap();
+            tx.commit().await.unwrap();
+            let stored = store.grid(grid).await.unwrap().unwrap();
+            assert_eq!(stored.station_org_id, Some(a));
+            assert_eq!(stored.officer_user_id, Some(officer));
+            assert_eq!(stored.grid_worker_ids, vec![worker2]);
+            assert_eq!(stored.community_code, "510107001001");
+            assert_eq!(store.grids_under(&["510107001".into()]).await.unwrap().len(), 1);
+            assert!(store.grids_under(&["510107004".into()]).await.unwrap().is_empty());
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! The address registry: grids and who answers for them, buildings with
+//! their plate codes, rooms. Imports upsert by natural key, so running one
+//! twice changes nothing.
+
+use fengqiao_address::identifier;
+use fengqiao_address::registry::{AddressRecord, GridCode};
+use fengqiao_core::Timestamp;
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+use crate::{get, Result, Store, Tx};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Building {
+    pub id: i64,
+    pub plate_code: String,
+    pub community_code: String,
+    pub grid_id: Option<i64>,
+    pub compound: Option<String>,
+    pub road: Option<String>,
+    pub road_number: Option<String>,
+    pub building: String,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grid {
+    pub id: i64,
+    pub code: String,
+    pub community_code: String,
+    pub name: Option<String>,
+    pub station_org_id: Option<i64>,
+    pub officer_user_id: Option<i64>,
+    pub grid_worker_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Room {
+    pub id: i64,
+    pub unit: String,
+    pub floor: Option<String>,
+    pub room: String,
+}
+
+/// How a free-text address is looked up in the registry: the township (or
+/// community) code it resolved to, and the place and building it names.
+#[derive(Debug, Clone, Default)]
+pub struct BuildingQuery {
+    pub division_prefix: String,
+    pub compound: Option<String>,
+    pub road: Option<String>,
+    pub road_number: Option<String>,
+    pub building: Option<String>,
+}
+
+const BUILDING_COLUMNS: &str =
+    "id, plate_code, community_code, grid_id, compound, road, road_number, building, lat, lon";
+
+fn building_from_row(row: &AnyRow) -> Result<Building> {
+    Ok(Building {
+        id: get(row, "id")?,
+        plate_code: get(row, "plate_code")?,
+        community_code: get(row, "community_code")?,
+        grid_id: get(row, "grid_id")?,
+        compound: get(row, "compound")?,
+        road: get(row, "road")?,
+        road_number: get(row, "road_number")?,
+        building: get(row, "building")?,
+        lat: get(row, "lat")?,
+        lon: get(row, "lon")?,
+    })
+}
+
+impl Store {
+    pub async fn building(&self, id: i64) -> Result<Option<Building>> {
+        let sql = format!("SELECT {BUILDING_COLUMNS} FROM buildings WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(building_from_row).transpose()
+    }
+
+    pub async fn building_by_plate(&self, plate_code: &str) -> Result<Option<Building>> {
+        let sql = format!("SELECT {BUILDING_COLUMNS} FROM buildings WHERE plate_code = $1");
+        let row = sqlx::query(&sql)
+            .bind(plate_code)
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(building_from_row).transpose()
+    }
+
+    /// Buildings of the communities under `division_prefix`, in code order,
+    /// at most `limit`, after the id `after` (for printing plate sheets).
+    pub async fn buildings_under(
+        &self,
+        division_prefix: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<Building>> {
+        let sql = format!(
+            "SELECT {BUILDING_COLUMNS} FROM buildings WHERE community_code LIKE $1 || '%' AND id > $2
+             ORDER BY id LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(division_prefix)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(building_from_row).collect()
+    }
+
+    /// The buildings that match a resolved address, best first: the same
+    /// compound (or road and number) and building within the division.
+    pub async fn match_buildings(&self, query: &BuildingQuery) -> Result<Vec<Building>> {
+        let Some(building) = query.building.as_deref() else {
+            return Ok(Vec::new());
+        };
+        let ident = identifier(building);
+        let (place_sql, place, number) = match (&query.compound, &query.road) {
+            (Some(compound), _) => ("compound = $3", compound.clone(), None),
+            (None, Some(road)) => (
+                "road = $3 AND road_number = $4",
+                road.clone(),
+                query.road_number.clone(),
+            ),
+            (None, None) => return Ok(Vec::new()),
+        };
+        let sql = format!(
+            "SELECT {BUILDING_COLUMNS} FROM buildings
+             WHERE community_code LIKE $1 || '%' AND building_ident = $2 AND {place_sql}
+             ORDER BY id LIMIT 5"
+        );
+        let mut statement = sqlx::query(&sql)
+            .bind(query.division_prefix.clone())
+            .bind(ident)
+            .bind(place);
+        if let Some(number) = number {
+            statement = statement.bind(number);
+        }
+        let rows = statement.fetch_all(self.reader()).await?;
+        rows.iter().map(building_from_row).collect()
+    }
+
+    pub async fn rooms_of(&self, building_id: i64) -> Result<Vec<Room>> {
+        let rows: Vec<(i64, String, Option<String>, String)> = sqlx::query_as(
+            "SELECT id, unit, floor, room FROM rooms WHERE building_id = $1 ORDER BY unit, room",
+        )
+        .bind(building_id)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, unit, floor, room)| Room {
+                id,
+                unit,
+                floor,
+                room,
+            })
+            .collect())
+    }
+
+    pub async fn grid(&self, id: i64) -> Result<Option<Grid>> {
+        let row: Option<(i64, String, String, Option<String>, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT id, code, community_code, name, station_org_id, officer_user_id FROM grids WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.reader())
+        .await?;
+        let Some((id, code, community_code, name, station_org_id, officer_user_id)) = row else {
+            return Ok(None);
+        };
+        let grid_worker_ids = sqlx::query_scalar(
+            "SELECT user_id FROM grid_workers WHERE grid_id = $1 ORDER BY user_id",
+        )
+        .bind(id)
+        .fetch_all(self.reader())
+        .await?;
+        Ok(Some(Grid {
+            id,
+            code,
+            community_code,
+            name,
+            station_org_id,
+            officer_user_id,
+            grid_worker_ids,
+        }))
+    }
+
+    /// Grids whose community lies under any of `division_prefixes`.
+    pub async fn grids_under(&self, division_prefixes: &[String]) -> Result<Vec<Grid>> {
+        let mut grids = Vec::new();
+        for prefix in division_prefixes {
+            let ids: Vec<i64> = sqlx::query_scalar(
+                "SELECT id FROM grids WHERE community_code LIKE $1 || '%' ORDER BY code",
+            )
+            .bind(prefix.clone())
+            .fetch_all(self.reader())
+            .await?;
+            for id in ids {
+                if let Some(grid) = self.grid(id).await? {
+                    grids.push(grid);
+                }
+            }
+        }
+        Ok(grids)
+    }
+}
+
+impl Tx {
+    /// The grid's id, creating it on first sight.
+    pub async fn upsert_grid(&mut self, code: &GridCode, now: Timestamp) -> Result<i64> {
+        sqlx::query(
+            "INSERT INTO grids (code, community_code, created_at, updated_at) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (code) DO NOTHING",
+        )
+        .bind(code.as_str())
+        .bind(code.community_code())
+        .bind(now.millis())
+        .execute(self.conn())
+        .await?;
+        Ok(sqlx::query_scalar("SELECT id FROM grids WHERE code = $1")
+            .bind(code.as_str())
+            .fetch_one(self.conn())
+            .await?)
+    }
+
+    /// Inserts or updates the building of `record` (and its room, if the
+    /// record is a room). Returns the building's id.
+    pub async fn upsert_address(
+        &mut self,
+        record: &AddressRecord,
+        grid_id: Option<i64>,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let (lat, lon) = record.location.unzip();
+        let building_id: i64 = sqlx::query_scalar(
+            "INSERT INTO buildings (natural_key, plate_code, community_code, grid_id, compound, road,
+                                    road_number, building, building_ident, lat, lon, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
+             ON CONFLICT (natural_key) DO UPDATE SET
+                 grid_id = COALESCE(excluded.grid_id, buildings.grid_id),
+                 lat = COALESCE(excluded.lat, buildings.lat),
+                 lon = COALESCE(excluded.lon, buildings.lon),
+                 updated_at = excluded.updated_at
+             RETURNING id",
+        )
+        .bind(record.building_key())
+        .bind(record.plate_code())
+        .bind(record.community_code.as_str())
+        .bind(grid_id)
+        .bind(record.compound.clone())
+        .bind(record.road.clone())
+        .bind(record.road_number.clone())
+        .bind(record.building.clone())
+        .bind(identifier(&record.building))
+        .bind(lat)
+        .bind(lon)
+        .bind(now.millis())
+        .fetch_one(self.conn())
+        .await?;
+        if let Some((unit, room)) = record.room_key() {
+            sqlx::query(
+                "INSERT INTO rooms (building_id, unit, floor, room) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (building_id, unit, room) DO UPDATE SET floor = COALESCE(excluded.floor, rooms.floor)",
+            )
+            .bind(building_id)
+            .bind(unit)
+            .bind(record.floor.clone())
+            .bind(room)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(building_id)
+    }
+
+    /// Who answers for a grid: its station, its community officer and its
+    /// grid workers, replaced in one change.
+    pub async fn set_grid_responsibility(
+        &mut self,
+        grid_id: i64,
+        station_org_id: Option<i64>,
+        officer_user_id: Option<i64>,
+        grid_worker_ids: &[i64],
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE grids SET station_org_id = $1, officer_user_id = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(station_org_id)
+        .bind(officer_user_id)
+        .bind(now.millis())
+        .bind(grid_id)
+        .execute(self.conn())
+        .await?;
+        sqlx::query("DELETE FROM grid_workers WHERE grid_id = $1")
+            .bind(grid_id)
+            .execute(self.conn())
+            .await?;
+        for user_id in grid_worker_ids {
+            sqlx::query("INSERT INTO grid_workers (grid_id, user_id) VALUES ($1, $2)")
+                .bind(grid_id)
+                .bind(*user_id)
+                .execute(self.conn())
+                .await?;
+        }
+        Ok(())
+    }
+}
