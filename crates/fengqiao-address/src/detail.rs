@@ -28,11 +28,6 @@ const BUILDING_MARKERS: &[&str] = &[
 const UNIT_MARKERS: &[&str] = &["单元", "单"];
 const FLOOR_MARKERS: &[&str] = &["楼", "层", "F"];
 const ROOM_MARKERS: &[&str] = &["号房", "室", "房", "户"];
-/// The last characters of every township, community and road suffix, so that
-/// most positions are passed over without comparing suffixes.
-const SUFFIX_ENDS: &[char] = &[
-    '道', '处', '办', '镇', '乡', '会', '区', '村', '街', '路', '同', '巷',
-];
 /// Characters after a number that make it part of a name (8区, 2期, 13组团).
 const NAME_AFTER_NUMBER: &[char] = &[
     '区', '组', '街', '厂', '路', '期', '排', '村', '巷', '门', '小', '馆', '站', '队', '中', '弄',
@@ -445,7 +440,7 @@ impl Scanner<'_> {
                 return None;
             }
             end += 1;
-            if end - start < 2 || !SUFFIX_ENDS.contains(&c) {
+            if end - start < 2 || !is_suffix_end(c) {
                 continue;
             }
             for suffix in suffixes {
@@ -489,6 +484,15 @@ pub(crate) fn chars_to_string(cs: &[char]) -> String {
     let mut out = String::with_capacity(cs.iter().map(|c| c.len_utf8()).sum());
     out.extend(cs);
     out
+}
+
+/// Whether `c` ends some township, community or road suffix, so that most
+/// positions are passed over without comparing suffixes.
+fn is_suffix_end(c: char) -> bool {
+    matches!(
+        c,
+        '道' | '处' | '办' | '镇' | '乡' | '会' | '区' | '村' | '街' | '路' | '同' | '巷'
+    )
 }
 
 fn starts_with_chars(cs: &[char], s: &str) -> bool {

@@ -114,11 +114,45 @@ impl ResolvedAddress {
     }
 }
 
+/// What the hot path needs of a division, 16 bytes, so that walking parents
+/// touches one small array instead of the table's names.
+#[derive(Debug, Clone, Copy)]
+struct Node {
+    code: u64,
+    parent: u32,
+    level: Level,
+    current: bool,
+}
+
+const NO_PARENT: u32 = u32::MAX;
+
+/// Buffers reused between resolutions on one thread.
+#[derive(Default)]
+struct Scratch {
+    text: Vec<char>,
+    raw: Vec<(u32, u32, usize, usize)>,
+    hits: Vec<Hit>,
+    townships: Vec<Hit>,
+    scored: Vec<Scored>,
+}
+
+/// A candidate reading: its deepest division, score and tie-break rank.
+type Scored = (
+    u32,
+    f32,
+    (bool, std::cmp::Reverse<Level>, std::cmp::Reverse<u64>),
+);
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 /// The resolver: the division table and its name index, built once and
 /// shared (it is `Send + Sync`; resolution takes `&self`).
 pub struct Resolver {
     table: DivisionTable,
     index: NameIndex,
+    nodes: Vec<Node>,
     /// Number of distinct names.
     name_count: usize,
     entries: Vec<Entry>,
@@ -228,9 +262,19 @@ impl Resolver {
                 .zip(&ranges)
                 .map(|((name, _), &range)| (name.as_str(), range)),
         );
+        let nodes = table
+            .iter()
+            .map(|(_, d)| Node {
+                code: d.code,
+                parent: d.parent.unwrap_or(NO_PARENT),
+                level: d.level,
+                current: d.status == Status::Current,
+            })
+            .collect();
         Resolver {
             table,
             index,
+            nodes,
             name_count: patterns.len(),
             entries,
         }
@@ -250,16 +294,30 @@ impl Resolver {
         self.table.heap_bytes()
             + self.index.heap_bytes()
             + self.entries.capacity() * std::mem::size_of::<Entry>()
+            + self.nodes.capacity() * std::mem::size_of::<Node>()
     }
 
     /// Resolves one free-text address. Never panics, whatever the input.
     pub fn resolve(&self, text: &str) -> ResolvedAddress {
-        let mut normalized = Vec::with_capacity(text.len());
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => self.resolve_with(text, &mut scratch),
+            Err(_) => self.resolve_with(text, &mut Scratch::default()),
+        })
+    }
+
+    fn resolve_with(&self, text: &str, scratch: &mut Scratch) -> ResolvedAddress {
+        let mut normalized = std::mem::take(&mut scratch.text);
         names::normalize_chars(text, &mut normalized);
-        let text = normalized.as_slice();
-        let hits = self.hits(text);
+        let address = self.resolve_normalized(&normalized, scratch);
+        scratch.text = normalized;
+        address
+    }
+
+    fn resolve_normalized(&self, text: &[char], scratch: &mut Scratch) -> ResolvedAddress {
+        self.find_hits(text, scratch);
+        let hits = scratch.hits.as_slice();
         let mut address = ResolvedAddress::default();
-        let Some(reading) = self.choose(&hits) else {
+        let Some(reading) = self.choose(hits, &mut scratch.scored) else {
             fill_detail(&mut address, detail::scan(text, true));
             address.confidence = if address.compound.is_some() || address.road.is_some() {
                 0.1
@@ -269,14 +327,16 @@ impl Resolver {
             return address;
         };
         self.fill_divisions(&mut address, reading.division);
-        let chosen = self.lineage_hits(&hits, reading.division);
+        let chosen = self.lineage_hits(hits, reading.division);
         let mut mentions: Vec<(Level, &Hit)> = chosen
             .hits()
             .iter()
             .map(|&i| (self.mention_level(hits[i].division), &hits[i]))
             .collect();
         let chain_start = mentions.iter().map(|(_, h)| h.start).min().unwrap_or(0);
-        let lineage = |d: u32| self.table.is_ancestor_or_self(d, reading.division);
+        // Repeated names of the chosen divisions (重庆重庆大足区中国重庆…) extend
+        // the division part while each follows the last within a short gap.
+        let lineage = |d: u32| self.is_ancestor_or_self(d, reading.division);
         let mut lineage_hits: Vec<&Hit> = hits.iter().filter(|h| lineage(h.division)).collect();
         lineage_hits.sort_by_key(|h| h.start);
         let mut detail_start = 0;
@@ -294,7 +354,7 @@ impl Resolver {
             .map(|(level, h)| DivisionMention {
                 level: *level,
                 text: detail::chars_to_string(&text[h.start..h.end]),
-                code: format_code(self.table.get(h.division).code),
+                code: format_code(self.nodes[h.division as usize].code),
             })
             .collect();
         let has_township = address.township.is_some();
@@ -320,7 +380,7 @@ impl Resolver {
                     city: alt.city,
                     county: alt.county,
                     township: alt.township,
-                    code: format_code(self.table.get(division).code),
+                    code: format_code(self.nodes[division as usize].code),
                 }
             })
             .collect();
@@ -328,21 +388,26 @@ impl Resolver {
     }
 
     /// Every division name in the text that may stand for a division there.
-    fn hits(&self, text: &[char]) -> Vec<Hit> {
-        let mut raw: Vec<(&[Entry], usize, usize)> = Vec::with_capacity(32);
+    /// Leaves them in `scratch.hits`, sorted by division.
+    fn find_hits(&self, text: &[char], scratch: &mut Scratch) {
+        let raw = &mut scratch.raw;
+        raw.clear();
         self.index
             .find_all(division_part(text), |(from, to), start, end| {
-                raw.push((&self.entries[from as usize..to as usize], start, end))
+                raw.push((from, to, start, end))
             });
+        let raw = &*raw;
+        let entries_of = |from: u32, to: u32| &self.entries[from as usize..to as usize];
         let anchored = |start: usize| {
             start == 0
                 || text[start - 1] == SEPARATOR
-                || raw
-                    .iter()
-                    .any(|&(entries, s, e)| e == start && s < start && entries[0].anchor)
+                || raw.iter().any(|&(from, _, s, e)| {
+                    e == start && s < start && self.entries[from as usize].anchor
+                })
         };
         let broken = |end: usize| short_name_continues(&text[end.min(text.len())..]);
-        let mut hits: Vec<Hit> = Vec::with_capacity(raw.len() * 2);
+        let hits = &mut scratch.hits;
+        hits.clear();
         let hit = |entry: &Entry, start, end| Hit {
             division: entry.division,
             kind: entry.kind,
@@ -350,7 +415,8 @@ impl Resolver {
             end,
             weight: entry.kind.weight() * if entry.historic { 0.95 } else { 1.0 },
         };
-        for &(entries, start, end) in &raw {
+        for &(from, to, start, end) in raw {
+            let entries = entries_of(from, to);
             let short_ok = !broken(end) && anchored(start);
             // 城东区 in 轻纺城东区 is not a county: a county's name starts the text
             // or follows a division, a separator or another division's suffix.
@@ -372,20 +438,19 @@ impl Resolver {
         }
         // A township's short name counts only right after its own county or city;
         // a full township name shared by many places only with its county or city.
-        let upper_codes: Vec<u64> = hits
-            .iter()
-            .map(|h| self.table.get(h.division).code)
-            .collect();
-        let supported = |code: u64| {
+        let supported = |hits: &[Hit], code: u64| {
             let county = code / 1000;
             let city = code / 100_000 * 100;
             let province = code / 10_000_000 * 10_000;
-            upper_codes
-                .iter()
-                .any(|&c| c == county || c == city || c == province)
+            hits.iter().any(|h| {
+                let c = self.nodes[h.division as usize].code;
+                c == county || c == city || c == province
+            })
         };
-        let mut townships_found = Vec::new();
-        for &(entries, start, end) in &raw {
+        let townships_found = &mut scratch.townships;
+        townships_found.clear();
+        for &(from, to, start, end) in raw {
+            let entries = entries_of(from, to);
             let first = entries.partition_point(|e| e.level < Level::Township);
             let townships = &entries[first..];
             if townships.is_empty() {
@@ -396,9 +461,8 @@ impl Resolver {
             }
             let after_upper = hits.iter().any(|h| h.end == start);
             let after_own = |entry: &Entry| {
-                hits.iter().any(|h| {
-                    h.end == start && self.table.is_ancestor_or_self(h.division, entry.division)
-                })
+                hits.iter()
+                    .any(|h| h.end == start && self.is_ancestor_or_self(h.division, entry.division))
             };
             // 九堡镇 is not 堡镇: a township name starts the text or follows a
             // division, and 乐清盘石镇 is not the 盘石镇 of another province.
@@ -407,15 +471,15 @@ impl Resolver {
             for entry in townships {
                 let keep = match entry.kind {
                     Kind::Short => after_upper && after_own(entry),
-                    _ if after_upper => after_own(entry) || (rare && supported(entry.code)),
-                    _ => at_start && (rare || supported(entry.code)),
+                    _ if after_upper => after_own(entry) || (rare && supported(hits, entry.code)),
+                    _ => at_start && (rare || supported(hits, entry.code)),
                 };
                 if keep {
                     townships_found.push(hit(entry, start, end));
                 }
             }
         }
-        hits.extend(townships_found);
+        hits.extend_from_slice(townships_found);
         // 鹿城区 is not 城区: a name inside a longer name found there does not count.
         // In text order, longest first, a hit is inside a longer one when an
         // earlier hit reaches past its end, or to its end from further left.
@@ -429,24 +493,22 @@ impl Resolver {
             !inside
         });
         hits.sort_by_key(|h| (h.division, h.start));
-        hits
     }
 
     /// The deepest division whose lineage the text supports best.
-    fn choose(&self, hits: &[Hit]) -> Option<Reading> {
+    fn choose(&self, hits: &[Hit], scored: &mut Vec<Scored>) -> Option<Reading> {
         if hits.is_empty() {
             return None;
         }
-        let table = &self.table;
         let rank = |d: u32| {
-            let division = table.get(d);
+            let node = self.nodes[d as usize];
             (
-                division.status == Status::Current,
-                std::cmp::Reverse(division.level),
-                std::cmp::Reverse(division.code),
+                node.current,
+                std::cmp::Reverse(node.level),
+                std::cmp::Reverse(node.code),
             )
         };
-        let mut scored = Vec::with_capacity(hits.len());
+        scored.clear();
         for (i, hit) in hits.iter().enumerate() {
             if i > 0 && hits[i - 1].division == hit.division {
                 continue;
@@ -459,12 +521,12 @@ impl Resolver {
         let mut tied = 0;
         let mut alternatives = Vec::new();
         for &(other, score, _) in &scored[1..] {
-            if best - score > 0.05 || self.table.is_ancestor_or_self(other, division) {
+            if best - score > 0.05 || self.is_ancestor_or_self(other, division) {
                 continue;
             }
             if alternatives
                 .iter()
-                .any(|&a| self.table.is_ancestor_or_self(other, a))
+                .any(|&a| self.is_ancestor_or_self(other, a))
             {
                 continue;
             }
@@ -488,7 +550,7 @@ impl Resolver {
     fn lineage_hits(&self, hits: &[Hit], division: u32) -> Chosen {
         let mut lineage = [0u32; 5];
         let mut depth = 0;
-        for ancestor in self.table.lineage(division).take(5) {
+        for ancestor in self.lineage(division).take(5) {
             lineage[depth] = ancestor;
             depth += 1;
         }
@@ -516,14 +578,14 @@ impl Resolver {
         }
         // 江干区白杨街道: the county named before a township may be its former
         // county (merged, renamed) in the same city; it counts for half.
-        let own = self.table.get(division);
+        let own = self.nodes[division as usize];
         if own.level == Level::Township && depth >= 2 {
             let county = lineage[1];
             let named = chosen.hits().iter().any(|&i| hits[i].division == county);
             let township_start = chosen.hits().last().map(|&i| hits[i].start);
             let city = own.code / 100_000 * 100;
             let former = hits.iter().enumerate().find(|(_, h)| {
-                let d = self.table.get(h.division);
+                let d = self.nodes[h.division as usize];
                 d.level == Level::County
                     && d.code / 100 * 100 == city
                     && township_start.is_some_and(|t| h.end <= t)
@@ -536,6 +598,18 @@ impl Resolver {
             }
         }
         chosen
+    }
+
+    /// `index` and its ancestors, nearest first.
+    fn lineage(&self, index: u32) -> impl Iterator<Item = u32> + '_ {
+        std::iter::successors(Some(index), move |&i| {
+            let parent = self.nodes[i as usize].parent;
+            (parent != NO_PARENT).then_some(parent)
+        })
+    }
+
+    fn is_ancestor_or_self(&self, ancestor: u32, index: u32) -> bool {
+        self.lineage(index).any(|i| i == ancestor)
     }
 
     /// A municipality's name (北京市) is the city level in what people write.
