@@ -57,6 +57,14 @@ pub fn scan(text: &[char], want_township: bool) -> Detail {
     scanner.detail
 }
 
+/// What the name just before a number is: a market (钱江市场8区135号) numbers
+/// its stalls with 号, elsewhere the first 号 is the house number.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Before {
+    Market,
+    Other,
+}
+
 struct Scanner<'a> {
     cs: &'a [char],
     i: usize,
@@ -134,7 +142,18 @@ impl Scanner<'_> {
             self.i = number + 1;
         } else if followed_by("号") && !followed_by("号楼") && !followed_by("号房") {
             self.i = number + 1;
-            self.detail.road_number = Some(format!("{digits}号"));
+            // 1154-131号 is house 1154 and building 131 beside it; 1386-1388号
+            // (rising) is a range of house numbers.
+            let pair = digits
+                .split_once('-')
+                .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?, a, b)));
+            match pair {
+                Some((a, b, house, building)) if b < a => {
+                    self.detail.road_number = Some(format!("{house}号"));
+                    self.detail.building = Some(building.to_owned());
+                }
+                _ => self.detail.road_number = Some(format!("{digits}号")),
+            }
         } else {
             self.i = number;
             self.detail.road_number = Some(digits);
@@ -155,8 +174,12 @@ impl Scanner<'_> {
             if let Some(ident) = self.ident(self.i) {
                 let start = self.i;
                 let pending = &self.cs[name_start..start];
-                let stalls = pending.ends_with(&['市', '场']) || pending.ends_with(&['区']);
-                if self.place(ident, stalls) {
+                let before = if pending.ends_with(&['市', '场']) || pending.ends_with(&['区']) {
+                    Before::Market
+                } else {
+                    Before::Other
+                };
+                if self.place(ident, before) {
                     self.close_name(name_start, start, &mut named);
                     name_start = self.i;
                     named = true;
@@ -184,8 +207,7 @@ impl Scanner<'_> {
     }
 
     /// Assigns an identifier by its marker; false when it is part of a name.
-    /// `stalls`: the name before is a market (钱江市场8区), which numbers stalls with 号.
-    fn place(&mut self, ident: Ident, stalls: bool) -> bool {
+    fn place(&mut self, ident: Ident, before: Before) -> bool {
         let after = &self.cs[ident.end..];
         let marker = |markers: &[&str]| {
             markers
@@ -288,7 +310,9 @@ impl Scanner<'_> {
                 d.unit = Some(text);
             } else if in_lane {
                 d.building = Some(text);
-            } else if d.road_number.is_none() && !stalls {
+            } else if before == Before::Market {
+                d.room.get_or_insert(text);
+            } else if d.road_number.is_none() {
                 d.road_number = Some(format!("{text}号"));
             } else {
                 d.room.get_or_insert(text);

@@ -206,6 +206,10 @@ impl Resolver {
                 }),
             }
         };
+        let official_cores: std::collections::HashSet<&str> = table
+            .iter()
+            .filter_map(|(_, d)| names::core_name(&d.name, d.level))
+            .collect();
         for (index, division) in table.iter() {
             if division.level == Level::Village {
                 continue;
@@ -224,10 +228,14 @@ impl Resolver {
             }
             let official = std::iter::once(&division.name);
             let with_former = official.chain(division.former_names.iter());
-            for name in with_former {
+            for (n, name) in with_former.enumerate() {
                 let Some(core) = names::core_name(name, division.level) else {
                     continue;
                 };
+                // 绍兴县 (now 柯桥区) lends its core to nothing: 绍兴 is the city.
+                if n > 0 && official_cores.contains(core) {
+                    continue;
+                }
                 add(core, index, Kind::Short);
                 for suffix in names::variant_suffixes(division.level) {
                     add(&format!("{core}{suffix}"), index, Kind::Variant);
@@ -434,6 +442,25 @@ impl Resolver {
                 if ok {
                     hits.push(hit(entry, start, end));
                 }
+            }
+        }
+        // 城区, 郊区, 西区: a two-character county name is a common word unless its
+        // city or province is named too.
+        let mut k = 0;
+        while k < hits.len() {
+            let h = hits[k];
+            let common_word = h.end - h.start == 2
+                && h.kind != Kind::Short
+                && self.nodes[h.division as usize].level == Level::County;
+            let parent_named = || {
+                hits.iter().any(|a| {
+                    a.division != h.division && self.is_ancestor_or_self(a.division, h.division)
+                })
+            };
+            if common_word && !parent_named() {
+                hits.swap_remove(k);
+            } else {
+                k += 1;
             }
         }
         // A township's short name counts only right after its own county or city;
