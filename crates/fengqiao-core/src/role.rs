@@ -105,16 +105,23 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::Operator => &[ViewOrganisations, UnmaskPersonalData],
-            Role::CommunityOfficer => &[ViewOrganisations, UnmaskPersonalData],
-            Role::AuxiliaryOfficer => &[ViewOrganisations],
-            Role::GridWorker => &[ViewOrganisations],
-            Role::DepartmentHandler => &[ViewOrganisations],
-            Role::StationChief => &[ViewOrganisations, ViewUsers, UnmaskPersonalData],
-            Role::Analyst => &[ViewOrganisations],
+            Role::Operator => &[ViewOrganisations, ViewAddresses, UnmaskPersonalData],
+            Role::CommunityOfficer => &[ViewOrganisations, ViewAddresses, UnmaskPersonalData],
+            Role::AuxiliaryOfficer => &[ViewOrganisations, ViewAddresses],
+            Role::GridWorker => &[ViewOrganisations, ViewAddresses],
+            Role::DepartmentHandler => &[ViewOrganisations, ViewAddresses],
+            Role::StationChief => &[
+                ViewOrganisations,
+                ViewAddresses,
+                ViewUsers,
+                UnmaskPersonalData,
+            ],
+            Role::Analyst => &[ViewOrganisations, ViewAddresses],
             Role::Administrator => &[
                 ViewOrganisations,
+                ViewAddresses,
                 ManageOrganisations,
+                ManageGrids,
                 ViewUsers,
                 ManageUsers,
                 ManageTokens,
@@ -169,10 +176,14 @@ pub enum Permission {
     ReadAuditLog,
     /// See names, phone and ID numbers in full, with a reason that is audited.
     UnmaskPersonalData,
+    /// Resolve addresses; see grids, buildings and plates in the jurisdiction.
+    ViewAddresses,
+    /// Change who answers for a grid.
+    ManageGrids,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ViewOrganisations,
         Permission::ManageOrganisations,
         Permission::ViewUsers,
@@ -182,6 +193,8 @@ impl Permission {
         Permission::ManageTokens,
         Permission::ReadAuditLog,
         Permission::UnmaskPersonalData,
+        Permission::ViewAddresses,
+        Permission::ManageGrids,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -195,13 +208,18 @@ impl Permission {
             Permission::ManageTokens => "manage_tokens",
             Permission::ReadAuditLog => "read_audit_log",
             Permission::UnmaskPersonalData => "unmask_personal_data",
+            Permission::ViewAddresses => "view_addresses",
+            Permission::ManageGrids => "manage_grids",
         }
     }
 
     /// Permissions a machine client may hold. Administrative powers stay with
     /// people, whose every action is tied to a named account.
     pub fn grantable_to_token(self) -> bool {
-        matches!(self, Permission::ViewOrganisations)
+        matches!(
+            self,
+            Permission::ViewOrganisations | Permission::ViewAddresses
+        )
     }
 }
 

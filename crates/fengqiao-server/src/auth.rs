@@ -310,3 +310,11 @@ pub fn cleared_session_cookie(state: &AppState) -> String {
     };
     format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}")
 }
+
+impl Caller {
+    /// Whether a place with this division code (a community's, a grid's)
+    /// lies within the caller organisation's jurisdiction.
+    pub fn covers(&self, code: &str) -> bool {
+        fengqiao_core::org::DivisionCode::parse(code).is_ok_and(|code| self.org.covers(&code))
+    }
+}

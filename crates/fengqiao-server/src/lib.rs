@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod addresses;
 mod api;
 mod app;
 mod assets;

@@ -2,6 +2,7 @@
 //! so the OpenAPI document at `/api/openapi.json` is generated from the same
 //! code that serves the route and cannot miss one.
 
+mod addresses;
 mod audit;
 mod organisations;
 mod session;
@@ -61,6 +62,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::reveal_personal_data))
         .routes(routes!(tokens::list, tokens::create))
         .routes(routes!(tokens::revoke))
+        .routes(routes!(addresses::resolve))
+        .routes(routes!(addresses::list_grids))
+        .routes(routes!(addresses::get_grid))
+        .routes(routes!(addresses::set_responsibility))
+        .routes(routes!(addresses::get_building))
         .routes(routes!(audit::entries))
         .routes(routes!(audit::verify))
         .routes(routes!(crate::ops::healthz))

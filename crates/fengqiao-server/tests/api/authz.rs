@@ -67,6 +67,8 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
             "org_id" => world.station_b.id,
             "user_id" => world.foreign_user,
             "token_id" => world.foreign_token,
+            "grid_id" => world.foreign_grid,
+            "building_id" => world.foreign_building.id,
             other => panic!(
                 "{} {}: no foreign record for path parameter `{other}`; add one to the authorisation matrix",
                 op.method, op.path
@@ -79,7 +81,13 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
 
 /// Properties that point at another record; a body carrying one is a write
 /// into that record's jurisdiction.
-const REFERENCES: [&str; 2] = ["parent_id", "org_id"];
+const REFERENCES: [&str; 5] = [
+    "parent_id",
+    "org_id",
+    "station_org_id",
+    "officer_user_id",
+    "grid_worker_ids",
+];
 
 /// A well-formed body whose references point into the foreign jurisdiction,
 /// built from the operation's schema so the request reaches the handler's
@@ -97,7 +105,9 @@ fn foreign_body(app: &TestApp, op: &Operation, document: &Value) -> Option<Value
     let mut body = Map::new();
     for property in properties.keys() {
         let value = match property.as_str() {
-            "parent_id" | "org_id" => json!(b),
+            "parent_id" | "org_id" | "station_org_id" => json!(b),
+            "officer_user_id" => json!(app.world.foreign_user),
+            "grid_worker_ids" => json!([app.world.foreign_user]),
             "name" => json!("越权测试"),
             "kind" => json!("police_station"),
             "department_type" => Value::Null,
@@ -135,6 +145,9 @@ backend_tests! {
             "望江路派出所".to_owned(),
             "foreign.user".to_owned(),
             "乙所接警系统".to_owned(),
+            "望江小区".to_owned(),
+            app.world.foreign_building.plate_code.clone(),
+            "510107004001001".to_owned(),
             format!("\"org_id\":{b}"),
         ];
         let mut checked = 0;

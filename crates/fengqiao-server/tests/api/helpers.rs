@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
+use fengqiao_address::registry::{AddressRecord, RawAddressRecord};
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind, Organisation};
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
@@ -17,7 +18,7 @@ use fengqiao_core::{ManualClock, Timestamp};
 use fengqiao_server::accounts::{self, NewAccount};
 use fengqiao_server::{AppState, ServerSettings};
 use fengqiao_store::testing::TestDatabase;
-use fengqiao_store::Store;
+use fengqiao_store::{Building, Store};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -42,6 +43,11 @@ pub struct World {
     pub users: HashMap<Role, i64>,
     pub foreign_user: i64,
     pub foreign_token: i64,
+    /// 锦里小区3栋 in station A's street, 望江小区1栋 in station B's.
+    pub own_building: Building,
+    pub foreign_building: Building,
+    pub own_grid: i64,
+    pub foreign_grid: i64,
     pub token_a_secret: String,
 }
 
@@ -261,6 +267,10 @@ async fn build_world(state: &AppState) -> World {
         users.insert(role, id);
     }
     let foreign_user = add_account(state, "foreign.user", station_b.id, Role::Operator).await;
+    let (own_grid, own_building) =
+        add_building(store, "510107001001", "锦里小区", "3栋", "2单元", "501").await;
+    let (foreign_grid, foreign_building) =
+        add_building(store, "510107004001", "望江小区", "1栋", "1单元", "101").await;
     World {
         county,
         station_a,
@@ -269,5 +279,39 @@ async fn build_world(state: &AppState) -> World {
         foreign_user,
         foreign_token,
         token_a_secret: token_a.text,
+        own_building,
+        foreign_building,
+        own_grid,
+        foreign_grid,
     }
+}
+
+/// A building with one room in the community's first grid; returns the
+/// grid's id and the building.
+pub async fn add_building(
+    store: &Store,
+    community: &str,
+    compound: &str,
+    building: &str,
+    unit: &str,
+    room: &str,
+) -> (i64, Building) {
+    let record = AddressRecord::parse(&RawAddressRecord {
+        community_code: community.into(),
+        grid_code: format!("{community}001"),
+        compound: compound.into(),
+        building: building.into(),
+        unit: unit.into(),
+        room: room.into(),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let grid = tx
+        .upsert_grid(record.grid_code.as_ref().unwrap(), T0)
+        .await
+        .unwrap();
+    let id = tx.upsert_address(&record, Some(grid), T0).await.unwrap();
+    tx.commit().await.unwrap();
+    (grid, store.building(id).await.unwrap().unwrap())
 }

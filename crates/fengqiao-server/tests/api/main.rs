@@ -1,6 +1,7 @@
 //! All API tests in one binary (one link, fast builds). Each test runs on
 //! SQLite and, when FENGQIAO_TEST_PG_URL is set, on PostgreSQL.
 
+mod addresses;
 mod audit;
 mod authz;
 mod errors;

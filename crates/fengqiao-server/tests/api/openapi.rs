@@ -20,7 +20,13 @@ backend_tests! {
         let (operations, _) = operations();
         assert!(operations.len() >= 18, "only {} operations documented", operations.len());
         for op in &operations {
-            let path = op.path.replace("{org_id}", "1").replace("{user_id}", "1").replace("{token_id}", "1");
+            let path = op
+                .path
+                .replace("{org_id}", "1")
+                .replace("{user_id}", "1")
+                .replace("{token_id}", "1")
+                .replace("{grid_id}", "1")
+                .replace("{building_id}", "1");
             let response = app.request(op.method.clone(), &path, None, None).await;
             let expected = if op.public { "any answer but 404/405" } else { "401" };
             let ok = if op.public {

@@ -1,0 +1,192 @@
+//! Address resolution against the registry, shared by the API and the
+//! command line: free text → structured address (pure resolver) → the
+//! registry's building, room and grid, with who answers for that grid.
+
+use std::sync::OnceLock;
+
+use fengqiao_address::{ResolvedAddress, Resolver};
+use fengqiao_core::personal::PersonalDataCipher;
+use fengqiao_store::{Building, BuildingQuery, Store};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiResult;
+
+/// The process-wide resolver: built once from the embedded division table.
+pub fn resolver() -> &'static Resolver {
+    static RESOLVER: OnceLock<Resolver> = OnceLock::new();
+    RESOLVER.get_or_init(Resolver::new)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Resolution {
+    pub input: String,
+    /// The structured address: fields, division codes, confidence, alternatives.
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub address: ResolvedAddress,
+    /// The registry's building (and room) for this address, if one matches
+    /// within the caller's jurisdiction.
+    pub registry: Option<RegistryMatch>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistryMatch {
+    pub building_id: i64,
+    pub plate_code: String,
+    pub community_code: String,
+    pub compound: Option<String>,
+    pub road: Option<String>,
+    pub road_number: Option<String>,
+    pub building: String,
+    pub room: Option<RoomRef>,
+    pub grid: Option<GridRef>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoomRef {
+    pub id: i64,
+    pub unit: String,
+    pub room: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GridRef {
+    pub id: i64,
+    pub code: String,
+    pub station: Option<OrgRef>,
+    pub officer: Option<PersonRef>,
+    pub grid_workers: Vec<PersonRef>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgRef {
+    pub id: i64,
+    pub name: String,
+}
+
+/// A responsible person as others see them: account and masked name.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonRef {
+    pub id: i64,
+    pub username: String,
+    pub name: Option<String>,
+}
+
+/// Resolves `text` and matches it in the registry. `within` decides which
+/// communities the caller may see; a building outside them is not returned.
+pub async fn resolve(
+    store: &Store,
+    cipher: &PersonalDataCipher,
+    text: &str,
+    within: impl Fn(&str) -> bool,
+) -> ApiResult<Resolution> {
+    let address = resolver().resolve(text);
+    let division_prefix = address
+        .township_code
+        .clone()
+        .or_else(|| address.county_code.clone());
+    let mut registry = None;
+    if let Some(division_prefix) = division_prefix {
+        let query = BuildingQuery {
+            division_prefix,
+            compound: address.compound.clone(),
+            road: address.road.clone(),
+            road_number: address.road_number.clone(),
+            building: address.building.clone(),
+        };
+        let found = store.match_buildings(&query).await?;
+        if let Some(building) = found.into_iter().find(|b| within(&b.community_code)) {
+            registry = Some(registry_match(store, cipher, building, &address).await?);
+        }
+    }
+    Ok(Resolution {
+        input: text.to_owned(),
+        address,
+        registry,
+    })
+}
+
+async fn registry_match(
+    store: &Store,
+    cipher: &PersonalDataCipher,
+    building: Building,
+    address: &ResolvedAddress,
+) -> ApiResult<RegistryMatch> {
+    let room = match address.room.as_deref() {
+        Some(room) => {
+            let wanted_unit = fengqiao_address::identifier(address.unit.as_deref().unwrap_or(""));
+            let wanted_room = fengqiao_address::identifier(room);
+            store
+                .rooms_of(building.id)
+                .await?
+                .into_iter()
+                .find(|r| {
+                    r.room == wanted_room && (wanted_unit.is_empty() || r.unit == wanted_unit)
+                })
+                .map(|r| RoomRef {
+                    id: r.id,
+                    unit: r.unit,
+                    room: r.room,
+                })
+        }
+        None => None,
+    };
+    let grid = match building.grid_id {
+        Some(id) => match store.grid(id).await? {
+            Some(grid) => {
+                let station = match grid.station_org_id {
+                    Some(org) => store.organisation(org).await?.map(|o| OrgRef {
+                        id: o.id,
+                        name: o.name,
+                    }),
+                    None => None,
+                };
+                let officer = match grid.officer_user_id {
+                    Some(user) => person(store, cipher, user).await?,
+                    None => None,
+                };
+                let mut grid_workers = Vec::new();
+                for user in &grid.grid_worker_ids {
+                    grid_workers.extend(person(store, cipher, *user).await?);
+                }
+                Some(GridRef {
+                    id: grid.id,
+                    code: grid.code,
+                    station,
+                    officer,
+                    grid_workers,
+                })
+            }
+            None => None,
+        },
+        None => None,
+    };
+    Ok(RegistryMatch {
+        building_id: building.id,
+        plate_code: building.plate_code,
+        community_code: building.community_code,
+        compound: building.compound,
+        road: building.road,
+        road_number: building.road_number,
+        building: building.building,
+        room,
+        grid,
+    })
+}
+
+async fn person(
+    store: &Store,
+    cipher: &PersonalDataCipher,
+    id: i64,
+) -> ApiResult<Option<PersonRef>> {
+    Ok(store.user(id).await?.map(|stored| PersonRef {
+        id,
+        username: stored.user.username.as_str().to_owned(),
+        name: stored
+            .full_name
+            .as_deref()
+            .and_then(|bytes| cipher.decrypt(bytes).ok())
+            .map(|name| name.masked()),
+    }))
+}

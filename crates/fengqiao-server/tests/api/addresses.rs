@@ -1,0 +1,90 @@
+//! Address resolution against the registry, grids and their responsibility.
+
+use axum::http::{Method, StatusCode};
+use fengqiao_core::role::Role;
+use fengqiao_store::backend_tests;
+use fengqiao_store::testing::TestDatabase;
+use serde_json::json;
+
+use crate::helpers::{add_account, TestApp};
+
+backend_tests! {
+    async fn an_address_resolves_to_its_building_room_and_grid(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        let admin = app.session(Role::Administrator).await;
+        let a = app.world.station_a.id;
+        let officer = app.world.users[&Role::CommunityOfficer];
+        let worker = app.world.users[&Role::GridWorker];
+        let grid = app.world.own_grid;
+        let body = json!({"station_org_id": a, "officer_user_id": officer, "grid_worker_ids": [worker]});
+        let response = app.request(Method::PUT, &format!("/api/v1/grids/{grid}/responsibility"), Some(&admin), Some(&body)).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+        assert_eq!(response.json()["grid_worker_ids"], json!([worker]));
+        let audit = app.db.store.audit_entries(0, 1000).await.unwrap().entries;
+        assert!(audit.iter().any(|e| e.object_type == "grid" && e.detail.as_deref() == Some("responsibility")));
+
+        let operator = app.session(Role::Operator).await;
+        let q = "成都武侯区浆洗街锦里小区三幢2单元501室";
+        let response = app
+            .request(Method::GET, &format!("/api/v1/addresses/resolve?q={}", urlencode(q)), Some(&operator), None)
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+        let found = response.json();
+        assert_eq!(found["county_code"], "510107");
+        assert_eq!(found["township_code"], "510107001");
+        let registry = &found["registry"];
+        assert_eq!(registry["building_id"], app.world.own_building.id, "{found}");
+        assert_eq!(registry["plate_code"], app.world.own_building.plate_code.as_str());
+        assert_eq!(registry["room"]["room"], "501");
+        assert_eq!(registry["grid"]["station"]["name"], "浆洗街派出所");
+        assert_eq!(registry["grid"]["officer"]["id"], officer);
+        assert_eq!(registry["grid"]["officer"]["name"], "测**", "names are masked");
+        assert_eq!(registry["grid"]["grid_workers"][0]["id"], worker);
+    }
+
+    async fn the_registry_answers_only_within_the_jurisdiction(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        let q = urlencode("成都市武侯区望江路街道望江小区1栋1单元101");
+        let operator = app.session(Role::Operator).await;
+        let response = app.request(Method::GET, &format!("/api/v1/addresses/resolve?q={q}"), Some(&operator), None).await;
+        assert_eq!(response.status, StatusCode::OK);
+        assert_eq!(response.json()["township_code"], "510107004", "the text still resolves");
+        assert!(response.json()["registry"].is_null(), "but station A does not see B's building");
+
+        // The county sees both streets.
+        add_account(&app.state, "county.operator", app.world.county.id, Role::Operator).await;
+        let county = app.sign_in_as("county.operator", crate::helpers::PASSWORD).await.session_cookie().unwrap();
+        let response = app.request(Method::GET, &format!("/api/v1/addresses/resolve?q={q}"), Some(&county), None).await;
+        assert_eq!(response.json()["registry"]["building_id"], app.world.foreign_building.id);
+    }
+
+    async fn responsibility_needs_the_right_people(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        let admin = app.session(Role::Administrator).await;
+        let grid = app.world.own_grid;
+        let auditor = app.world.users[&Role::Auditor];
+        let body = json!({"station_org_id": app.world.station_a.id, "officer_user_id": auditor, "grid_worker_ids": [999999]});
+        let response = app.request(Method::PUT, &format!("/api/v1/grids/{grid}/responsibility"), Some(&admin), Some(&body)).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields: Vec<String> = response.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(fields, ["officer_user_id", "grid_worker_ids[0]"]);
+        assert!(app.db.store.grid(grid).await.unwrap().unwrap().officer_user_id.is_none(), "nothing changed");
+    }
+
+    async fn resolve_needs_a_query(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        let operator = app.session(Role::Operator).await;
+        let response = app.request(Method::GET, "/api/v1/addresses/resolve", Some(&operator), None).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(response.json()["errors"][0]["field"], "q");
+    }
+}
+
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
