@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod clock;
 pub mod error;
+pub mod geo;
 pub mod org;
 pub mod personal;
 pub mod role;
