@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+mod address_import;
 mod admin;
 mod bench_resolve;
 mod config;
@@ -54,6 +55,9 @@ enum Command {
     /// Manage API tokens for machine clients.
     #[command(subcommand)]
     Token(admin::TokenCommand),
+    /// Standard addresses: import the registry, resolve free text.
+    #[command(subcommand)]
+    Address(AddressCommand),
     /// Show the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -65,6 +69,19 @@ enum Command {
     /// Benchmarks that print figures beside their targets.
     #[command(subcommand)]
     Bench(BenchCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AddressCommand {
+    /// Import buildings and rooms from CSV (with a header) or JSON lines;
+    /// rejected rows are written to FILE.rejected.txt.
+    Import {
+        /// Columns: community_code, grid_code, compound, road, road_number,
+        /// building, unit, floor, room, lat, lon.
+        file: PathBuf,
+    },
+    /// Resolve addresses read one per line from stdin; one JSON object per line out.
+    Resolve,
 }
 
 #[derive(Subcommand, Debug)]
@@ -86,6 +103,11 @@ enum BenchCommand {
         /// The shared evaluation data (holding address/).
         #[arg(long, default_value = "../shared/eval")]
         eval_dir: PathBuf,
+    },
+    /// Address import: synthetic rows through the real import path into a fresh SQLite file.
+    Import {
+        #[arg(long, default_value_t = 10_000_000)]
+        rows: u64,
     },
 }
 
@@ -140,10 +162,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Serve(_) => serve::serve(&settings, false).await,
                     Command::Demo(_) => serve::serve(&settings, true).await,
                     Command::Migrate => serve::migrate(&settings).await,
+                    Command::Address(AddressCommand::Import { file }) => {
+                        address_import::run(&settings, &file).await
+                    }
+                    Command::Address(AddressCommand::Resolve) => {
+                        address_import::resolve_stdin(&settings).await
+                    }
                     Command::User(command) => admin::user(&settings, command).await,
                     Command::Token(command) => admin::token(&settings, command).await,
                     Command::Audit(AuditCommand::Verify) => admin::verify_audit(&settings).await,
-                    Command::Config(_) | Command::Triage | Command::Bench(_) => unreachable!(),
+                    Command::Bench(BenchCommand::Import { rows }) => {
+                        address_import::bench(rows).await
+                    }
+                    Command::Config(_)
+                    | Command::Triage
+                    | Command::Bench(BenchCommand::Resolve { .. }) => {
+                        unreachable!("handled before the runtime starts")
+                    }
                 }
             })
         }

@@ -101,3 +101,70 @@ fn config_show_names_each_source_and_hides_secrets() {
     assert!(line("session_idle_minutes").contains("default"), "{text}");
     assert!(!text.contains("abab") && !text.contains("s3cret"), "{text}");
 }
+
+#[test]
+fn address_import_is_idempotent_and_reports_rejected_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("addresses.csv");
+    std::fs::write(
+        &file,
+        "community_code,grid_code,compound,road,road_number,building,unit,floor,room,lat,lon\n\
+         510107001001,510107001001001,锦里小区,,,3栋,2单元,5,501,30.6465,104.0487\n\
+         510107001001,510107001001001,锦里小区,,,3幢,2,5,502,,\n\
+         5101070010,510107001001001,锦里小区,,,4栋,1,1,101,,\n\
+         510107001001,,,,,5栋,,,,,\n\
+         510107001001,510107001001001,锦里小区,,,三号楼,,,,,\n",
+    )
+    .unwrap();
+    let data = dir.path().join("data");
+    let url = format!("sqlite://{}", data.join("fengqiao.db").display());
+    for _ in 0..2 {
+        let output = fengqiao(&data, &url, &["address", "import", file.to_str().unwrap()]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout(&output).contains("3 rows imported, 2 rejected"),
+            "{}",
+            stdout(&output)
+        );
+    }
+    let report = std::fs::read_to_string(dir.path().join("addresses.rejected.txt")).unwrap();
+    assert_eq!(
+        report.lines().collect::<Vec<_>>(),
+        [
+            "第 4 行 / line 4: community_code：格式不正确",
+            "第 5 行 / line 5: compound：必填"
+        ]
+    );
+    let resolved = Command::new(env!("CARGO_BIN_EXE_fengqiao"))
+        .args(["address", "resolve", "--data-dir"])
+        .arg(&data)
+        .args(["--database-url", &url])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all("成都市武侯区浆洗街锦里小区3号楼2单元502\n浙江省嘉兴市秀洲区嘉州美都194栋2064商铺\n".as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let lines: Vec<serde_json::Value> = stdout(&resolved)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "one line out per line in");
+    assert_eq!(lines[0]["registry"]["room"]["room"], "502");
+    assert_eq!(lines[0]["registry"]["grid"]["code"], "510107001001001");
+    assert_eq!(lines[1]["province_code"], "330000");
+    assert_eq!(lines[1]["city_code"], "330400");
+    assert_eq!(lines[1]["county_code"], "330411");
+    assert!(lines[1]["registry"].is_null());
+}
