@@ -91,7 +91,7 @@ pub async fn resolve(
         let query = BuildingQuery {
             division_prefix,
             compound: address.compound.clone(),
-            road: address.road.clone(),
+            road: address.road.clone().or_else(|| township_as_road(&address)),
             road_number: address.road_number.clone(),
             building: address.building.clone(),
         };
@@ -105,6 +105,16 @@ pub async fn resolve(
         address,
         registry,
     })
+}
+
+/// 浆洗街 is a street office and a road: "浆洗街12号" names the road when a
+/// house number follows the township's name as written.
+fn township_as_road(address: &ResolvedAddress) -> Option<String> {
+    address.road_number.as_ref()?;
+    address
+        .mention(fengqiao_address::Level::Township)
+        .map(|mention| mention.text.clone())
+        .filter(|text| text.ends_with('街') || text.ends_with('路') || text.ends_with('道'))
 }
 
 async fn registry_match(
