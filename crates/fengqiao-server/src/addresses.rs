@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use fengqiao_address::{ResolvedAddress, Resolver};
+use fengqiao_address::{DivisionTable, ResolvedAddress, Resolver, Village};
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_store::{Building, BuildingQuery, Store};
 use serde::Serialize;
@@ -12,10 +12,40 @@ use utoipa::ToSchema;
 
 use crate::error::ApiResult;
 
-/// The process-wide resolver: built once from the embedded division table.
+static RESOLVER: OnceLock<Resolver> = OnceLock::new();
+
+/// The process-wide resolver: the embedded divisions, plus the villages and
+/// communities loaded into the database if [`load_villages`] ran first.
 pub fn resolver() -> &'static Resolver {
-    static RESOLVER: OnceLock<Resolver> = OnceLock::new();
     RESOLVER.get_or_init(Resolver::new)
+}
+
+/// Builds the resolver with the villages and communities in the database,
+/// once per process, before the first resolution. Returns how many were
+/// added (0 when none are loaded or the resolver was already built).
+pub async fn load_villages(store: &Store) -> anyhow::Result<usize> {
+    if RESOLVER.get().is_some() {
+        return Ok(0);
+    }
+    let rows = store.communities().await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let villages = rows
+        .into_iter()
+        .map(|(code, township, name)| {
+            Ok(Village {
+                code: code.parse()?,
+                township_code: township.parse()?,
+                name,
+            })
+        })
+        .collect::<Result<Vec<_>, std::num::ParseIntError>>()?;
+    let count = villages.len();
+    let mut table = DivisionTable::embedded();
+    table.add_villages(villages)?;
+    let _ = RESOLVER.set(Resolver::with_table(table));
+    Ok(count)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -309,3 +309,34 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Store {
+    /// Every loaded village and community as (code, township code, name).
+    pub async fn communities(&self) -> Result<Vec<(String, String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT code, township_code, name FROM communities ORDER BY code")
+                .fetch_all(self.reader())
+                .await?,
+        )
+    }
+}
+
+impl Tx {
+    pub async fn upsert_community(
+        &mut self,
+        code: &str,
+        township_code: &str,
+        name: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO communities (code, township_code, name) VALUES ($1, $2, $3)
+             ON CONFLICT (code) DO UPDATE SET township_code = excluded.township_code, name = excluded.name",
+        )
+        .bind(code)
+        .bind(township_code)
+        .bind(name)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+}

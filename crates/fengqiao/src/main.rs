@@ -82,6 +82,9 @@ enum AddressCommand {
     },
     /// Resolve addresses read one per line from stdin; one JSON object per line out.
     Resolve,
+    /// Load villages and communities (code, township code, name; tab-separated,
+    /// as written by scripts/divisions/regenerate.sh VILLAGES_TSV).
+    LoadVillages { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -164,6 +167,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Migrate => serve::migrate(&settings).await,
                     Command::Address(AddressCommand::Import { file }) => {
                         address_import::run(&settings, &file).await
+                    }
+                    Command::Address(AddressCommand::LoadVillages { file }) => {
+                        address_import::load_villages(&settings, &file).await
                     }
                     Command::Address(AddressCommand::Resolve) => {
                         address_import::resolve_stdin(&settings).await

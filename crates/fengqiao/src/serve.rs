@@ -67,6 +67,8 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
 pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(settings).await?;
     let cipher = cipher(settings)?;
+    let villages = fengqiao_server::addresses::load_villages(&store).await?;
+    tracing::info!(villages, "address resolver ready");
     let hashing = PasswordHashing::recommended();
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await

@@ -168,3 +168,46 @@ fn address_import_is_idempotent_and_reports_rejected_rows() {
     assert_eq!(lines[1]["county_code"], "330411");
     assert!(lines[1]["registry"].is_null());
 }
+
+#[test]
+fn villages_load_by_command_and_bad_files_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = format!("sqlite://{}", data.join("fengqiao.db").display());
+    let bad = dir.path().join("bad.tsv");
+    std::fs::write(
+        &bad,
+        "510107001001\t510107001\t锦里社区居委会\n510107001009\t999999001\t无此乡镇村\n",
+    )
+    .unwrap();
+    let refused = fengqiao(
+        &data,
+        &url,
+        &["address", "load-villages", bad.to_str().unwrap()],
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("line 2"),
+        "the error names the line"
+    );
+
+    let good = dir.path().join("villages.tsv");
+    std::fs::write(&good, "510107001001\t510107001\t锦里社区居委会\n").unwrap();
+    let loaded = fengqiao(
+        &data,
+        &url,
+        &["address", "load-villages", good.to_str().unwrap()],
+    );
+    assert!(
+        loaded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&loaded.stderr)
+    );
+    assert!(stdout(&loaded).contains("loaded: 1"), "{}", stdout(&loaded));
+    let verified = fengqiao(&data, &url, &["audit", "verify"]);
+    assert!(
+        stdout(&verified).contains("1 entries verified"),
+        "only the good load was written: {}",
+        stdout(&verified)
+    );
+}
