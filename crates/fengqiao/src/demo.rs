@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use fengqiao_address::registry::{AddressRecord, GridCode, RawAddressRecord};
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind};
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
@@ -335,6 +336,7 @@ async fn seed(
         orgs.push((key, org.id, name));
     }
     let mut accounts = Vec::new();
+    let mut accounts_by_name = Vec::new();
     for &(username, role, org_key, full_name, phone) in ACCOUNTS {
         let (_, org_id, org_name) = *orgs
             .iter()
@@ -357,6 +359,7 @@ async fn seed(
             .object(id)
             .source("demo");
         tx.append_audit(&event, now).await?;
+        accounts_by_name.push((username, id));
         accounts.push(DemoAccount {
             username: username.to_owned(),
             password: password.expose().to_owned(),
@@ -365,8 +368,97 @@ async fn seed(
             organisation: org_name.to_owned(),
         });
     }
+    seed_registry(&mut tx, &orgs, &accounts_by_name, now).await?;
     tx.commit().await?;
     Ok(accounts)
+}
+
+/// (street key, community code, community name, compounds)
+const COMMUNITIES: &[(&str, &str, &str, &[&str])] = &[
+    ("jxj", "510107001001", "锦里社区", &["锦里小区", "洗面桥苑"]),
+    (
+        "jxj",
+        "510107001002",
+        "浆洗街社区",
+        &["蜀汉花园", "红墙巷新村"],
+    ),
+    ("wjl", "510107004001", "望江社区", &["望江家园", "锦江苑"]),
+    ("yl", "510107005001", "玉林社区", &["玉林小区", "芳草新村"]),
+];
+
+/// A small registry: each compound has six buildings of two units, six
+/// floors and two rooms a floor; each community is one grid, answered for by
+/// its station, and in 浆洗街 by the demo officer and grid worker.
+async fn seed_registry(
+    tx: &mut fengqiao_store::Tx,
+    orgs: &[(&str, i64, &str)],
+    accounts: &[(&str, i64)],
+    now: fengqiao_core::Timestamp,
+) -> anyhow::Result<()> {
+    let account = |name: &str| accounts.iter().find(|(n, _)| *n == name).map(|(_, id)| *id);
+    for (c, &(station, community, _, compounds)) in COMMUNITIES.iter().enumerate() {
+        let station_id = orgs
+            .iter()
+            .find(|(k, ..)| *k == station)
+            .expect("seeded station")
+            .1;
+        let grid_code = GridCode::parse("grid_code", &format!("{community}001"))?;
+        let grid = tx.upsert_grid(&grid_code, now).await?;
+        let (officer, workers) = if station == "jxj" {
+            (
+                account("minjing.jxj"),
+                account("wangge.jxj").into_iter().collect(),
+            )
+        } else {
+            (None, Vec::new())
+        };
+        tx.set_grid_responsibility(grid, Some(station_id), officer, &workers, now)
+            .await?;
+        for (p, compound) in compounds.iter().enumerate() {
+            for building in 1..=6 {
+                for unit in 1..=2 {
+                    for floor in 1..=6 {
+                        for door in 1..=2 {
+                            let raw = RawAddressRecord {
+                                community_code: community.into(),
+                                grid_code: grid_code.as_str().into(),
+                                compound: (*compound).into(),
+                                building: format!("{building}栋"),
+                                unit: format!("{unit}单元"),
+                                floor: floor.to_string(),
+                                room: format!("{floor}0{door}"),
+                                lat: format!(
+                                    "{:.6}",
+                                    30.640
+                                        + c as f64 * 0.004
+                                        + p as f64 * 0.0015
+                                        + building as f64 * 0.0002
+                                ),
+                                lon: format!(
+                                    "{:.6}",
+                                    104.040
+                                        + c as f64 * 0.005
+                                        + p as f64 * 0.0012
+                                        + unit as f64 * 0.0001
+                                ),
+                                ..Default::default()
+                            };
+                            let record = AddressRecord::parse(&raw)
+                                .map_err(|errors| anyhow::anyhow!("demo address: {errors:?}"))?;
+                            tx.upsert_address(&record, Some(grid), now).await?;
+                        }
+                    }
+                }
+            }
+        }
+        let event = AuditEvent::new(Actor::System, AuditAction::Update, "grid")
+            .org(Some(station_id))
+            .object(grid)
+            .source("demo")
+            .detail("responsibility");
+        tx.append_audit(&event, now).await?;
+    }
+    Ok(())
 }
 
 pub fn print_accounts(accounts: &[DemoAccount], url: &str, data_dir: &Path) {
