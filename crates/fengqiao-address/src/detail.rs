@@ -45,6 +45,28 @@ fn split_building_room(text: &str) -> Option<(&str, &str)> {
     valid.then_some((head, tail))
 }
 
+/// "1154-131" after a road: house 1154 and building 131. Two numbers that
+/// rise by at most [`HOUSE_RANGE`] (1386-1388) are a range of house numbers.
+fn house_and_building(digits: &str) -> Option<(&str, &str)> {
+    let (house, building) = digits.split_once('-')?;
+    let (a, b) = (house.parse::<u32>().ok()?, building.parse::<u32>().ok()?);
+    let range = a < b && b - a <= HOUSE_RANGE;
+    (!range && a != b).then_some((house, building))
+}
+
+/// How far apart two house numbers written as a range (1386-1388号) may be.
+const HOUSE_RANGE: u32 = 20;
+
+/// "B3" → ("B", "3"): one letter, then digits only.
+fn split_letter_number(text: &str) -> Option<(&str, &str)> {
+    let first = *text.as_bytes().first()?;
+    let (block, number) = text.split_at(1);
+    let valid = first.is_ascii_alphabetic()
+        && !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit());
+    valid.then_some((block, number))
+}
+
 /// Scans `text` (normalised, divisions already cut off). `want_township` lets a
 /// leading 镇/乡/街道 name stand for a township the table did not find.
 pub fn scan(text: &[char], want_township: bool) -> Detail {
@@ -58,11 +80,31 @@ pub fn scan(text: &[char], want_township: bool) -> Detail {
 }
 
 /// What the name just before a number is: a market (钱江市场8区135号) numbers
-/// its stalls with 号, elsewhere the first 号 is the house number.
+/// its stalls with 号; a compound, zone or block outside a village (泾西小区198号,
+/// 瓜山东苑346号, 淘宝城12号) its buildings; elsewhere the first 号 is the house number.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Before {
     Market,
+    Compound,
     Other,
+}
+
+impl Before {
+    /// `pending` is the name text before the number; `village` whether a
+    /// village was named (its 号 are house numbers, as on a road).
+    fn of(pending: &[char], village: bool) -> Before {
+        let market = pending.windows(2).any(|w| w == ['市', '场']);
+        let village = village || pending.contains(&'村');
+        // 工业区, 开发区, 园区 number their plots as a road does its houses.
+        let block = |c: char| c.is_ascii_alphanumeric() || is_chinese_digit(c) || c == '小';
+        match pending {
+            _ if market => Before::Market,
+            _ if village => Before::Other,
+            [.., c, '区'] if block(*c) => Before::Compound,
+            [.., c, '苑' | '城' | '园'] if *c != '市' => Before::Compound,
+            _ => Before::Other,
+        }
+    }
 }
 
 struct Scanner<'a> {
@@ -140,23 +182,19 @@ impl Scanner<'_> {
         if followed_by("弄") {
             self.detail.road_number = Some(format!("{digits}弄"));
             self.i = number + 1;
-        } else if followed_by("号") && !followed_by("号楼") && !followed_by("号房") {
-            self.i = number + 1;
-            // 1154-131号 is house 1154 and building 131 beside it; 1386-1388号
-            // (rising) is a range of house numbers.
-            let pair = digits
-                .split_once('-')
-                .and_then(|(a, b)| Some((a.parse::<u32>().ok()?, b.parse::<u32>().ok()?, a, b)));
-            match pair {
-                Some((a, b, house, building)) if b < a => {
-                    self.detail.road_number = Some(format!("{house}号"));
-                    self.detail.building = Some(building.to_owned());
-                }
-                _ => self.detail.road_number = Some(format!("{digits}号")),
+            return;
+        }
+        let marked = followed_by("号") && !followed_by("号楼") && !followed_by("号房");
+        self.i = if marked { number + 1 } else { number };
+        let suffix = if marked { "号" } else { "" };
+        // 1154-131号 and 17-123号 are house 1154 (17) and building 131 (123)
+        // beside it; 1386-1388号 (rising by a little) is a range of house numbers.
+        match house_and_building(&digits) {
+            Some((house, building)) => {
+                self.detail.road_number = Some(format!("{house}{suffix}"));
+                self.detail.building = Some(building.to_owned());
             }
-        } else {
-            self.i = number;
-            self.detail.road_number = Some(digits);
+            None => self.detail.road_number = Some(format!("{digits}{suffix}")),
         }
     }
 
@@ -173,12 +211,8 @@ impl Scanner<'_> {
             }
             if let Some(ident) = self.ident(self.i) {
                 let start = self.i;
-                let pending = &self.cs[name_start..start];
-                let before = if pending.ends_with(&['市', '场']) || pending.ends_with(&['区']) {
-                    Before::Market
-                } else {
-                    Before::Other
-                };
+                let village = self.detail.community.is_some();
+                let before = Before::of(&self.cs[name_start..start], village);
                 if self.place(ident, before) {
                     self.close_name(name_start, start, &mut named);
                     name_start = self.i;
@@ -228,7 +262,20 @@ impl Scanner<'_> {
                 self.i = ident.end + len;
                 return true;
             }
-            let consumed = ident.end + marker(&["号", "室"]).unwrap_or(0);
+            let suffix = marker(&["号", "室"]);
+            let (consumed, marked) = (ident.end + suffix.unwrap_or(0), suffix.is_some());
+            // 横峙村7-53号 (X号附X号) is one house number, as on a road.
+            let house_number = starts_with_chars(after, "号")
+                && parts.len() == 2
+                && before == Before::Other
+                && d.road_number.is_none()
+                && d.building.is_none()
+                && d.floor.is_none();
+            if house_number {
+                d.road_number = Some(format!("{}号", ident.text));
+                self.i = consumed;
+                return true;
+            }
             match (parts.as_slice(), d.building.is_some()) {
                 ([b, u, f, r], false) => {
                     d.building = Some(b.to_string());
@@ -244,6 +291,11 @@ impl Scanner<'_> {
                 ([u, r], true) if d.unit.is_none() => {
                     d.unit = Some(u.to_string());
                     d.room = Some(r.to_string());
+                }
+                // 碧水苑63-36: two short numbers are building and unit.
+                ([b, u], false) if !marked && b.len() <= 2 && u.len() <= 2 && is_number(b) => {
+                    d.building = Some(b.to_string());
+                    d.unit = Some(u.to_string());
                 }
                 ([b, r], false) => {
                     d.building = Some(b.to_string());
@@ -301,14 +353,18 @@ impl Scanner<'_> {
             {
                 return false;
             }
+            // 97号门 is a gate of a market, a name (8号门市部 is not).
+            if after.get(1) == Some(&'门') && after.get(2) != Some(&'市') {
+                return false;
+            }
             // 号 numbers a house on a road or in a village, a building in a
-            // lane (弄), a unit once the building is known, then a room.
+            // lane (弄) or a compound, a unit once the building is known, then a room.
             let in_lane = d.road_number.as_deref().is_some_and(|n| n.ends_with('弄'));
             if d.unit.is_some() || d.floor.is_some() {
                 d.room.get_or_insert(text);
             } else if d.building.is_some() {
                 d.unit = Some(text);
-            } else if in_lane {
+            } else if in_lane || (before == Before::Compound && text.len() <= 4) {
                 d.building = Some(text);
             } else if before == Before::Market {
                 d.room.get_or_insert(text);
@@ -342,6 +398,13 @@ impl Scanner<'_> {
                 self.i = ident.end + marker(ROOM_MARKERS).unwrap_or(0);
                 return true;
             }
+        }
+        // B3 or C38 alone names a building; A1183 (more digits) is a stall or room.
+        let short_block = split_letter_number(&text).is_some_and(|(_, n)| n.len() <= 2);
+        if short_block && d.building.is_none() && !names_follow {
+            d.building = Some(text);
+            self.i = ident.end;
+            return true;
         }
         let in_lane = d.road_number.as_deref().is_some_and(|n| n.ends_with('弄'));
         if in_lane && d.building.is_none() && digits > 0 && letters == 0 {
@@ -710,6 +773,68 @@ mod tests {
             (d.building.as_deref(), d.floor.as_deref()),
             (Some("5"), Some("14"))
         );
+    }
+
+    #[test]
+    fn hao_after_a_compound_numbers_a_building() {
+        let d = scan_str("泾西小区198号", false);
+        assert_eq!((d.building.as_deref(), d.road_number), (Some("198"), None));
+        let d = scan_str("瓜山东苑346号", false);
+        assert_eq!(d.building.as_deref(), Some("346"));
+        let d = scan_str("文一西路1394号淘宝城12号邮局", false);
+        assert_eq!(d.road_number.as_deref(), Some("1394号"));
+        assert_eq!((d.building.as_deref(), d.room), (Some("12"), None));
+        // A village's 号 is a house number, a market's a stall.
+        let d = scan_str("下沈村107号", false);
+        assert_eq!(
+            (d.road_number.as_deref(), d.building),
+            (Some("107号"), None)
+        );
+        let d = scan_str("钱江市场8区135号", false);
+        assert_eq!((d.room.as_deref(), d.building), (Some("135"), None));
+        // 97号门 is a market gate, not a room or building.
+        let d = scan_str("国际商贸城5区97号门15街", false);
+        assert_eq!((d.room, d.building), (None, None));
+    }
+
+    #[test]
+    fn two_numbers_after_a_road_or_a_name() {
+        let d = scan_str("滨港路17-123号", false);
+        assert_eq!(d.road_number.as_deref(), Some("17号"));
+        assert_eq!(d.building.as_deref(), Some("123"));
+        let d = scan_str("解放路10-145", false);
+        assert_eq!(d.road_number.as_deref(), Some("10"));
+        assert_eq!(d.building.as_deref(), Some("145"));
+        let d = scan_str("东路桥大道806-808号", false);
+        assert_eq!(
+            (d.road_number.as_deref(), d.building),
+            (Some("806-808号"), None)
+        );
+        let d = scan_str("横峙村7-53号", false);
+        assert_eq!(
+            (d.road_number.as_deref(), d.building),
+            (Some("7-53号"), None)
+        );
+        let d = scan_str("碧水云天小区碧水苑63-36", false);
+        assert_eq!(
+            (d.building.as_deref(), d.unit.as_deref(), d.room),
+            (Some("63"), Some("36"), None)
+        );
+        let d = scan_str("雪景公寓13-2021", false);
+        assert_eq!(
+            (d.building.as_deref(), d.room.as_deref()),
+            (Some("13"), Some("2021"))
+        );
+    }
+
+    #[test]
+    fn a_letter_and_one_or_two_digits_name_a_building() {
+        assert_eq!(
+            scan_str("华领国际B3", false).building.as_deref(),
+            Some("B3")
+        );
+        let d = scan_str("常青服饰市场D2995", false);
+        assert_eq!((d.room.as_deref(), d.building), (Some("D2995"), None));
     }
 
     #[test]
