@@ -11,6 +11,8 @@ mod layout;
 mod pdf;
 mod qr;
 mod raster;
+#[cfg(feature = "scan")]
+pub mod scan;
 mod svg;
 
 use std::path::PathBuf;

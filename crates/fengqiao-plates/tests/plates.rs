@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use fengqiao_plates::scan::{decode_grey, scan_sheet};
 use fengqiao_plates::{
     find_system_cjk_font, plate_png, plate_svg, plates_pdf, Plate, PlateError,
     DEBIAN_CJK_FONT_PATHS, PLATE_HEADING,
@@ -41,16 +42,6 @@ fn sample_plates(count: usize) -> Vec<Plate> {
         .collect()
 }
 
-/// Every QR code rqrr finds in a greyscale image.
-fn decode_all(width: usize, height: usize, luma: impl Fn(usize, usize) -> u8) -> Vec<String> {
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(width, height, luma);
-    image
-        .detect_grids()
-        .into_iter()
-        .filter_map(|grid| grid.decode().ok().map(|(_, text)| text))
-        .collect()
-}
-
 /// Decodes a code given as dark module rectangles (x, y, width, height) in
 /// module units, the quiet zone included in the coordinates.
 fn decode_modules(rects: &[[f32; 4]]) -> Vec<String> {
@@ -69,7 +60,7 @@ fn decode_modules(rects: &[[f32; 4]]) -> Vec<String> {
         }
     }
     let pixels = side * PIXELS;
-    decode_all(pixels, pixels, |x, y| {
+    decode_grey(pixels, pixels, |x, y| {
         if dark[(y / PIXELS) * side + x / PIXELS] {
             0
         } else {
@@ -89,7 +80,7 @@ fn the_png_decodes_to_the_plate_url() {
         assert_eq!(frame.bit_depth, png::BitDepth::One);
         let (width, height) = (frame.width as usize, frame.height as usize);
         let row_bytes = frame.line_size;
-        let decoded = decode_all(width, height, |x, y| {
+        let decoded = decode_grey(width, height, |x, y| {
             if buffer[y * row_bytes + x / 8] & (0x80 >> (x % 8)) != 0 {
                 255
             } else {
@@ -323,71 +314,22 @@ fn with_each_installed_cjk_font_the_sheet_embeds_a_small_subset_and_carries_the_
 /// at 150 dpi) and scan every code on every page.
 #[test]
 fn every_code_on_the_rendered_sheet_scans_to_its_building() {
-    if !tool("pdftoppm") {
-        return;
-    }
     let plates = sample_plates(10);
     let font = find_system_cjk_font().map(|path| std::fs::read(path).unwrap());
     if font.is_none() {
         eprintln!("no CJK font installed: rendering the sheet without addresses");
     }
     let pdf = plates_pdf(&plates, font.as_deref()).unwrap();
-    let dir = scratch_dir("render");
-    let file = dir.join("sheet.pdf");
-    std::fs::write(&file, &pdf).unwrap();
-    let status = Command::new("pdftoppm")
-        .args(["-r", "150", "-gray"])
-        .arg(&file)
-        .arg(dir.join("page"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-
-    let mut pages: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "pgm"))
-        .collect();
-    pages.sort();
+    let Some(pages) = scan_sheet(&pdf) else {
+        return;
+    };
     assert_eq!(pages.len(), 2);
-    for (page, expected) in pages.iter().zip(plates.chunks(8)) {
-        let bytes = std::fs::read(page).unwrap();
-        let (width, height, pixels) = read_pgm(&bytes);
-        // One plate per cell of the 2 × 4 grid: rqrr reads one code at a time
-        // far more reliably than eight codes and their text at once.
-        let (cell_width, cell_height) = (width / 2, height / 4);
-        let mut decoded = Vec::new();
-        for cell in 0..8 {
-            let (left, top) = ((cell % 2) * cell_width, (cell / 2) * cell_height);
-            decoded.extend(decode_all(cell_width, cell_height, |x, y| {
-                pixels[(top + y) * width + left + x]
-            }));
-        }
+    for (mut decoded, expected) in pages.into_iter().zip(plates.chunks(8)) {
         let mut want: Vec<String> = expected.iter().map(|plate| plate.url.clone()).collect();
         decoded.sort();
         want.sort();
-        assert_eq!(decoded, want, "{}", page.display());
+        assert_eq!(decoded, want);
     }
-    std::fs::remove_dir_all(dir).unwrap();
-}
-
-/// A binary greyscale PGM as pdftoppm -gray writes it.
-fn read_pgm(bytes: &[u8]) -> (usize, usize, &[u8]) {
-    let mut fields = Vec::new();
-    let mut at = 0;
-    while fields.len() < 4 {
-        while bytes[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        let start = at;
-        while !bytes[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        fields.push(std::str::from_utf8(&bytes[start..at]).unwrap().to_string());
-    }
-    assert_eq!(fields[0], "P5");
-    let (width, height) = (fields[1].parse().unwrap(), fields[2].parse().unwrap());
-    (width, height, &bytes[at + 1..])
 }
 
 #[test]
