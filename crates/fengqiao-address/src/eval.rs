@@ -9,6 +9,14 @@
 //! both our official name and the words we matched (江东区 → 鄞州区). Building,
 //! unit and room agree when their identifiers agree ("3栋" = "3", "三单元" = "3").
 //! A label with several values agrees with any of them.
+//!
+//! One convention of the labels is followed, stated here because it changes
+//! two fields: NCAP files the first 市 a text names under city, so a
+//! county-level city (县级市: a county whose official name ends in 市) named
+//! without its prefecture city ("余姚市梁弄镇…") is labelled city, not district.
+//! When the text names no city and the city label agrees with our county, the
+//! city counts as agreeing and the county is compared as if we had none. A
+//! text that names both ("宁波余姚市") is scored by the plain rule.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -188,9 +196,29 @@ pub fn accuracy(resolver: &Resolver, cases: &[LabelledAddress]) -> Accuracy {
 
 /// Whether one field of one resolved address agrees with its labels.
 pub fn field_agrees(address: &ResolvedAddress, case: &LabelledAddress, field: Field) -> bool {
+    if matches!(field, Field::City | Field::County) && county_city_labelled_city(address, case) {
+        return field == Field::City || case.labels(Field::County).is_empty();
+    }
     let ours = predicted(address, field);
     let ours = ours.as_ref().map(|(o, m)| (o.as_str(), m.as_deref()));
     agrees(field, ours, case.labels(field))
+}
+
+/// Whether the text names a county-level city but no city, and the labels
+/// file that county-level city under city (the convention in the module doc).
+fn county_city_labelled_city(address: &ResolvedAddress, case: &LabelledAddress) -> bool {
+    if address.mention(Level::City).is_some() {
+        return false;
+    }
+    let Some((official, matched)) = predicted(address, Field::County) else {
+        return false;
+    };
+    official.ends_with('市')
+        && agrees(
+            Field::County,
+            Some((&official, matched.as_deref())),
+            case.labels(Field::City),
+        )
 }
 
 /// The best peers measured on the same machine and files (issue 3).
@@ -367,6 +395,26 @@ mod tests {
         assert!(agrees(Field::Unit, Some(("2", None)), &["二单元".into()]));
         assert!(agrees(Field::Room, Some(("501", None)), &["501室".into()]));
         assert!(!agrees(Field::Room, Some(("502", None)), &["501室".into()]));
+    }
+
+    #[test]
+    fn a_county_level_city_named_alone_may_be_labelled_city() {
+        let resolver = Resolver::new();
+        let case = |json: &str| LabelledAddress::parse(json).unwrap();
+        let alone = case(r#"{"text": "余姚市梁弄镇东路943号", "fields": {"city": ["余姚市"]}}"#);
+        let address = resolver.resolve(&alone.text);
+        assert_eq!(address.county.as_deref(), Some("余姚市"));
+        assert!(field_agrees(&address, &alone, Field::City));
+        assert!(field_agrees(&address, &alone, Field::County));
+        // Labelled as a district, it is scored as one.
+        let district =
+            case(r#"{"text": "余姚市梁弄镇东路943号", "fields": {"district": ["余姚市"]}}"#);
+        assert!(field_agrees(&address, &district, Field::County));
+        assert!(field_agrees(&address, &district, Field::City));
+        // A city label that names another place does not agree.
+        let other = case(r#"{"text": "余姚市梁弄镇东路943号", "fields": {"city": ["宁波"]}}"#);
+        assert!(!field_agrees(&address, &other, Field::City));
+        assert!(!field_agrees(&address, &other, Field::County));
     }
 
     #[test]
