@@ -167,14 +167,17 @@ const SHORT_NAME_BREAKERS: &[char] = &[
 /// own (城关镇): it counts only where its county or city is in the text too.
 const RARE_TOWNSHIP_NAME: usize = 8;
 /// Whether the text after a short name shows it is part of a longer name of
-/// another kind: 中山路, 龙港镇, 武侯大道, 中山东路.
+/// another kind: 中山路, 龙港镇, 武侯大道, 中山东路, 兴平一路, 江南四区.
 fn short_name_continues(after: &[char]) -> bool {
     const DIRECTIONS: &[char] = &['东', '西', '南', '北', '中'];
     const ROADS: &[char] = &['路', '街', '道', '巷', '大'];
+    const NUMBERED: &[char] = &['路', '道', '街', '巷', '区'];
+    let numeral = |c: &char| c.is_ascii_digit() || detail::is_chinese_digit(*c);
     match after {
         [c, ..] if SHORT_NAME_BREAKERS.contains(c) => true,
         ['大', '道' | '街', ..] => true,
         [d, r, ..] if DIRECTIONS.contains(d) && ROADS.contains(r) => true,
+        [n, r, ..] if numeral(n) && NUMBERED.contains(r) => true,
         _ => false,
     }
 }
@@ -433,8 +436,12 @@ impl Resolver {
                     text[start - 1],
                     '省' | '市' | '区' | '县' | '州' | '洲' | '盟' | '旗' | '国'
                 );
+            // 白云山, 九龙湖: a county's short name before 山 or 湖 names the
+            // mountain or lake (a city's does not: 浙江湖州, 金华山口).
+            let feature = matches!(text.get(end), Some('山' | '湖'));
             for entry in entries.iter().take_while(|e| e.level < Level::Township) {
                 let ok = match (entry.kind, entry.level) {
+                    (Kind::Short, Level::County) => short_ok && !feature,
                     (Kind::Short, _) => short_ok,
                     (_, Level::County) => county_ok,
                     _ => true,

@@ -194,6 +194,21 @@ fn a_county_name_inside_a_road_or_a_longer_name_is_not_a_county() {
 }
 
 #[test]
+fn a_short_county_name_before_a_numbered_road_or_a_mountain_is_not_a_county() {
+    assert_eq!(resolve("经济开发区兴平一路2296号").county, None);
+    assert_eq!(resolve("江南四区163-14-319").county, None);
+    assert_eq!(resolve("白云山名苑11幢4单元871").county, None);
+    assert_eq!(resolve("九龙湖长石三星工业区").county, None);
+    // A city's or province's short name before 湖 or 山 still counts.
+    let a = resolve("浙江湖州南浔东马路1049号");
+    assert_eq!(a.province.as_deref(), Some("浙江省"));
+    assert_eq!(a.city.as_deref(), Some("湖州市"));
+    assert_eq!(resolve("金华山口工业区").city.as_deref(), Some("金华市"));
+    // A full county name keeps its meaning whatever follows.
+    assert_eq!(resolve("白云区白云山").county.as_deref(), Some("白云区"));
+}
+
+#[test]
 fn resolver_is_shared_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Resolver>();
