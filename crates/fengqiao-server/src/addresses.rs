@@ -230,3 +230,54 @@ async fn person(
             .map(|name| name.masked()),
     }))
 }
+
+/// The address printed on a building's plate, as people read it:
+/// "成都市武侯区浆洗街街道 锦里社区 锦里小区 3栋".
+pub fn plate_address(building: &Building) -> String {
+    let table = resolver().table();
+    let code = &building.community_code;
+    let name = |digits: usize, pad: usize| -> Option<String> {
+        let prefix = code.get(..digits)?;
+        let full: u64 = format!("{prefix}{}", "0".repeat(pad)).parse().ok()?;
+        table.by_code(full).map(|d| d.name.clone())
+    };
+    let divisions: String = [name(4, 2), name(6, 0), name(9, 0)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let community = code
+        .parse()
+        .ok()
+        .and_then(|c: u64| table.by_code(c))
+        .map(|d| d.name.clone());
+    let place = match (&building.compound, &building.road) {
+        (Some(compound), _) => compound.clone(),
+        (None, Some(road)) => format!("{road}{}", building.road_number.as_deref().unwrap_or("")),
+        (None, None) => String::new(),
+    };
+    [
+        Some(divisions),
+        community,
+        Some(place),
+        Some(building.building.clone()),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|part| !part.is_empty())
+    .collect::<Vec<_>>()
+    .join(" ")
+}
+
+/// The plate of a building: its code, its address, and the public report
+/// page its QR code opens.
+pub fn plate(building: &Building, public_url: &str) -> fengqiao_plates::Plate {
+    fengqiao_plates::Plate {
+        code: building.plate_code.clone(),
+        address: plate_address(building),
+        url: report_url(public_url, &building.plate_code),
+    }
+}
+
+pub fn report_url(public_url: &str, plate_code: &str) -> String {
+    format!("{}/r/{plate_code}", public_url.trim_end_matches('/'))
+}

@@ -42,9 +42,23 @@ struct UserRow {
     status: String,
 }
 
+/// One line of the address lookup's answer: a label and a value.
+struct Fact {
+    label: &'static str,
+    value: String,
+}
+
+struct AddressLookup {
+    query: String,
+    facts: Vec<Fact>,
+    registry: Vec<Fact>,
+    found_in_registry: bool,
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
+    lookup: Option<AddressLookup>,
     lang: Lang,
     username: String,
     org_name: String,
@@ -152,10 +166,17 @@ pub async fn sign_out(
 
 /// The signed-in person's home: who they are, their organisation and, by
 /// role, the work they can do here.
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    /// An address to look up in the standard-address registry.
+    q: Option<String>,
+}
+
 pub async fn home(
     State(state): State<AppState>,
     headers: HeaderMap,
     ClientAddress(source): ClientAddress,
+    Query(query): Query<HomeQuery>,
 ) -> Response {
     let lang = Lang::of_request(&headers);
     let Some(secret) = auth::session_secret(&headers) else {
@@ -166,13 +187,140 @@ pub async fn home(
         Err(ApiError::Unauthenticated) => return redirect("/signin"),
         Err(err) => return err.into_response(),
     };
-    match home_page(&state, &caller, lang).await {
+    match home_page(&state, &caller, lang, query.q).await {
         Ok(page) => render(&page),
         Err(err) => err.into_response(),
     }
 }
 
-async fn home_page(state: &AppState, caller: &Caller, lang: Lang) -> Result<HomePage, ApiError> {
+async fn address_lookup(
+    state: &AppState,
+    caller: &Caller,
+    lang: Lang,
+    query: Option<String>,
+) -> Result<Option<AddressLookup>, ApiError> {
+    if !caller.permissions.contains(&Permission::ViewAddresses) {
+        return Ok(None);
+    }
+    let query: String = query.unwrap_or_default().trim().chars().take(200).collect();
+    if query.is_empty() {
+        return Ok(Some(AddressLookup {
+            query,
+            facts: Vec::new(),
+            registry: Vec::new(),
+            found_in_registry: false,
+        }));
+    }
+    let found = crate::addresses::resolve(&state.store, &state.cipher, &query, |code| {
+        caller.covers(code)
+    })
+    .await?;
+    let a = &found.address;
+    let pick = |zh, en| lang.pick(zh, en);
+    let division = |name: &Option<String>, code: &Option<String>| match (name, code) {
+        (Some(name), Some(code)) => format!("{name}（{code}）"),
+        (Some(name), None) => name.clone(),
+        _ => String::new(),
+    };
+    let facts = [
+        (
+            pick("省", "Province"),
+            division(&a.province, &a.province_code),
+        ),
+        (pick("市", "City"), division(&a.city, &a.city_code)),
+        (pick("区县", "County"), division(&a.county, &a.county_code)),
+        (
+            pick("乡镇街道", "Township"),
+            division(&a.township, &a.township_code),
+        ),
+        (
+            pick("村社区", "Community"),
+            a.community.clone().unwrap_or_default(),
+        ),
+        (
+            pick("道路门牌", "Road"),
+            [a.road.clone(), a.road_number.clone()]
+                .into_iter()
+                .flatten()
+                .collect::<String>(),
+        ),
+        (
+            pick("小区", "Compound"),
+            a.compound.clone().unwrap_or_default(),
+        ),
+        (
+            pick("楼栋", "Building"),
+            a.building.clone().unwrap_or_default(),
+        ),
+        (pick("单元", "Unit"), a.unit.clone().unwrap_or_default()),
+        (pick("楼层", "Floor"), a.floor.clone().unwrap_or_default()),
+        (pick("户室", "Room"), a.room.clone().unwrap_or_default()),
+        (pick("置信度", "Confidence"), format!("{:.2}", a.confidence)),
+    ]
+    .into_iter()
+    .filter(|(_, value)| !value.is_empty())
+    .map(|(label, value)| Fact { label, value })
+    .collect();
+    let mut registry = Vec::new();
+    if let Some(hit) = &found.registry {
+        registry.push(Fact {
+            label: pick("门牌码", "Plate code"),
+            value: hit.plate_code.clone(),
+        });
+        if let Some(room) = &hit.room {
+            registry.push(Fact {
+                label: pick("登记户室", "Registered room"),
+                value: format!("{}-{}", room.unit, room.room),
+            });
+        }
+        if let Some(grid) = &hit.grid {
+            registry.push(Fact {
+                label: pick("网格", "Grid"),
+                value: grid.code.clone(),
+            });
+            if let Some(station) = &grid.station {
+                registry.push(Fact {
+                    label: pick("责任派出所", "Station"),
+                    value: station.name.clone(),
+                });
+            }
+            if let Some(officer) = &grid.officer {
+                registry.push(Fact {
+                    label: pick("社区民警", "Community officer"),
+                    value: format!(
+                        "{}（{}）",
+                        officer.name.clone().unwrap_or_default(),
+                        officer.username
+                    ),
+                });
+            }
+            for worker in &grid.grid_workers {
+                registry.push(Fact {
+                    label: pick("网格员", "Grid worker"),
+                    value: format!(
+                        "{}（{}）",
+                        worker.name.clone().unwrap_or_default(),
+                        worker.username
+                    ),
+                });
+            }
+        }
+    }
+    Ok(Some(AddressLookup {
+        query,
+        facts,
+        found_in_registry: found.registry.is_some(),
+        registry,
+    }))
+}
+
+async fn home_page(
+    state: &AppState,
+    caller: &Caller,
+    lang: Lang,
+    query: Option<String>,
+) -> Result<HomePage, ApiError> {
+    let lookup = address_lookup(state, caller, lang, query).await?;
     let user = caller.user.as_ref().ok_or(ApiError::Unauthenticated)?;
     let base_depth = caller.org.path.ids().count();
     let orgs = state
@@ -249,6 +397,7 @@ async fn home_page(state: &AppState, caller: &Caller, lang: Lang) -> Result<Home
         None
     };
     Ok(HomePage {
+        lookup,
         lang,
         username: user.username.as_str().into(),
         org_name: caller.org.name.clone(),

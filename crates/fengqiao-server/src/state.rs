@@ -18,6 +18,8 @@ pub struct ServerSettings {
     pub lockout: LockoutPolicy,
     /// Set the cookie's Secure flag: the public URL is https.
     pub secure_cookies: bool,
+    /// The address people and plates use to reach the server.
+    pub public_url: String,
 }
 
 impl Default for ServerSettings {
@@ -27,6 +29,7 @@ impl Default for ServerSettings {
             session_max_minutes: 12 * 60,
             lockout: LockoutPolicy::default(),
             secure_cookies: false,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }

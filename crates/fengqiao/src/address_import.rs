@@ -427,3 +427,65 @@ pub async fn load_villages(
     );
     Ok(std::process::ExitCode::SUCCESS)
 }
+
+/// `fengqiao qr --community CODE --out FILE`: every building's plate under
+/// the division, eight to an A4 page.
+pub async fn print_plates(
+    settings: &crate::config::Settings,
+    division: &str,
+    out: &Path,
+    font: Option<&Path>,
+) -> anyhow::Result<std::process::ExitCode> {
+    let division = fengqiao_core::org::DivisionCode::parse(division).map_err(|_| {
+        anyhow::anyhow!(
+            "--community 应为 6、9 或 12 位行政区划代码 / must be a 6, 9 or 12-digit division code"
+        )
+    })?;
+    let store = crate::serve::open_store(settings).await?;
+    fengqiao_server::addresses::load_villages(&store).await?;
+    let public_url = settings.public_url();
+    let mut plates = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store
+            .buildings_under(division.significant(), after, 1_000)
+            .await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        plates.extend(
+            page.iter()
+                .map(|b| fengqiao_server::addresses::plate(b, &public_url)),
+        );
+    }
+    if plates.is_empty() {
+        anyhow::bail!(
+            "{} 下没有登记楼栋 / no buildings registered under {}",
+            division.as_str(),
+            division.as_str()
+        );
+    }
+    let font_path = font
+        .map(Path::to_path_buf)
+        .or_else(fengqiao_plates::find_system_cjk_font);
+    let font_bytes = match &font_path {
+        Some(path) => Some(
+            std::fs::read(path)
+                .with_context(|| format!("cannot read the font {}", path.display()))?,
+        ),
+        None => {
+            eprintln!("未找到中文字体，门牌只印编码和网址 / no CJK font found: plates carry code and URL only (apt-get install fonts-noto-cjk, or --font)");
+            None
+        }
+    };
+    let pdf = fengqiao_plates::plates_pdf(&plates, font_bytes.as_deref())?;
+    std::fs::write(out, &pdf).with_context(|| format!("cannot write {}", out.display()))?;
+    println!(
+        "已生成 {} 块门牌，共 {} 页 / {} plates on {} pages: {}",
+        plates.len(),
+        plates.len().div_ceil(8),
+        plates.len(),
+        plates.len().div_ceil(8),
+        out.display()
+    );
+    Ok(std::process::ExitCode::SUCCESS)
+}

@@ -58,6 +58,17 @@ enum Command {
     /// Standard addresses: import the registry, resolve free text.
     #[command(subcommand)]
     Address(AddressCommand),
+    /// Print QR address plates (e码) of the buildings under a division as an A4 PDF sheet.
+    Qr {
+        /// A community code (12 digits), or any division code above it.
+        #[arg(long)]
+        community: String,
+        #[arg(long, default_value = "plates.pdf")]
+        out: PathBuf,
+        /// A TrueType/OpenType font with Chinese glyphs [default: one of Debian's CJK fonts]
+        #[arg(long)]
+        font: Option<PathBuf>,
+    },
     /// Show the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -167,6 +178,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Migrate => serve::migrate(&settings).await,
                     Command::Address(AddressCommand::Import { file }) => {
                         address_import::run(&settings, &file).await
+                    }
+                    Command::Qr {
+                        community,
+                        out,
+                        font,
+                    } => {
+                        address_import::print_plates(&settings, &community, &out, font.as_deref())
+                            .await
                     }
                     Command::Address(AddressCommand::LoadVillages { file }) => {
                         address_import::load_villages(&settings, &file).await

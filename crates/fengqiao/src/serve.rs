@@ -97,6 +97,7 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
         ServerSettings {
             session_idle_minutes: settings.session_idle_minutes,
             secure_cookies: url.starts_with("https://"),
+            public_url: url.clone(),
             ..ServerSettings::default()
         },
     );

@@ -211,3 +211,81 @@ fn villages_load_by_command_and_bad_files_change_nothing() {
         stdout(&verified)
     );
 }
+
+/// The test: print the plate sheet, scan it as a phone would, and
+/// find each building's report address.
+#[test]
+fn a_printed_plate_sheet_scans_to_each_buildings_report_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("addresses.csv");
+    let mut csv = String::from("community_code,grid_code,compound,building,unit,room\n");
+    for building in 1..=9 {
+        csv.push_str(&format!(
+            "510107001001,510107001001001,锦里小区,{building}栋,1单元,101\n"
+        ));
+    }
+    std::fs::write(&file, csv).unwrap();
+    let data = dir.path().join("data");
+    let url = format!("sqlite://{}", data.join("fengqiao.db").display());
+    assert!(
+        fengqiao(&data, &url, &["address", "import", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+
+    let sheet = dir.path().join("plates.pdf");
+    let output = Command::new(env!("CARGO_BIN_EXE_fengqiao"))
+        .args([
+            "qr",
+            "--community",
+            "510107001001",
+            "--out",
+            sheet.to_str().unwrap(),
+        ])
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--database-url", &url])
+        .env("FENGQIAO_PUBLIC_URL", "https://fq.example.cn/")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout(&output).contains("9 plates on 2 pages"),
+        "{}",
+        stdout(&output)
+    );
+    let pdf = std::fs::read(&sheet).unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let store = runtime
+        .block_on(fengqiao_store::Store::connect(&url))
+        .unwrap();
+    let buildings = runtime
+        .block_on(store.buildings_under("510107001001", 0, 100))
+        .unwrap();
+    assert_eq!(buildings.len(), 9);
+    let mut expected: Vec<String> = buildings
+        .iter()
+        .map(|b| format!("https://fq.example.cn/r/{}", b.plate_code))
+        .collect();
+    let Some(pages) = fengqiao_plates::scan::scan_sheet(&pdf) else {
+        return;
+    };
+    let mut scanned: Vec<String> = pages.into_iter().flatten().collect();
+    scanned.sort();
+    expected.sort();
+    assert_eq!(scanned, expected);
+
+    let nothing = fengqiao(
+        &data,
+        &url,
+        &["qr", "--community", "510107004001", "--out", "/dev/null"],
+    );
+    assert!(!nothing.status.success());
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("no buildings"));
+}

@@ -1,6 +1,8 @@
 //! Standard addresses: resolution, grids and who answers for them, buildings.
 
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
@@ -275,4 +277,41 @@ pub async fn get_building(
             )
             .collect(),
     }))
+}
+
+/// The building's QR address plate (e码) as SVG, ready to print.
+#[utoipa::path(get, path = "/api/v1/buildings/{building_id}/plate.svg",
+    params(("building_id" = i64, Path, description = "building id")),
+    responses((status = 200, description = "the plate", content_type = "image/svg+xml"), (status = 404, body = Problem)))]
+pub async fn plate_svg(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(building_id): Path<i64>,
+) -> ApiResult<Response> {
+    caller.require(Permission::ViewAddresses)?;
+    let building = visible_building(&state, &caller, building_id).await?;
+    let plate = addresses::plate(&building, &state.settings.public_url);
+    let svg = fengqiao_plates::plate_svg(&plate).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((
+        [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+        svg,
+    )
+        .into_response())
+}
+
+/// The building's plate QR code as PNG (the code alone, for other layouts).
+#[utoipa::path(get, path = "/api/v1/buildings/{building_id}/plate.png",
+    params(("building_id" = i64, Path, description = "building id")),
+    responses((status = 200, description = "the QR code", content_type = "image/png"), (status = 404, body = Problem)))]
+pub async fn plate_png(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(building_id): Path<i64>,
+) -> ApiResult<Response> {
+    caller.require(Permission::ViewAddresses)?;
+    let building = visible_building(&state, &caller, building_id).await?;
+    let plate = addresses::plate(&building, &state.settings.public_url);
+    let png =
+        fengqiao_plates::plate_png(&plate, 8).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }

@@ -67,6 +67,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(addresses::get_grid))
         .routes(routes!(addresses::set_responsibility))
         .routes(routes!(addresses::get_building))
+        .routes(routes!(addresses::plate_svg))
+        .routes(routes!(addresses::plate_png))
         .routes(routes!(audit::entries))
         .routes(routes!(audit::verify))
         .routes(routes!(crate::ops::healthz))

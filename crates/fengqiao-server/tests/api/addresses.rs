@@ -71,6 +71,32 @@ backend_tests! {
         assert!(app.db.store.grid(grid).await.unwrap().unwrap().officer_user_id.is_none(), "nothing changed");
     }
 
+    async fn a_building_plate_opens_its_report_page(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        let operator = app.session(Role::Operator).await;
+        let building = &app.world.own_building;
+        let url = format!("http://127.0.0.1:8080/r/{}", building.plate_code);
+
+        let svg = app.request(Method::GET, &format!("/api/v1/buildings/{}/plate.svg", building.id), Some(&operator), None).await;
+        assert_eq!(svg.status, StatusCode::OK);
+        assert!(svg.headers["content-type"].to_str().unwrap().starts_with("image/svg+xml"));
+        assert!(svg.text.contains("锦里小区"), "the plate carries the address");
+        assert!(svg.text.contains("浆洗街街道"));
+        assert!(svg.text.contains(&building.plate_code));
+
+        let png = app.request(Method::GET, &format!("/api/v1/buildings/{}/plate.png", building.id), Some(&operator), None).await;
+        assert_eq!(png.status, StatusCode::OK);
+        let mut decoder = png::Decoder::new(std::io::Cursor::new(png.bytes.clone()));
+        // One bit per pixel as served; expanded to a byte for scanning.
+        decoder.set_transformations(png::Transformations::EXPAND);
+        let mut reader = decoder.read_info().unwrap();
+        let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut pixels).unwrap();
+        let (width, height) = (frame.width as usize, frame.height as usize);
+        let decoded = fengqiao_plates::scan::decode_grey(width, height, |x, y| pixels[y * frame.line_size + x]);
+        assert_eq!(decoded, vec![url]);
+    }
+
     async fn resolve_needs_a_query(db: TestDatabase) {
         let app = TestApp::new(db).await;
         let operator = app.session(Role::Operator).await;

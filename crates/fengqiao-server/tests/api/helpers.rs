@@ -55,6 +55,7 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub text: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -151,6 +152,7 @@ impl TestApp {
             status,
             headers,
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 
