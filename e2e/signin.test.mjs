@@ -71,3 +71,23 @@ test('signing out ends the session', async () => {
   assert.equal(new URL(page.url()).pathname, '/signin');
   await context.close();
 });
+
+test('an operator looks up an address and sees who answers for it', async () => {
+  const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 360, height: 800 } });
+  const page = await context.newPage();
+  const account = server.accounts.find((a) => a.role === 'operator');
+  await page.goto(`${server.url}/signin`);
+  await page.fill('input[name=username]', account.username);
+  await page.fill('input[name=password]', account.password);
+  await Promise.all([page.waitForURL(`${server.url}/`), page.click('button[type=submit]')]);
+  await page.fill('#address-lookup input[name=q]', '成都武侯浆洗街蜀汉花园三幢2单元501室');
+  await Promise.all([page.waitForURL(/q=/), page.click('#address-lookup button')]);
+  const resolved = await page.locator('#resolved').innerText();
+  assert.match(resolved, /浆洗街街道（510107001）/);
+  const registry = await page.locator('#registry').innerText();
+  assert.match(registry, /510107-/);
+  assert.match(registry, /浆洗街派出所/);
+  assert.match(registry, /刘\*\*（minjing\.jxj）/, 'the officer is shown with a masked name');
+  await page.screenshot({ path: join(screenshotDir, 'address-lookup-phone.png'), fullPage: true });
+  await context.close();
+});
