@@ -19,15 +19,48 @@ pub struct Detail {
     pub room: Option<String>,
 }
 
-const TOWNSHIP_SUFFIXES: &[&str] = &["街道办事处", "街道办", "街道", "镇", "乡"];
-const COMMUNITY_SUFFIXES: &[&str] = &["社区居委会", "居委会", "村委会", "社区", "村"];
-const ROAD_SUFFIXES: &[&str] = &["大道", "大街", "公路", "胡同", "路", "街", "巷"];
-const BUILDING_MARKERS: &[&str] = &[
-    "号楼", "栋楼", "幢楼", "#楼", "栋", "幢", "座", "撞", "懂", "憧", "#",
+/// Suffixes as characters, longest first where one ends another, so that the
+/// scanner compares them with the text without decoding UTF-8.
+type Suffixes = &'static [&'static [char]];
+const TOWNSHIP_SUFFIXES: Suffixes = &[
+    &['街', '道', '办', '事', '处'],
+    &['街', '道', '办'],
+    &['街', '道'],
+    &['镇'],
+    &['乡'],
 ];
-const UNIT_MARKERS: &[&str] = &["单元", "单"];
-const FLOOR_MARKERS: &[&str] = &["楼", "层", "F"];
-const ROOM_MARKERS: &[&str] = &["号房", "室", "房", "户"];
+const COMMUNITY_SUFFIXES: Suffixes = &[
+    &['社', '区', '居', '委', '会'],
+    &['居', '委', '会'],
+    &['村', '委', '会'],
+    &['社', '区'],
+    &['村'],
+];
+const ROAD_SUFFIXES: Suffixes = &[
+    &['大', '道'],
+    &['大', '街'],
+    &['公', '路'],
+    &['胡', '同'],
+    &['路'],
+    &['街'],
+    &['巷'],
+];
+const BUILDING_MARKERS: Suffixes = &[
+    &['号', '楼'],
+    &['栋', '楼'],
+    &['幢', '楼'],
+    &['#', '楼'],
+    &['栋'],
+    &['幢'],
+    &['座'],
+    &['撞'],
+    &['懂'],
+    &['憧'],
+    &['#'],
+];
+const UNIT_MARKERS: Suffixes = &[&['单', '元'], &['单']];
+const FLOOR_MARKERS: Suffixes = &[&['楼'], &['层'], &['F']];
+const ROOM_MARKERS: Suffixes = &[&['号', '房'], &['室'], &['房'], &['户']];
 /// Characters after a number that make it part of a name (8区, 2期, 13组团).
 const NAME_AFTER_NUMBER: &[char] = &[
     '区', '组', '街', '厂', '路', '期', '排', '村', '巷', '门', '小', '馆', '站', '队', '中', '弄',
@@ -171,7 +204,7 @@ impl Scanner<'_> {
             return;
         };
         let after = &self.cs[number..];
-        let followed_by = |marker: &str| starts_with_chars(after, marker);
+        let followed_by = |marker: &[char]| after.starts_with(marker);
         if BUILDING_MARKERS.iter().any(|m| followed_by(m))
             || UNIT_MARKERS.iter().any(|m| followed_by(m))
             || FLOOR_MARKERS.iter().any(|m| followed_by(m))
@@ -179,12 +212,13 @@ impl Scanner<'_> {
             return;
         }
         let digits = self.collect(self.i, number);
-        if followed_by("弄") {
+        if followed_by(&['弄']) {
             self.detail.road_number = Some(format!("{digits}弄"));
             self.i = number + 1;
             return;
         }
-        let marked = followed_by("号") && !followed_by("号楼") && !followed_by("号房");
+        let marked =
+            followed_by(&['号']) && !followed_by(&['号', '楼']) && !followed_by(&['号', '房']);
         self.i = if marked { number + 1 } else { number };
         let suffix = if marked { "号" } else { "" };
         // 1154-131号 and 17-123号 are house 1154 (17) and building 131 (123)
@@ -243,11 +277,11 @@ impl Scanner<'_> {
     /// Assigns an identifier by its marker; false when it is part of a name.
     fn place(&mut self, ident: Ident, before: Before) -> bool {
         let after = &self.cs[ident.end..];
-        let marker = |markers: &[&str]| {
+        let marker = |markers: Suffixes| {
             markers
                 .iter()
-                .find(|m| starts_with_chars(after, m))
-                .map(|m| char_len(m))
+                .find(|m| after.starts_with(m))
+                .map(|m| m.len())
         };
         let building_marker = marker(BUILDING_MARKERS);
         let d = &mut self.detail;
@@ -262,7 +296,7 @@ impl Scanner<'_> {
                 self.i = ident.end + len;
                 return true;
             }
-            let suffix = marker(&["号", "室"]);
+            let suffix = marker(&[&['号'], &['室']]);
             let (consumed, marked) = (ident.end + suffix.unwrap_or(0), suffix.is_some());
             // 横峙村7-53号 (X号附X号) is one house number, as on a road.
             let house_number = starts_with_chars(after, "号")
@@ -450,7 +484,7 @@ impl Scanner<'_> {
             let marked = [BUILDING_MARKERS, UNIT_MARKERS, FLOOR_MARKERS, ROOM_MARKERS]
                 .iter()
                 .flat_map(|m| m.iter())
-                .any(|m| *m != "#" && *m != "F" && starts_with_chars(after, m));
+                .any(|m| **m != ['#'] && **m != ['F'] && after.starts_with(m));
             let value = chinese_number(&cs[i..end])?;
             return marked.then(|| Ident {
                 text: value.to_string(),
@@ -481,7 +515,7 @@ impl Scanner<'_> {
         self.ident(i).is_some_and(|ident| {
             UNIT_MARKERS
                 .iter()
-                .any(|m| starts_with_chars(&self.cs[ident.end..], m))
+                .any(|m| self.cs[ident.end..].starts_with(m))
         })
     }
 
@@ -514,7 +548,7 @@ impl Scanner<'_> {
     fn name_ending(
         &self,
         start: usize,
-        suffixes: &[&str],
+        suffixes: Suffixes,
         max: usize,
         digits: bool,
     ) -> Option<usize> {
@@ -530,15 +564,15 @@ impl Scanner<'_> {
             if end - start < 2 || !is_suffix_end(c) {
                 continue;
             }
+            let name = &self.cs[start..end];
             for suffix in suffixes {
-                let n = char_len(suffix);
-                if end - start > n && self.ends_with_at(end, suffix) {
+                if name.len() > suffix.len() && name.ends_with(suffix) {
+                    // 街 of 街道, 社区 of 社区居委会: the longer suffix may follow.
+                    let rest = &self.cs[end - suffix.len()..];
                     let longer = suffixes.iter().any(|s| {
-                        s.len() > suffix.len()
-                            && s.starts_with(suffix)
-                            && starts_with_chars(&self.cs[end - n..], s)
+                        s.len() > suffix.len() && s.starts_with(suffix) && rest.starts_with(s)
                     });
-                    let street_office = *suffix == "街" && self.cs.get(end) == Some(&'道');
+                    let street_office = *suffix == ['街'] && self.cs.get(end) == Some(&'道');
                     if !(longer || street_office) {
                         return Some(end);
                     }

@@ -126,6 +126,15 @@ struct Node {
 
 const NO_PARENT: u32 = u32::MAX;
 
+/// A placeholder for fixed arrays of hits.
+const NO_HIT: Hit = Hit {
+    division: 0,
+    kind: Kind::Short,
+    start: 0,
+    end: 0,
+    weight: 0.0,
+};
+
 /// Buffers reused between resolutions on one thread.
 #[derive(Default)]
 struct Scratch {
@@ -134,6 +143,8 @@ struct Scratch {
     hits: Vec<Hit>,
     townships: Vec<Hit>,
     scored: Vec<Scored>,
+    /// Spans of the chosen lineage's hits, to find where the detail starts.
+    spans: Vec<(usize, usize)>,
 }
 
 /// A candidate reading: its deepest division, score and tie-break rank.
@@ -326,9 +337,15 @@ impl Resolver {
 
     fn resolve_normalized(&self, text: &[char], scratch: &mut Scratch) -> ResolvedAddress {
         self.find_hits(text, scratch);
-        let hits = scratch.hits.as_slice();
+        let Scratch {
+            hits,
+            scored,
+            spans,
+            ..
+        } = scratch;
+        let hits = hits.as_slice();
         let mut address = ResolvedAddress::default();
-        let Some(reading) = self.choose(hits, &mut scratch.scored) else {
+        let Some(reading) = self.choose(hits, scored) else {
             fill_detail(&mut address, detail::scan(text, true));
             address.confidence = if address.compound.is_some() || address.road.is_some() {
                 0.1
@@ -339,27 +356,29 @@ impl Resolver {
         };
         self.fill_divisions(&mut address, reading.division);
         let chosen = self.lineage_hits(hits, reading.division);
-        let mut mentions: Vec<(Level, &Hit)> = chosen
-            .hits()
-            .iter()
-            .map(|&i| (self.mention_level(hits[i].division), &hits[i]))
-            .collect();
-        let chain_start = mentions.iter().map(|(_, h)| h.start).min().unwrap_or(0);
+        let mut chosen_hits = [(Level::Province, NO_HIT); 6];
+        for (slot, &i) in chosen_hits.iter_mut().zip(chosen.hits()) {
+            *slot = (self.mention_level(hits[i].division), hits[i]);
+        }
+        let mentions = &mut chosen_hits[..chosen.hits().len()];
+        mentions.sort_unstable_by_key(|(_, h)| h.start);
+        let chain_start = mentions.first().map_or(0, |(_, h)| h.start);
         // Repeated names of the chosen divisions (重庆重庆大足区中国重庆…) extend
         // the division part while each follows the last within a short gap.
-        let lineage = |d: u32| self.is_ancestor_or_self(d, reading.division);
-        let mut lineage_hits: Vec<&Hit> = hits.iter().filter(|h| lineage(h.division)).collect();
-        lineage_hits.sort_by_key(|h| h.start);
+        spans.clear();
+        spans.extend(
+            hits.iter()
+                .filter(|h| h.start >= chain_start)
+                .filter(|h| self.is_ancestor_or_self(h.division, reading.division))
+                .map(|h| (h.start, h.end)),
+        );
+        spans.sort_unstable();
         let mut detail_start = 0;
-        for hit in lineage_hits {
-            if hit.start < chain_start {
-                continue;
-            }
-            if detail_start == 0 || hit.start <= detail_start + CHAIN_GAP {
-                detail_start = detail_start.max(hit.end);
+        for &(start, end) in spans.iter() {
+            if detail_start == 0 || start <= detail_start + CHAIN_GAP {
+                detail_start = detail_start.max(end);
             }
         }
-        mentions.sort_by_key(|(_, h)| h.start);
         address.mentions = mentions
             .iter()
             .map(|(level, h)| DivisionMention {
