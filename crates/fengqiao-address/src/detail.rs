@@ -146,10 +146,54 @@ struct Scanner<'a> {
     detail: Detail,
 }
 
-/// A building, unit, floor or room identifier found by the scanner.
+/// A building, unit, floor or room identifier found by the scanner, held on
+/// the stack: most candidates are never placed and should cost no allocation.
 struct Ident {
-    text: String,
+    /// ASCII only: letters, digits, `-`.
+    buf: [u8; IDENT_MAX],
+    len: usize,
     end: usize,
+}
+
+/// Longer runs of letters and digits are not identifiers.
+const IDENT_MAX: usize = 32;
+
+impl Ident {
+    fn new(end: usize) -> Ident {
+        Ident {
+            buf: [0; IDENT_MAX],
+            len: 0,
+            end,
+        }
+    }
+
+    /// Appends an ASCII character; false when the identifier is full.
+    fn push(&mut self, c: char) -> bool {
+        if self.len == IDENT_MAX || !c.is_ascii() {
+            return false;
+        }
+        self.buf[self.len] = c as u8;
+        self.len += 1;
+        true
+    }
+
+    fn push_number(&mut self, mut value: u32) -> bool {
+        let mut digits = [0u8; 10];
+        let mut n = 0;
+        loop {
+            digits[n] = b'0' + (value % 10) as u8;
+            n += 1;
+            value /= 10;
+            if value == 0 {
+                break;
+            }
+        }
+        digits[..n].iter().rev().all(|&d| self.push(char::from(d)))
+    }
+
+    fn text(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
 }
 
 impl Scanner<'_> {
@@ -277,6 +321,7 @@ impl Scanner<'_> {
     /// Assigns an identifier by its marker; false when it is part of a name.
     fn place(&mut self, ident: Ident, before: Before) -> bool {
         let after = &self.cs[ident.end..];
+        let text = ident.text();
         let marker = |markers: Suffixes| {
             markers
                 .iter()
@@ -285,8 +330,8 @@ impl Scanner<'_> {
         };
         let building_marker = marker(BUILDING_MARKERS);
         let d = &mut self.detail;
-        if ident.text.contains('-') && building_marker.is_none() {
-            let parts: Vec<&str> = ident.text.split('-').filter(|p| !p.is_empty()).collect();
+        if text.contains('-') && building_marker.is_none() {
+            let parts: Vec<&str> = text.split('-').filter(|p| !p.is_empty()).collect();
             if parts.iter().any(|p| p.len() > 5) {
                 return false;
             }
@@ -306,7 +351,7 @@ impl Scanner<'_> {
                 && d.building.is_none()
                 && d.floor.is_none();
             if house_number {
-                d.road_number = Some(format!("{}号", ident.text));
+                d.road_number = Some(format!("{text}号"));
                 self.i = consumed;
                 return true;
             }
@@ -336,35 +381,34 @@ impl Scanner<'_> {
                     d.room = Some(r.to_string());
                 }
                 _ => {
-                    d.room.get_or_insert_with(|| ident.text.clone());
+                    d.room.get_or_insert_with(|| text.to_owned());
                 }
             }
             self.i = consumed;
             return true;
         }
-        let text = ident.text;
         if let Some(len) = building_marker {
             if d.building.is_none() {
-                d.building = Some(text);
+                d.building = Some(text.to_owned());
             } else {
-                d.unit.get_or_insert(text);
+                d.unit.get_or_insert_with(|| text.to_owned());
             }
             self.i = ident.end + len;
             return true;
         }
         if let Some(len) = marker(UNIT_MARKERS) {
-            d.unit = Some(text);
+            d.unit = Some(text.to_owned());
             self.i = ident.end + len;
             return true;
         }
         if let Some(len) = marker(ROOM_MARKERS) {
-            if let Some((building, room)) = split_building_room(&text) {
+            if let Some((building, room)) = split_building_room(text) {
                 d.building.get_or_insert_with(|| building.to_owned());
                 d.room = Some(room.to_owned());
                 self.i = ident.end + len;
                 return true;
             }
-            d.room = Some(text);
+            d.room = Some(text.to_owned());
             self.i = ident.end + len;
             return true;
         }
@@ -373,9 +417,9 @@ impl Scanner<'_> {
             let unit_follows = self.unit_at(ident.end + len);
             let d = &mut self.detail;
             if unit_follows && d.building.is_none() {
-                d.building = Some(text);
+                d.building = Some(text.to_owned());
             } else {
-                d.floor = Some(text);
+                d.floor = Some(text.to_owned());
             }
             self.i = ident.end + len;
             return true;
@@ -395,17 +439,17 @@ impl Scanner<'_> {
             // lane (弄) or a compound, a unit once the building is known, then a room.
             let in_lane = d.road_number.as_deref().is_some_and(|n| n.ends_with('弄'));
             if d.unit.is_some() || d.floor.is_some() {
-                d.room.get_or_insert(text);
+                d.room.get_or_insert_with(|| text.to_owned());
             } else if d.building.is_some() {
-                d.unit = Some(text);
+                d.unit = Some(text.to_owned());
             } else if in_lane || (before == Before::Compound && text.len() <= 4) {
-                d.building = Some(text);
+                d.building = Some(text.to_owned());
             } else if before == Before::Market {
-                d.room.get_or_insert(text);
+                d.room.get_or_insert_with(|| text.to_owned());
             } else if d.road_number.is_none() {
                 d.road_number = Some(format!("{text}号"));
             } else {
-                d.room.get_or_insert(text);
+                d.room.get_or_insert_with(|| text.to_owned());
             }
             self.i = ident.end + 1;
             return true;
@@ -425,7 +469,7 @@ impl Scanner<'_> {
         let known = d.building.is_some() || d.unit.is_some() || d.floor.is_some();
         let names_follow = after.first().is_some_and(|c| NAME_AFTER_NUMBER.contains(c));
         let letters = text.len() - digits;
-        if let Some((building, room)) = split_building_room(&text) {
+        if let Some((building, room)) = split_building_room(text) {
             if d.building.is_none() && d.room.is_none() {
                 d.building = Some(building.to_owned());
                 d.room = Some(room.to_owned());
@@ -434,15 +478,15 @@ impl Scanner<'_> {
             }
         }
         // B3 or C38 alone names a building; A1183 (more digits) is a stall or room.
-        let short_block = split_letter_number(&text).is_some_and(|(_, n)| n.len() <= 2);
+        let short_block = split_letter_number(text).is_some_and(|(_, n)| n.len() <= 2);
         if short_block && d.building.is_none() && !names_follow {
-            d.building = Some(text);
+            d.building = Some(text.to_owned());
             self.i = ident.end;
             return true;
         }
         let in_lane = d.road_number.as_deref().is_some_and(|n| n.ends_with('弄'));
         if in_lane && d.building.is_none() && digits > 0 && letters == 0 {
-            d.building = Some(text);
+            d.building = Some(text.to_owned());
             self.i = ident.end;
             return true;
         }
@@ -453,7 +497,7 @@ impl Scanner<'_> {
             && !names_follow
             && d.room.is_none()
         {
-            d.room = Some(text);
+            d.room = Some(text.to_owned());
             self.i = ident.end;
             return true;
         }
@@ -470,10 +514,9 @@ impl Scanner<'_> {
         }
         if first == '负' {
             let inner = self.ident(i + 1)?;
-            return Some(Ident {
-                text: format!("-{}", inner.text),
-                end: inner.end,
-            });
+            let mut negative = Ident::new(inner.end);
+            let fits = negative.push('-') && inner.text().chars().all(|c| negative.push(c));
+            return fits.then_some(negative);
         }
         if is_chinese_digit(first) {
             let mut end = i;
@@ -485,11 +528,13 @@ impl Scanner<'_> {
                 .iter()
                 .flat_map(|m| m.iter())
                 .any(|m| **m != ['#'] && **m != ['F'] && after.starts_with(m));
-            let value = chinese_number(&cs[i..end])?;
-            return marked.then(|| Ident {
-                text: value.to_string(),
-                end,
-            });
+            if !marked {
+                return None;
+            }
+            let mut ident = Ident::new(end);
+            return ident
+                .push_number(chinese_number(&cs[i..end])?)
+                .then_some(ident);
         }
         if !first.is_ascii_alphanumeric() {
             return None;
@@ -498,16 +543,19 @@ impl Scanner<'_> {
         while end < cs.len() && (cs[end].is_ascii_alphanumeric() || (cs[end] == '-' && end > i)) {
             end += 1;
         }
-        let text = chars_to_string(&cs[i..end]);
-        let has_digit = text.chars().any(|c| c.is_ascii_digit());
-        let letters = text.chars().filter(|c| c.is_ascii_alphabetic()).count();
-        if !has_digit && letters > 1 {
+        let mut ident = Ident::new(end);
+        let (mut has_digit, mut letters) = (false, 0);
+        for &c in &cs[i..end] {
+            has_digit |= c.is_ascii_digit();
+            letters += usize::from(c.is_ascii_alphabetic());
+            if !ident.push(c) {
+                return None;
+            }
+        }
+        if (!has_digit && letters > 1) || letters > 3 {
             return None;
         }
-        if letters > 3 {
-            return None;
-        }
-        Some(Ident { text, end })
+        Some(ident)
     }
 
     /// Whether a unit (2单元, 二单元) starts at `i`.
