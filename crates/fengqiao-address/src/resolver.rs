@@ -193,6 +193,25 @@ fn short_name_continues(after: &[char]) -> bool {
     }
 }
 
+/// Words that make the name before them the name of a zone or an estate.
+const ZONE_WORDS: &[&[char]] = &[
+    &['工', '业'],
+    &['开', '发', '区'],
+    &['经', '济'],
+    &['园', '区'],
+    &['科', '技', '园'],
+    &['花', '园'],
+    &['新', '园'],
+    &['人', '家'],
+    &['商', '务'],
+    &['机', '场'],
+    &['国', '际', '机', '场'],
+];
+
+fn starts_zone_name(after: &[char]) -> bool {
+    ZONE_WORDS.iter().any(|w| after.starts_with(w))
+}
+
 /// Gap (in characters) allowed between repeated division names before the detail starts.
 const CHAIN_GAP: usize = 4;
 
@@ -471,13 +490,15 @@ impl Resolver {
             }
         }
         // 城区, 郊区, 西区: a two-character county name is a common word unless its
-        // city or province is named too.
+        // city or province is named too. So is a county's short name that begins
+        // the name of a zone or an estate (滨海工业园, 东洲花园, 西湖科技园): such
+        // zones are often named after a town, not the far county of that name.
         let mut k = 0;
         while k < hits.len() {
             let h = hits[k];
-            let common_word = h.end - h.start == 2
-                && h.kind != Kind::Short
-                && self.nodes[h.division as usize].level == Level::County;
+            let county = self.nodes[h.division as usize].level == Level::County;
+            let zone = h.kind == Kind::Short && starts_zone_name(&text[h.end..]);
+            let common_word = county && (zone || (h.end - h.start == 2 && h.kind != Kind::Short));
             let parent_named = || {
                 hits.iter().any(|a| {
                     a.division != h.division && self.is_ancestor_or_self(a.division, h.division)

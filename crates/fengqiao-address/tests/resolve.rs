@@ -209,6 +209,26 @@ fn a_short_county_name_before_a_numbered_road_or_a_mountain_is_not_a_county() {
 }
 
 #[test]
+fn a_short_county_name_that_begins_a_zone_or_estate_name_alone_is_not_a_county() {
+    // The 滨海 zones of Zhejiang are not Tianjin's 滨海新区, 东洲花园 is not Fushun's 东洲区.
+    assert_eq!(resolve("滨海工业园3道9路路口").county, None);
+    assert_eq!(resolve("东洲花园观山苑17栋8单元609").county, None);
+    assert_eq!(resolve("城东经济开发区卧龙路951号").county, None);
+    // With its city named, the county stands.
+    assert_eq!(
+        resolve("杭州桐庐经济开发区白云源东路1760号")
+            .county
+            .as_deref(),
+        Some("桐庐县")
+    );
+    // The full name stands on its own.
+    assert_eq!(
+        resolve("秀洲区工业园区洪业路1658号").county.as_deref(),
+        Some("秀洲区")
+    );
+}
+
+#[test]
 fn resolver_is_shared_across_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Resolver>();
