@@ -4,6 +4,7 @@
 //! idempotent and its plate code (e码) is stable across re-imports.
 
 use fengqiao_core::error::{FieldError, Reason};
+use fengqiao_core::geo::Wgs84;
 use fengqiao_core::org::DivisionCode;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -52,8 +53,11 @@ pub struct AddressRecord {
     pub unit: Option<String>,
     pub floor: Option<String>,
     pub room: Option<String>,
-    /// WGS-84 latitude and longitude of the building.
-    pub location: Option<(f64, f64)>,
+    /// Other names of the compound (泰和小区 is also 泰和花园), found at
+    /// resolution as the compound itself.
+    pub compound_aliases: Vec<String>,
+    /// Where the building stands, in WGS-84.
+    pub location: Option<Wgs84>,
 }
 
 /// The fields of a row as text, before they are checked.
@@ -70,6 +74,8 @@ pub struct RawAddressRecord {
     pub room: String,
     pub lat: String,
     pub lon: String,
+    /// Separated by `;`, `；` or `、`.
+    pub compound_aliases: String,
 }
 
 fn optional(text: &str) -> Option<String> {
@@ -86,19 +92,18 @@ fn label(field: &str, text: &str) -> Result<Option<String>, FieldError> {
     }
 }
 
-fn coordinate(field: &str, text: &str, limit: f64) -> Result<Option<f64>, FieldError> {
+fn coordinate(field: &str, text: &str) -> Result<Option<f64>, FieldError> {
     let Some(text) = optional(text) else {
         return Ok(None);
     };
-    match text.parse::<f64>() {
-        Ok(value) if value.is_finite() && value.abs() <= limit => Ok(Some(value)),
-        _ => Err(FieldError::new(
+    text.parse::<f64>().map(Some).map_err(|_| {
+        FieldError::new(
             field,
             Reason::InvalidFormat {
                 expected: "coordinate",
             },
-        )),
-    }
+        )
+    })
 }
 
 impl AddressRecord {
@@ -159,11 +164,9 @@ impl AddressRecord {
         if unit.is_some() && room.is_none() {
             errors.push(FieldError::new("room", Reason::Required));
         }
-        let location = match (
-            coordinate("lat", &raw.lat, 90.0),
-            coordinate("lon", &raw.lon, 180.0),
-        ) {
-            (Ok(Some(lat)), Ok(Some(lon))) => Some((lat, lon)),
+        // The range check is the one geo::Wgs84 makes everywhere.
+        let location = match (coordinate("lat", &raw.lat), coordinate("lon", &raw.lon)) {
+            (Ok(Some(lat)), Ok(Some(lon))) => Wgs84::new(lat, lon).map_err(|e| errors.push(e)).ok(),
             (Ok(None), Ok(None)) => None,
             (Ok(lat), Ok(_)) => {
                 let missing = if lat.is_none() { "lat" } else { "lon" };
@@ -176,6 +179,17 @@ impl AddressRecord {
                 None
             }
         };
+        let mut compound_aliases = Vec::new();
+        for alias in raw.compound_aliases.split([';', '；', '、']) {
+            match label("compound_aliases", alias) {
+                Ok(Some(alias)) => compound_aliases.push(alias),
+                Ok(None) => {}
+                Err(e) => errors.push(e),
+            }
+        }
+        if !compound_aliases.is_empty() && compound.is_none() {
+            errors.push(FieldError::new("compound", Reason::Required));
+        }
         match (community_code, building, errors.is_empty()) {
             (Some(community_code), Some(building), true) => Ok(AddressRecord {
                 community_code,
@@ -187,6 +201,7 @@ impl AddressRecord {
                 unit,
                 floor,
                 room,
+                compound_aliases,
                 location,
             }),
             _ => Err(errors),

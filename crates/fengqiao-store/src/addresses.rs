@@ -113,8 +113,32 @@ impl Store {
     }
 
     /// The buildings that match a resolved address, best first: the same
-    /// compound (or road and number) and building within the division.
+    /// compound (or road and number) and building within the division. A
+    /// compound may be named by one of its aliases.
     pub async fn match_buildings(&self, query: &BuildingQuery) -> Result<Vec<Building>> {
+        let found = self.match_buildings_named(query).await?;
+        let Some(compound) = query.compound.as_deref().filter(|_| found.is_empty()) else {
+            return Ok(found);
+        };
+        let canonical: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT compound FROM compound_aliases WHERE community_code LIKE $1 || '%' AND alias = $2",
+        )
+        .bind(query.division_prefix.clone())
+        .bind(compound)
+        .fetch_all(self.reader())
+        .await?;
+        let mut found = Vec::new();
+        for name in canonical {
+            let by_name = BuildingQuery {
+                compound: Some(name),
+                ..query.clone()
+            };
+            found.extend(self.match_buildings_named(&by_name).await?);
+        }
+        Ok(found)
+    }
+
+    async fn match_buildings_named(&self, query: &BuildingQuery) -> Result<Vec<Building>> {
         let Some(building) = query.building.as_deref() else {
             return Ok(Vec::new());
         };
@@ -235,7 +259,7 @@ impl Tx {
         grid_id: Option<i64>,
         now: Timestamp,
     ) -> Result<i64> {
-        let (lat, lon) = record.location.unzip();
+        let (lat, lon) = record.location.map(|p| (p.lat(), p.lon())).unzip();
         let building_id: i64 = sqlx::query_scalar(
             "INSERT INTO buildings (natural_key, plate_code, community_code, grid_id, compound, road,
                                     road_number, building, building_ident, lat, lon, created_at, updated_at)
@@ -261,6 +285,19 @@ impl Tx {
         .bind(now.millis())
         .fetch_one(self.conn())
         .await?;
+        if let Some(compound) = &record.compound {
+            for alias in &record.compound_aliases {
+                sqlx::query(
+                    "INSERT INTO compound_aliases (community_code, alias, compound) VALUES ($1, $2, $3)
+                     ON CONFLICT (community_code, alias) DO UPDATE SET compound = excluded.compound",
+                )
+                .bind(record.community_code.as_str())
+                .bind(alias.clone())
+                .bind(compound.clone())
+                .execute(self.conn())
+                .await?;
+            }
+        }
         if let Some((unit, room)) = record.room_key() {
             sqlx::query(
                 "INSERT INTO rooms (building_id, unit, floor, room) VALUES ($1, $2, $3, $4)

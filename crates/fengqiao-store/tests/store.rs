@@ -305,6 +305,7 @@ mod address_registry {
             room: room.into(),
             lat: "30.6465".into(),
             lon: "104.0487".into(),
+            compound_aliases: "锦里苑；锦里花园".into(),
             ..Default::default()
         })
         .unwrap()
@@ -370,6 +371,16 @@ mod address_registry {
                 .await
                 .unwrap();
             assert!(elsewhere.is_empty(), "another street's 锦里小区 is not this one");
+            let by_alias = store
+                .match_buildings(&BuildingQuery {
+                    division_prefix: "510107001".into(),
+                    compound: Some("锦里花园".into()),
+                    building: Some("3".into()),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(by_alias.iter().map(|b| b.id).collect::<Vec<_>>(), vec![building.id], "found by the compound's alias");
             assert_eq!(store.buildings_under("510107", 0, 10).await.unwrap().len(), 2);
         }
 

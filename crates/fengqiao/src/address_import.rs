@@ -21,7 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 /// that a crash loses at most one uncommitted batch (which a re-run redoes).
 const BATCH: usize = 1_000;
 
-pub const COLUMNS: [&str; 11] = [
+pub const COLUMNS: [&str; 12] = [
     "community_code",
     "grid_code",
     "compound",
@@ -33,6 +33,7 @@ pub const COLUMNS: [&str; 11] = [
     "room",
     "lat",
     "lon",
+    "compound_aliases",
 ];
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -57,6 +58,7 @@ fn raw_from(mut field: impl FnMut(&str) -> String) -> RawAddressRecord {
         room: field("room"),
         lat: field("lat"),
         lon: field("lon"),
+        compound_aliases: field("compound_aliases"),
     }
 }
 

@@ -88,7 +88,7 @@ enum AddressCommand {
     /// rejected rows are written to FILE.rejected.txt.
     Import {
         /// Columns: community_code, grid_code, compound, road, road_number,
-        /// building, unit, floor, room, lat, lon.
+        /// building, unit, floor, room, lat, lon (WGS-84), compound_aliases.
         file: PathBuf,
     },
     /// Resolve addresses read one per line from stdin; one JSON object per line out.

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
+use fengqiao_core::geo::Wgs84;
 use fengqiao_core::role::{Permission, Role};
 use fengqiao_store::{Building, Grid, Room};
 use serde::{Deserialize, Serialize};
@@ -215,6 +216,8 @@ pub struct BuildingView {
     /// WGS-84.
     lat: Option<f64>,
     lon: Option<f64>,
+    /// The same point in GCJ-02 (latitude, longitude), for maps published in China.
+    gcj02: Option<[f64; 2]>,
     rooms: Vec<RoomView>,
 }
 
@@ -249,7 +252,16 @@ pub async fn get_building(
     caller.require(Permission::ViewAddresses)?;
     let building = visible_building(&state, &caller, building_id).await?;
     let rooms = state.store.rooms_of(building.id).await?;
+    let gcj02 = building
+        .lat
+        .zip(building.lon)
+        .and_then(|(lat, lon)| Wgs84::new(lat, lon).ok())
+        .map(|point| {
+            let shifted = point.to_gcj02();
+            [shifted.lat(), shifted.lon()]
+        });
     Ok(Json(BuildingView {
+        gcj02,
         id: building.id,
         plate_code: building.plate_code,
         community_code: building.community_code,
