@@ -87,6 +87,20 @@ fn house_and_building(digits: &str) -> Option<(&str, &str)> {
     (!range && a != b).then_some((house, building))
 }
 
+/// "605-606", "19-21": numbers of one width rising by a little, a range of
+/// rooms or stalls.
+fn is_range(a: &str, b: &str) -> bool {
+    match (a.parse::<u32>(), b.parse::<u32>()) {
+        (Ok(x), Ok(y)) => a.len() >= 2 && a.len() == b.len() && x < y && y - x <= HOUSE_RANGE,
+        _ => false,
+    }
+}
+
+/// "1703-2" once the building or floor is known: room 1703, its part 2.
+fn is_room_and_sub_number(room: &str, sub: &str) -> bool {
+    room.len() >= 3 && is_number(room) && sub.len() <= 2 && is_number(sub)
+}
+
 /// How far apart two house numbers written as a range (1386-1388号) may be.
 const HOUSE_RANGE: u32 = 20;
 
@@ -330,7 +344,9 @@ impl Scanner<'_> {
         };
         let building_marker = marker(BUILDING_MARKERS);
         let d = &mut self.detail;
-        if text.contains('-') && building_marker.is_none() {
+        // A dash inside (负三楼 is "-3", a floor below ground, not two parts).
+        let dashed = text.get(1..).is_some_and(|t| t.contains('-'));
+        if dashed && building_marker.is_none() {
             let parts: Vec<&str> = text.split('-').filter(|p| !p.is_empty()).collect();
             if parts.iter().any(|p| p.len() > 5) {
                 return false;
@@ -352,6 +368,17 @@ impl Scanner<'_> {
                 && d.floor.is_none();
             if house_number {
                 d.road_number = Some(format!("{text}号"));
+                self.i = consumed;
+                return true;
+            }
+            let known = d.building.is_some() || d.floor.is_some();
+            let whole_room = match parts.as_slice() {
+                // 605-606室, 378-379号, 1179-1180: a range of rooms or stalls.
+                [a, b] => is_range(a, b) || (known && is_room_and_sub_number(a, b)),
+                _ => false,
+            };
+            if whole_room {
+                d.room.get_or_insert_with(|| text.to_owned());
                 self.i = consumed;
                 return true;
             }
@@ -436,9 +463,11 @@ impl Scanner<'_> {
                 return false;
             }
             // 号 numbers a house on a road or in a village, a building in a
-            // lane (弄) or a compound, a unit once the building is known, then a room.
+            // lane (弄) or a compound, a unit once the building is known (a room
+            // when it has four digits), then a room.
             let in_lane = d.road_number.as_deref().is_some_and(|n| n.ends_with('弄'));
-            if d.unit.is_some() || d.floor.is_some() {
+            // 83幢1227号: four digits after a building number a room, not a unit.
+            if d.unit.is_some() || d.floor.is_some() || (d.building.is_some() && text.len() >= 4) {
                 d.room.get_or_insert_with(|| text.to_owned());
             } else if d.building.is_some() {
                 d.unit = Some(text.to_owned());
@@ -907,6 +936,36 @@ mod tests {
             (d.building.as_deref(), d.room.as_deref()),
             (Some("13"), Some("2021"))
         );
+    }
+
+    #[test]
+    fn ranges_and_sub_numbers_are_one_room() {
+        let room = |text: &str| scan_str(text, false).room;
+        assert_eq!(room("中国人寿大厦605-606室").as_deref(), Some("605-606"));
+        let d = scan_str("华东参茸批发市场23-24号", false);
+        assert_eq!((d.room.as_deref(), d.building), (Some("23-24"), None));
+        assert_eq!(room("锦东家园11幢1703-2").as_deref(), Some("1703-2"));
+        assert_eq!(room("福雷德广场11楼207-1").as_deref(), Some("207-1"));
+        // Without a building or floor, two numbers stay building and room.
+        let d = scan_str("雪景公寓13-2021", false);
+        assert_eq!(d.room.as_deref(), Some("2021"));
+    }
+
+    #[test]
+    fn four_digits_after_a_building_are_a_room() {
+        let d = scan_str("香园83幢1227号", false);
+        assert_eq!(
+            (d.building.as_deref(), d.unit, d.room.as_deref()),
+            (Some("83"), None, Some("1227"))
+        );
+        let d = scan_str("皂墅小区124栋7号", false);
+        assert_eq!((d.unit.as_deref(), d.room), (Some("7"), None));
+    }
+
+    #[test]
+    fn a_floor_below_ground_is_a_floor() {
+        let d = scan_str("庆春银泰负三楼桑语专柜", false);
+        assert_eq!((d.floor.as_deref(), d.room), (Some("-3"), None));
     }
 
     #[test]
