@@ -291,6 +291,23 @@ pub async fn get_building(
     }))
 }
 
+/// The plate of a building the caller may see.
+async fn visible_plate(
+    state: &AppState,
+    caller: &Caller,
+    building_id: i64,
+) -> ApiResult<fengqiao_plates::Plate> {
+    caller.require(Permission::ViewAddresses)?;
+    let building = visible_building(state, caller, building_id).await?;
+    Ok(addresses::plate(&building, &state.settings.public_url))
+}
+
+impl From<fengqiao_plates::PlateError> for ApiError {
+    fn from(err: fengqiao_plates::PlateError) -> Self {
+        ApiError::Internal(err.to_string())
+    }
+}
+
 /// The building's QR address plate (e码) as SVG, ready to print.
 #[utoipa::path(get, path = "/api/v1/buildings/{building_id}/plate.svg",
     params(("building_id" = i64, Path, description = "building id")),
@@ -300,10 +317,7 @@ pub async fn plate_svg(
     caller: Caller,
     Path(building_id): Path<i64>,
 ) -> ApiResult<Response> {
-    caller.require(Permission::ViewAddresses)?;
-    let building = visible_building(&state, &caller, building_id).await?;
-    let plate = addresses::plate(&building, &state.settings.public_url);
-    let svg = fengqiao_plates::plate_svg(&plate).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let svg = fengqiao_plates::plate_svg(&visible_plate(&state, &caller, building_id).await?)?;
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
         svg,
@@ -320,10 +334,6 @@ pub async fn plate_png(
     caller: Caller,
     Path(building_id): Path<i64>,
 ) -> ApiResult<Response> {
-    caller.require(Permission::ViewAddresses)?;
-    let building = visible_building(&state, &caller, building_id).await?;
-    let plate = addresses::plate(&building, &state.settings.public_url);
-    let png =
-        fengqiao_plates::plate_png(&plate, 8).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let png = fengqiao_plates::plate_png(&visible_plate(&state, &caller, building_id).await?, 8)?;
     Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
 }
