@@ -101,6 +101,7 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
             ..ServerSettings::default()
         },
     );
+    tokio::spawn(end_idle_sessions(state.clone()));
     println!("枫桥已启动 / Fengqiao is serving at {url}");
     tracing::info!(%address, backend = store.backend().name(), "listening");
     axum::serve(
@@ -111,6 +112,30 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
     .await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Sessions end on their next use once idle too long; this removes the ones
+/// nobody comes back for, so the table holds only live sessions.
+async fn end_idle_sessions(state: AppState) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        ticker.tick().await;
+        let idle_since = state
+            .clock
+            .now()
+            .minus_minutes(state.settings.session_idle_minutes);
+        let ended = async {
+            let mut tx = state.store.begin().await?;
+            let ended = tx.delete_idle_sessions(idle_since).await?;
+            tx.commit().await?;
+            Ok::<_, fengqiao_store::StoreError>(ended)
+        };
+        match ended.await {
+            Ok(0) => {}
+            Ok(ended) => tracing::info!(ended, "idle sessions removed"),
+            Err(err) => tracing::warn!(error = %err, "could not remove idle sessions"),
+        }
+    }
 }
 
 async fn shutdown_signal() {
