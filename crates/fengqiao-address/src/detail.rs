@@ -262,7 +262,7 @@ impl Scanner<'_> {
             return;
         };
         let after = &self.cs[number..];
-        let followed_by = |marker: &[char]| after.starts_with(marker);
+        let followed_by = |marker: &[char]| begins(after, marker);
         if BUILDING_MARKERS.iter().any(|m| followed_by(m))
             || UNIT_MARKERS.iter().any(|m| followed_by(m))
             || FLOOR_MARKERS.iter().any(|m| followed_by(m))
@@ -336,12 +336,7 @@ impl Scanner<'_> {
     fn place(&mut self, ident: Ident, before: Before) -> bool {
         let after = &self.cs[ident.end..];
         let text = ident.text();
-        let marker = |markers: Suffixes| {
-            markers
-                .iter()
-                .find(|m| after.starts_with(m))
-                .map(|m| m.len())
-        };
+        let marker = |markers: Suffixes| markers.iter().find(|m| begins(after, m)).map(|m| m.len());
         let building_marker = marker(BUILDING_MARKERS);
         let d = &mut self.detail;
         // A dash inside (负三楼 is "-3", a floor below ground, not two parts).
@@ -556,7 +551,7 @@ impl Scanner<'_> {
             let marked = [BUILDING_MARKERS, UNIT_MARKERS, FLOOR_MARKERS, ROOM_MARKERS]
                 .iter()
                 .flat_map(|m| m.iter())
-                .any(|m| **m != ['#'] && **m != ['F'] && after.starts_with(m));
+                .any(|m| **m != ['#'] && **m != ['F'] && begins(after, m));
             if !marked {
                 return None;
             }
@@ -592,7 +587,7 @@ impl Scanner<'_> {
         self.ident(i).is_some_and(|ident| {
             UNIT_MARKERS
                 .iter()
-                .any(|m| self.cs[ident.end..].starts_with(m))
+                .any(|m| begins(&self.cs[ident.end..], m))
         })
     }
 
@@ -643,12 +638,12 @@ impl Scanner<'_> {
             }
             let name = &self.cs[start..end];
             for suffix in suffixes {
-                if name.len() > suffix.len() && name.ends_with(suffix) {
+                if name.len() > suffix.len() && ends(name, suffix) {
                     // 街 of 街道, 社区 of 社区居委会: the longer suffix may follow.
                     let rest = &self.cs[end - suffix.len()..];
-                    let longer = suffixes.iter().any(|s| {
-                        s.len() > suffix.len() && s.starts_with(suffix) && rest.starts_with(s)
-                    });
+                    let longer = suffixes
+                        .iter()
+                        .any(|s| s.len() > suffix.len() && begins(s, suffix) && begins(rest, s));
                     let street_office = *suffix == ['街'] && self.cs.get(end) == Some(&'道');
                     if !(longer || street_office) {
                         return Some(end);
@@ -691,6 +686,17 @@ fn is_suffix_end(c: char) -> bool {
         c,
         '道' | '处' | '办' | '镇' | '乡' | '会' | '区' | '村' | '街' | '路' | '同' | '巷'
     )
+}
+
+/// Whether `cs` starts with `word`. Markers and suffixes are one to five
+/// characters: a plain loop beats the `memcmp` call `<[char]>::starts_with` makes.
+pub(crate) fn begins(cs: &[char], word: &[char]) -> bool {
+    word.len() <= cs.len() && word.iter().zip(cs).all(|(a, b)| a == b)
+}
+
+/// Whether `cs` ends with `word` (see [`begins`]).
+fn ends(cs: &[char], word: &[char]) -> bool {
+    word.len() <= cs.len() && word.iter().rev().zip(cs.iter().rev()).all(|(a, b)| a == b)
 }
 
 fn starts_with_chars(cs: &[char], s: &str) -> bool {

@@ -209,7 +209,7 @@ const ZONE_WORDS: &[&[char]] = &[
 ];
 
 fn starts_zone_name(after: &[char]) -> bool {
-    ZONE_WORDS.iter().any(|w| after.starts_with(w))
+    ZONE_WORDS.iter().any(|w| detail::begins(after, w))
 }
 
 /// Gap (in characters) allowed between repeated division names before the detail starts.
@@ -400,10 +400,21 @@ impl Resolver {
         }
         address.mentions = mentions
             .iter()
-            .map(|(level, h)| DivisionMention {
-                level: *level,
-                text: detail::chars_to_string(&text[h.start..h.end]),
-                code: format_code(self.nodes[h.division as usize].code),
+            .map(|(level, h)| {
+                let node = self.nodes[h.division as usize];
+                // A mentioned division is in the lineage just filled in: copy
+                // its code rather than format it again.
+                let filled = match node.level {
+                    Level::Province => &address.province_code,
+                    Level::City => &address.city_code,
+                    Level::County => &address.county_code,
+                    _ => &address.township_code,
+                };
+                DivisionMention {
+                    level: *level,
+                    text: detail::chars_to_string(&text[h.start..h.end]),
+                    code: filled.clone().unwrap_or_else(|| format_code(node.code)),
+                }
             })
             .collect();
         let has_township = address.township.is_some();
@@ -624,27 +635,43 @@ impl Resolver {
     fn lineage_hits(&self, hits: &[Hit], division: u32) -> Chosen {
         let mut lineage = [0u32; 5];
         let mut depth = 0;
-        for ancestor in self.lineage(division).take(5) {
-            lineage[depth] = ancestor;
+        let mut member = division;
+        while depth < lineage.len() {
+            lineage[depth] = member;
             depth += 1;
+            member = self.nodes[member as usize].parent;
+            if member == NO_PARENT {
+                break;
+            }
         }
         let mut used: [(usize, usize); 5] = [(0, 0); 5];
         let mut used_count = 0;
+        let overlaps_used =
+            |used: &[(usize, usize)], h: &Hit| used.iter().any(|&(s, e)| h.start < e && s < h.end);
         let mut chosen = Chosen::default();
         for &member in lineage[..depth].iter().rev() {
-            let from = hits.partition_point(|h| h.division < member);
-            let best = hits[from..]
-                .iter()
-                .take_while(|h| h.division == member)
-                .enumerate()
-                .map(|(i, h)| (from + i, h))
-                .filter(|(_, h)| {
-                    !used[..used_count]
-                        .iter()
-                        .any(|&(s, e)| h.start < e && s < h.end)
-                })
-                .max_by(|(_, a), (_, b)| a.weight.total_cmp(&b.weight).then(b.start.cmp(&a.start)));
-            if let Some((index, hit)) = best {
+            // The member's heaviest hit on unused text, the leftmost of equals
+            // (hits are sorted by division, then start).
+            let mut best: Option<usize> = None;
+            let mut i = hits.partition_point(|h| h.division < member);
+            while i < hits.len() && hits[i].division == member {
+                let h = &hits[i];
+                if !overlaps_used(&used[..used_count], h) {
+                    let better = match best {
+                        None => true,
+                        Some(b) => {
+                            let b = &hits[b];
+                            h.weight > b.weight || (h.weight == b.weight && h.start == b.start)
+                        }
+                    };
+                    if better {
+                        best = Some(i);
+                    }
+                }
+                i += 1;
+            }
+            if let Some(index) = best {
+                let hit = &hits[index];
                 used[used_count] = (hit.start, hit.end);
                 used_count += 1;
                 chosen.push(index, hit.weight);
@@ -663,9 +690,7 @@ impl Resolver {
                 d.level == Level::County
                     && d.code / 100 * 100 == city
                     && township_start.is_some_and(|t| h.end <= t)
-                    && !used[..used_count]
-                        .iter()
-                        .any(|&(s, e)| h.start < e && s < h.end)
+                    && !overlaps_used(&used[..used_count], h)
             });
             if let (false, Some((index, hit))) = (named, former) {
                 chosen.push(index, hit.weight * 0.5);
