@@ -7,11 +7,14 @@ pub mod audit;
 pub mod clock;
 pub mod error;
 pub mod geo;
+pub mod incident;
 pub mod org;
 pub mod personal;
+pub mod repeat_call;
 pub mod role;
 pub mod secret;
 pub mod user;
+pub mod work_order;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use error::{FieldError, Reason};

@@ -1,0 +1,188 @@
+//! 重复报警: a new incident at the same address or from the same caller about
+//! the same problem, within a window. Repeat calls are the first signal of a
+//! dispute that may turn violent (民转刑), so at a threshold the station is
+//! warned.
+//!
+//! Two incidents are about a similar problem when they share the category
+//! code (`noise` and `noise`) or the category family, the table's `class`
+//! (`wage_arrears` and `labour_dispute` are both `labour`). The catch-all
+//! families (`other`, `consultation` by default) link to nothing, not even to
+//! themselves: "something else" twice is not the same problem twice.
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::error::{FieldError, Reason};
+use crate::incident::{Category, CategoryCode};
+
+/// The window, the threshold and the families that never link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepeatCallPolicy {
+    window_days: u32,
+    threshold: usize,
+    unlinked_families: Vec<CategoryCode>,
+}
+
+impl Default for RepeatCallPolicy {
+    fn default() -> Self {
+        RepeatCallPolicy {
+            window_days: 30,
+            threshold: 3,
+            unlinked_families: ["other", "consultation"]
+                .into_iter()
+                .map(|f| CategoryCode::parse("unlinked_families", f).expect("valid code"))
+                .collect(),
+        }
+    }
+}
+
+impl RepeatCallPolicy {
+    /// A window of 1 to 365 days; a threshold of at least 2 incidents (one
+    /// call is not a repeat).
+    pub fn new(
+        window_days: u32,
+        threshold: usize,
+        unlinked_families: Vec<CategoryCode>,
+    ) -> Result<Self, FieldError> {
+        if !(1..=365).contains(&window_days) {
+            return Err(FieldError::new(
+                "window_days",
+                Reason::InvalidFormat {
+                    expected: "days 1..=365",
+                },
+            ));
+        }
+        if threshold < 2 {
+            return Err(FieldError::new(
+                "threshold",
+                Reason::InvalidFormat {
+                    expected: "at least 2",
+                },
+            ));
+        }
+        Ok(RepeatCallPolicy {
+            window_days,
+            threshold,
+            unlinked_families,
+        })
+    }
+
+    pub fn window_days(&self) -> u32 {
+        self.window_days
+    }
+
+    pub fn threshold(&self) -> usize {
+        self.threshold
+    }
+
+    /// Same code or same family, unless the family is a catch-all.
+    pub fn similar(&self, a: &Category, b: &Category) -> bool {
+        let catch_all = |c: &Category| self.unlinked_families.contains(&c.family);
+        if catch_all(a) || catch_all(b) {
+            return false;
+        }
+        a.code == b.code || a.family == b.family
+    }
+}
+
+/// What the detector needs to know of an incident, no more: no text and no
+/// personal data, only the caller's blind index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallFacts {
+    pub incident_id: i64,
+    /// The resolved standard address, if resolution found one.
+    pub address_id: Option<i64>,
+    /// The HMAC blind index of the caller's phone number, if one was given.
+    pub caller_index: Option<Vec<u8>>,
+    pub category: Category,
+    pub received_at: Timestamp,
+}
+
+/// 重复报警预警: to be raised for the station.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepeatCallWarning {
+    /// The address the warning attaches to; none when only the caller links
+    /// the incidents.
+    pub address_id: Option<i64>,
+    /// The chain, oldest first, ending with the new incident.
+    pub incidents: Vec<i64>,
+}
+
+/// What the detector found for one new incident.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct RepeatCallFinding {
+    /// Earlier incidents it repeats, oldest first.
+    pub linked: Vec<i64>,
+    pub warning: Option<RepeatCallWarning>,
+}
+
+/// 重复报警识别: links a new incident to earlier ones and says when a warning
+/// is due.
+#[derive(Debug, Clone, Default)]
+pub struct RepeatCallDetector {
+    policy: RepeatCallPolicy,
+}
+
+impl RepeatCallDetector {
+    pub fn new(policy: RepeatCallPolicy) -> Self {
+        RepeatCallDetector { policy }
+    }
+
+    pub fn policy(&self) -> &RepeatCallPolicy {
+        &self.policy
+    }
+
+    /// The earliest time an earlier incident may have been received to
+    /// count: the store loads candidates from here on.
+    pub fn window_start(&self, received_at: Timestamp) -> Timestamp {
+        received_at.minus_minutes(i64::from(self.policy.window_days) * 24 * 60)
+    }
+
+    /// Links `new` to those of `earlier` at the same address or from the
+    /// same caller, with a similar category, received within the window and
+    /// before it. `earlier` may hold anything the store found (other
+    /// addresses, older incidents, the new one itself): the detector filters.
+    /// The store leaves out incidents cancelled as duplicates, which are one
+    /// call reported twice rather than a repeat.
+    ///
+    /// A warning is due when the new incident and those it links reach the
+    /// threshold and no repeat-call warning is open for this chain
+    /// (`warning_open`: for the address, or for the caller when there is no
+    /// address), so one chain raises one warning until that warning is
+    /// closed.
+    pub fn check(
+        &self,
+        new: &CallFacts,
+        earlier: &[CallFacts],
+        warning_open: bool,
+    ) -> RepeatCallFinding {
+        let since = self.window_start(new.received_at);
+        let mut linked: Vec<&CallFacts> = earlier
+            .iter()
+            .filter(|e| e.incident_id != new.incident_id)
+            .filter(|e| e.received_at >= since && e.received_at <= new.received_at)
+            .filter(|e| same_place_or_caller(new, e))
+            .filter(|e| self.policy.similar(&new.category, &e.category))
+            .collect();
+        linked.sort_by_key(|e| (e.received_at, e.incident_id));
+        linked.dedup_by_key(|e| e.incident_id);
+        let linked: Vec<i64> = linked.iter().map(|e| e.incident_id).collect();
+
+        let count = linked.len() + 1;
+        let warning = (count >= self.policy.threshold && !warning_open).then(|| {
+            let mut incidents = linked.clone();
+            incidents.push(new.incident_id);
+            RepeatCallWarning {
+                address_id: new.address_id,
+                incidents,
+            }
+        });
+        RepeatCallFinding { linked, warning }
+    }
+}
+
+fn same_place_or_caller(new: &CallFacts, earlier: &CallFacts) -> bool {
+    let same_address = new.address_id.is_some() && new.address_id == earlier.address_id;
+    let same_caller = new.caller_index.is_some() && new.caller_index == earlier.caller_index;
+    same_address || same_caller
+}
