@@ -186,3 +186,127 @@ fn same_place_or_caller(new: &CallFacts, earlier: &CallFacts) -> bool {
     let same_caller = new.caller_index.is_some() && new.caller_index == earlier.caller_index;
     same_address || same_caller
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Timestamp = Timestamp(1_764_000_000_000);
+    const DAY: i64 = 24 * 60;
+
+    fn call(
+        id: i64,
+        address: Option<i64>,
+        caller: Option<&[u8]>,
+        code: &str,
+        family: &str,
+        days_ago: i64,
+    ) -> CallFacts {
+        CallFacts {
+            incident_id: id,
+            address_id: address,
+            caller_index: caller.map(<[u8]>::to_vec),
+            category: Category::new(code, family).unwrap(),
+            received_at: T0.minus_minutes(days_ago * DAY),
+        }
+    }
+
+    #[test]
+    fn links_by_address_or_caller_with_a_similar_category() {
+        let detector = RepeatCallDetector::default();
+        let new = call(10, Some(501), Some(b"caller-a"), "noise", "environment", 0);
+        let earlier = [
+            call(1, Some(501), None, "noise", "environment", 3),
+            call(
+                2,
+                Some(777),
+                Some(b"caller-a"),
+                "pollution",
+                "environment",
+                2,
+            ),
+            call(3, Some(501), None, "wage_arrears", "labour", 1),
+            call(4, Some(888), Some(b"caller-b"), "noise", "environment", 1),
+            call(5, None, None, "noise", "environment", 1),
+        ];
+        let finding = detector.check(&new, &earlier, false);
+        assert_eq!(
+            finding.linked,
+            [1, 2],
+            "same address, then same caller and family"
+        );
+        assert_eq!(
+            finding.warning,
+            Some(RepeatCallWarning {
+                address_id: Some(501),
+                incidents: vec![1, 2, 10]
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_address_and_caller_link_nothing() {
+        let detector = RepeatCallDetector::default();
+        let new = call(10, None, None, "noise", "environment", 0);
+        let earlier = [call(1, None, None, "noise", "environment", 1)];
+        assert_eq!(
+            detector.check(&new, &earlier, false),
+            RepeatCallFinding::default()
+        );
+    }
+
+    #[test]
+    fn the_window_is_thirty_days_back_and_nothing_later() {
+        let detector = RepeatCallDetector::default();
+        let new = call(10, Some(501), None, "noise", "environment", 0);
+        let mut edge = call(1, Some(501), None, "noise", "environment", 30);
+        let too_old = call(2, Some(501), None, "noise", "environment", 31);
+        let later = CallFacts {
+            received_at: T0.plus_minutes(1),
+            ..call(3, Some(501), None, "noise", "environment", 0)
+        };
+        let itself = new.clone();
+        let found = detector.check(&new, &[edge.clone(), too_old, later, itself], false);
+        assert_eq!(found.linked, [1]);
+        assert_eq!(detector.window_start(T0), edge.received_at);
+        edge.received_at = Timestamp(edge.received_at.0 - 1);
+        assert!(detector.check(&new, &[edge], false).linked.is_empty());
+    }
+
+    #[test]
+    fn catch_all_categories_link_to_nothing() {
+        let policy = RepeatCallPolicy::default();
+        let other = Category::new("other", "other").unwrap();
+        let consult = Category::new("consultation", "consultation").unwrap();
+        let noise = Category::new("noise", "environment").unwrap();
+        let pollution = Category::new("pollution", "environment").unwrap();
+        let wages = Category::new("wage_arrears", "labour").unwrap();
+        assert!(!policy.similar(&other, &other));
+        assert!(!policy.similar(&consult, &consult));
+        assert!(policy.similar(&noise, &noise));
+        assert!(policy.similar(&noise, &pollution));
+        assert!(!policy.similar(&noise, &wages));
+    }
+
+    #[test]
+    fn the_threshold_and_an_open_warning_decide_the_warning() {
+        let detector = RepeatCallDetector::default();
+        let new = call(10, Some(501), None, "noise", "environment", 0);
+        let one = [call(1, Some(501), None, "noise", "environment", 5)];
+        let found = detector.check(&new, &one, false);
+        assert_eq!(found.linked, [1]);
+        assert_eq!(found.warning, None, "two calls are below the threshold");
+        let two = [
+            one[0].clone(),
+            call(2, Some(501), None, "noise", "environment", 4),
+        ];
+        assert!(detector.check(&new, &two, false).warning.is_some());
+        assert!(detector.check(&new, &two, true).warning.is_none());
+
+        let strict = RepeatCallDetector::new(RepeatCallPolicy::new(7, 2, Vec::new()).unwrap());
+        assert!(strict.check(&new, &one, false).warning.is_some());
+        assert!(strict.check(&new, &two[1..], false).warning.is_some());
+        assert!(RepeatCallPolicy::new(0, 3, Vec::new()).is_err());
+        assert!(RepeatCallPolicy::new(30, 1, Vec::new()).is_err());
+    }
+}

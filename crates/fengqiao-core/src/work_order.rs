@@ -533,3 +533,299 @@ pub fn scan_deadlines<'a>(
     due.sort_by_key(|e| (e.due_at, e.work_order_id, e.deadline));
     due
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Timestamp = Timestamp(1_764_000_000_000);
+    const ORIGINATOR: i64 = 20;
+    const OWNER: i64 = 40;
+
+    fn owner() -> OrgActor {
+        OrgActor::new(Actor::User(4), OWNER)
+    }
+
+    fn originator() -> OrgActor {
+        OrgActor::new(Actor::User(2), ORIGINATOR)
+    }
+
+    fn stranger() -> OrgActor {
+        OrgActor::new(Actor::User(9), 99)
+    }
+
+    fn note(text: &str) -> HandlingNote {
+        HandlingNote::parse("note", text).unwrap()
+    }
+
+    fn created() -> WorkOrder {
+        WorkOrder::create(
+            1,
+            CategoryCode::parse("category", "wage_arrears").unwrap(),
+            NewWorkOrder {
+                id: 5,
+                originator_org_id: ORIGINATOR,
+                owner_org_id: OWNER,
+                supervisor_org_id: Some(30),
+                deadlines: DeadlinePolicy::new(60, 7200).unwrap(),
+            },
+            None,
+            Actor::User(2),
+            T0,
+        )
+        .state
+    }
+
+    fn in_status(status: WorkOrderStatus) -> WorkOrder {
+        WorkOrder {
+            status,
+            ..created()
+        }
+    }
+
+    const ALL: [WorkOrderStatus; 6] = [
+        WorkOrderStatus::Created,
+        WorkOrderStatus::Accepted,
+        WorkOrderStatus::InProgress,
+        WorkOrderStatus::Returned,
+        WorkOrderStatus::Confirmed,
+        WorkOrderStatus::Rejected,
+    ];
+
+    #[test]
+    fn every_transition_is_allowed_or_refused_as_the_diagram_says() {
+        use WorkOrderStatus::*;
+        type Action = fn(&WorkOrder, &OrgActor) -> WorkOrderResult;
+        type Moves = &'static [(WorkOrderStatus, WorkOrderStatus)];
+        let actions: [(&str, &str, fn() -> OrgActor, Action, Moves); 5] = [
+            (
+                "accept",
+                "accepted",
+                owner,
+                |w, by| w.accept(by, T0),
+                &[(Created, Accepted)],
+            ),
+            (
+                "start",
+                "started",
+                owner,
+                |w, by| w.start(by, T0),
+                &[(Accepted, InProgress)],
+            ),
+            (
+                "return_result",
+                "returned",
+                owner,
+                |w, by| w.return_result(by, note("已协调企业补发工资"), T0),
+                &[(Accepted, Returned), (InProgress, Returned)],
+            ),
+            (
+                "confirm",
+                "confirmed",
+                originator,
+                |w, by| w.confirm(by, T0),
+                &[(Returned, Confirmed)],
+            ),
+            (
+                "reject",
+                "rejected",
+                owner,
+                |w, by| w.reject(by, note("不属于本部门职责"), T0),
+                &[(Created, Rejected), (Accepted, Rejected)],
+            ),
+        ];
+        for (name, past, who, action, allowed) in actions {
+            for from in ALL {
+                let order = in_status(from);
+                match allowed.iter().find(|(f, _)| *f == from) {
+                    Some((_, to)) => {
+                        let t = action(&order, &who()).unwrap();
+                        assert_eq!(t.state.status, *to, "{name} from {from}");
+                        assert_eq!(t.events.len(), 1);
+                        assert_eq!(t.events[0].actor, who().actor);
+                        // Anyone else is refused, whatever the status.
+                        assert!(matches!(
+                            action(&order, &stranger()).unwrap_err(),
+                            WorkOrderError::NotOwner { org_id: 99 }
+                                | WorkOrderError::NotOriginator { org_id: 99 }
+                        ));
+                    }
+                    None => assert_eq!(
+                        action(&order, &who()).unwrap_err(),
+                        WorkOrderError::NotAllowed { action: past, from },
+                        "{name} from {from}"
+                    ),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_owner_handles_and_the_originator_confirms() {
+        let returned = created()
+            .accept(&owner(), T0)
+            .unwrap()
+            .state
+            .return_result(&owner(), note("已处理"), T0)
+            .unwrap()
+            .state;
+        assert_eq!(
+            returned.confirm(&owner(), T0).unwrap_err(),
+            WorkOrderError::NotOriginator { org_id: OWNER }
+        );
+        assert_eq!(
+            created().accept(&originator(), T0).unwrap_err(),
+            WorkOrderError::NotOwner { org_id: ORIGINATOR }
+        );
+        assert_eq!(
+            created().reject(&originator(), note("x"), T0).unwrap_err(),
+            WorkOrderError::NotOwner { org_id: ORIGINATOR }
+        );
+        assert_eq!(returned.result, Some(note("已处理")));
+    }
+
+    #[test]
+    fn deadlines_are_counted_from_creation_and_checked() {
+        let order = created();
+        assert_eq!(order.accept_by, T0.plus_minutes(60));
+        assert_eq!(order.finish_by, T0.plus_minutes(7200));
+        assert!(DeadlinePolicy::new(0, 10).is_err());
+        assert_eq!(
+            DeadlinePolicy::new(60, 30).unwrap_err().field,
+            "finish_minutes"
+        );
+        assert!(DeadlinePolicy::new(30, 30).is_ok());
+        assert!(HandlingNote::parse("reason", " ").is_err());
+        assert!(HandlingNote::parse("reason", &"字".repeat(1001)).is_err());
+    }
+
+    #[test]
+    fn overdue_names_the_deadline_that_passed_for_the_current_state() {
+        let order = created();
+        assert!(
+            order.overdue(order.accept_by).is_empty(),
+            "met at its last millisecond"
+        );
+        assert_eq!(
+            order.overdue(Timestamp(order.accept_by.0 + 1)),
+            [Deadline::Accept]
+        );
+        let late = Timestamp(order.finish_by.0 + 1);
+        assert_eq!(order.overdue(late), [Deadline::Accept, Deadline::Finish]);
+        let accepted = order.accept(&owner(), T0).unwrap().state;
+        assert_eq!(accepted.overdue(late), [Deadline::Finish]);
+        let started = accepted.start(&owner(), T0).unwrap().state;
+        assert_eq!(started.overdue(late), [Deadline::Finish]);
+        let returned = started
+            .return_result(&owner(), note("好了"), T0)
+            .unwrap()
+            .state;
+        assert!(
+            returned.overdue(late).is_empty(),
+            "no longer in the department's hands"
+        );
+        let rejected = created()
+            .reject(&owner(), note("非本部门"), T0)
+            .unwrap()
+            .state;
+        assert!(rejected.overdue(late).is_empty());
+    }
+
+    #[test]
+    fn each_deadline_escalates_once() {
+        let order = created();
+        let nothing = order.escalate(order.accept_by);
+        assert!(nothing.events.is_empty());
+        assert_eq!(nothing.state, order);
+
+        let after_accept = order.accept_by.plus_minutes(1);
+        let first = order.escalate(after_accept);
+        assert_eq!(
+            first.events,
+            vec![TimelineEvent::new(
+                after_accept,
+                Actor::System,
+                WorkOrderEvent::Escalated {
+                    deadline: Deadline::Accept,
+                    due_at: order.accept_by,
+                    to_org: Some(30)
+                }
+            )]
+        );
+        assert!(first.state.escalated_accept && !first.state.escalated_finish);
+        assert!(first
+            .state
+            .escalate(after_accept.plus_minutes(5))
+            .events
+            .is_empty());
+        assert_eq!(first.state.next_deadline(), Some(order.finish_by));
+
+        // Accepted late, then the finish deadline passes too.
+        let accepted = first.state.accept(&owner(), after_accept).unwrap().state;
+        let after_finish = order.finish_by.plus_minutes(1);
+        let second = accepted.escalate(after_finish);
+        assert_eq!(second.events.len(), 1);
+        assert!(matches!(
+            second.events[0].event,
+            WorkOrderEvent::Escalated {
+                deadline: Deadline::Finish,
+                ..
+            }
+        ));
+        assert!(second
+            .state
+            .escalate(after_finish.plus_minutes(600))
+            .events
+            .is_empty());
+        assert_eq!(second.state.next_deadline(), None);
+    }
+
+    #[test]
+    fn the_scan_is_ordered_and_deterministic() {
+        let a = created();
+        let b = WorkOrder {
+            id: 6,
+            accept_by: T0.plus_minutes(10),
+            ..created()
+        };
+        let c = WorkOrder {
+            id: 7,
+            status: WorkOrderStatus::Confirmed,
+            ..created()
+        };
+        let now = T0.plus_minutes(61);
+        let due = scan_deadlines([&a, &b, &c], now);
+        assert_eq!(
+            due.iter()
+                .map(|e| (e.work_order_id, e.deadline))
+                .collect::<Vec<_>>(),
+            [(6, Deadline::Accept), (5, Deadline::Accept)]
+        );
+        assert_eq!(due, scan_deadlines([&c, &b, &a], now));
+        assert!(scan_deadlines([&a], T0).is_empty());
+        assert_eq!(created().next_deadline(), Some(T0.plus_minutes(60)));
+    }
+
+    #[test]
+    fn events_serialise_in_snake_case() {
+        let event = TimelineEvent::new(
+            T0,
+            Actor::System,
+            WorkOrderEvent::Escalated {
+                deadline: Deadline::Finish,
+                due_at: T0,
+                to_org: Some(30),
+            },
+        );
+        let json = serde_json::to_string(&event).unwrap();
+        assert!(json.contains("\"event\":\"escalated\""), "{json}");
+        assert!(json.contains("\"deadline\":\"finish\""), "{json}");
+        assert!(json.contains("\"actor\":\"system\""), "{json}");
+        assert_eq!(
+            serde_json::from_str::<TimelineEvent<WorkOrderEvent>>(&json).unwrap(),
+            event
+        );
+        let record = serde_json::to_string(&in_status(WorkOrderStatus::InProgress)).unwrap();
+        assert!(record.contains("\"status\":\"in_progress\""), "{record}");
+    }
+}
