@@ -340,21 +340,29 @@ impl Resolver {
 
     /// Resolves one free-text address. Never panics, whatever the input.
     pub fn resolve(&self, text: &str) -> ResolvedAddress {
+        // Filled in place: the address is a large value, and returning it up
+        // through the helpers copied it several times.
+        let mut address = ResolvedAddress::default();
         SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut scratch) => self.resolve_with(text, &mut scratch),
-            Err(_) => self.resolve_with(text, &mut Scratch::default()),
-        })
-    }
-
-    fn resolve_with(&self, text: &str, scratch: &mut Scratch) -> ResolvedAddress {
-        let mut normalized = std::mem::take(&mut scratch.text);
-        names::normalize_chars(text, &mut normalized);
-        let address = self.resolve_normalized(&normalized, scratch);
-        scratch.text = normalized;
+            Ok(mut scratch) => self.resolve_with(text, &mut scratch, &mut address),
+            Err(_) => self.resolve_with(text, &mut Scratch::default(), &mut address),
+        });
         address
     }
 
-    fn resolve_normalized(&self, text: &[char], scratch: &mut Scratch) -> ResolvedAddress {
+    fn resolve_with(&self, text: &str, scratch: &mut Scratch, address: &mut ResolvedAddress) {
+        let mut normalized = std::mem::take(&mut scratch.text);
+        names::normalize_chars(text, &mut normalized);
+        self.resolve_normalized(&normalized, scratch, address);
+        scratch.text = normalized;
+    }
+
+    fn resolve_normalized(
+        &self,
+        text: &[char],
+        scratch: &mut Scratch,
+        address: &mut ResolvedAddress,
+    ) {
         self.find_hits(text, scratch);
         let Scratch {
             hits,
@@ -363,17 +371,16 @@ impl Resolver {
             ..
         } = scratch;
         let hits = hits.as_slice();
-        let mut address = ResolvedAddress::default();
         let Some(reading) = self.choose(hits, scored) else {
-            fill_detail(&mut address, detail::scan(text, true));
+            fill_detail(address, detail::scan(text, true));
             address.confidence = if address.compound.is_some() || address.road.is_some() {
                 0.1
             } else {
                 0.0
             };
-            return address;
+            return;
         };
-        self.fill_divisions(&mut address, reading.division);
+        self.fill_divisions(address, reading.division);
         let chosen = self.lineage_hits(hits, reading.division);
         let mut chosen_hits = [(Level::Province, NO_HIT); 6];
         for (slot, &i) in chosen_hits.iter_mut().zip(chosen.hits()) {
@@ -419,7 +426,7 @@ impl Resolver {
             .collect();
         let has_township = address.township.is_some();
         let detail = detail::scan(&text[detail_start..], !has_township);
-        fill_detail(&mut address, detail);
+        fill_detail(address, detail);
         let levels = address.mentions.len() as f32;
         let shared = 1.0 + reading.tied as f32;
         let exactness = if mentions.iter().all(|(_, h)| h.kind == Kind::Exact) {
@@ -444,7 +451,6 @@ impl Resolver {
                 }
             })
             .collect();
-        address
     }
 
     /// Every division name in the text that may stand for a division there.
