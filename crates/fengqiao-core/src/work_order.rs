@@ -597,7 +597,8 @@ mod tests {
         use WorkOrderStatus::*;
         type Action = fn(&WorkOrder, &OrgActor) -> WorkOrderResult;
         type Moves = &'static [(WorkOrderStatus, WorkOrderStatus)];
-        let actions: [(&str, &str, fn() -> OrgActor, Action, Moves); 5] = [
+        type Row = (&'static str, &'static str, fn() -> OrgActor, Action, Moves);
+        let actions: [Row; 5] = [
             (
                 "accept",
                 "accepted",
