@@ -1073,6 +1073,7 @@ impl Incident {
         actor: Actor,
         at: Timestamp,
     ) -> Result<Diversion, IncidentError> {
+        self.group()?;
         if rejected.incident_id != self.id {
             return Err(IncidentError::ForeignWorkOrder { id: rejected.id });
         }
