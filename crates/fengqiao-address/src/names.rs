@@ -211,6 +211,15 @@ fn push_word(out: &mut Vec<char>, c: char) {
         out.pop();
         push_separator(out);
     }
+    // 12一7一944: 一 typed for a dash between numbers.
+    if c.is_ascii_digit() {
+        if let [.., before, '一'] = out.as_slice() {
+            if before.is_ascii_alphanumeric() {
+                out.pop();
+                out.push('-');
+            }
+        }
+    }
     out.push(c);
 }
 
@@ -273,5 +282,7 @@ mod tests {
         assert_eq!(norm("朝阳路 1220弄 6-605  "), "朝阳路 1220弄 6-605");
         assert_eq!(norm("（县委附近）墨玉县"), "墨玉县");
         assert_eq!(norm("3#楼"), "3#楼");
+        assert_eq!(norm("永安坊12一7一944"), "永安坊12-7-944");
+        assert_eq!(norm("一单元十一楼"), "一单元十一楼");
     }
 }

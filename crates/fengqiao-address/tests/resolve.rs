@@ -137,6 +137,10 @@ fn building_unit_room_forms() {
         (None, Some("2"), Some("501"))
     );
     assert_eq!(resolve("某大厦501室").room.as_deref(), Some("501"));
+    assert_eq!(
+        ids(&resolve("拱北小区永安坊12一7一944")),
+        (Some("12"), Some("7"), Some("944"))
+    );
     let a = resolve("某小区5幢3单元8楼802室");
     assert_eq!(ids(&a), (Some("5"), Some("3"), Some("802")));
     assert_eq!(a.floor.as_deref(), Some("8"));
