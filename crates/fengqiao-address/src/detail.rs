@@ -143,12 +143,18 @@ impl Before {
         let market = pending.windows(2).any(|w| w == ['市', '场']);
         let village = village || pending.contains(&'村');
         // 工业区, 开发区, 园区 number their plots as a road does its houses.
-        let block = |c: char| c.is_ascii_alphanumeric() || is_chinese_digit(c) || c == '小';
+        let block = |c: char| {
+            c.is_ascii_alphanumeric()
+                || is_chinese_digit(c)
+                || matches!(c, '东' | '西' | '南' | '北' | '中')
+        };
         match pending {
             _ if market => Before::Market,
+            // 经西村泾西小区198号: a compound named after the village is a compound.
+            [.., '小', '区'] => Before::Compound,
+            [.., c, '苑' | '城' | '园'] if *c != '市' => Before::Compound,
             _ if village => Before::Other,
             [.., c, '区'] if block(*c) => Before::Compound,
-            [.., c, '苑' | '城' | '园'] if *c != '市' => Before::Compound,
             _ => Before::Other,
         }
     }
@@ -458,15 +464,16 @@ impl Scanner<'_> {
                 return false;
             }
             // 号 numbers a house on a road or in a village, a building in a
-            // lane (弄) or a compound, a unit once the building is known (a room
-            // when it has four digits), then a room.
+            // lane (弄) or a compound (up to three digits: more is a room or
+            // house), a unit once the building is known (a room when it has four
+            // digits), then a room.
             let in_lane = d.road_number.as_deref().is_some_and(|n| n.ends_with('弄'));
             // 83幢1227号: four digits after a building number a room, not a unit.
             if d.unit.is_some() || d.floor.is_some() || (d.building.is_some() && text.len() >= 4) {
                 d.room.get_or_insert_with(|| text.to_owned());
             } else if d.building.is_some() {
                 d.unit = Some(text.to_owned());
-            } else if in_lane || (before == Before::Compound && text.len() <= 4) {
+            } else if in_lane || (before == Before::Compound && text.len() <= 3) {
                 d.building = Some(text.to_owned());
             } else if before == Before::Market {
                 d.room.get_or_insert_with(|| text.to_owned());
@@ -901,6 +908,14 @@ mod tests {
         let d = scan_str("文一西路1394号淘宝城12号邮局", false);
         assert_eq!(d.road_number.as_deref(), Some("1394号"));
         assert_eq!((d.building.as_deref(), d.room), (Some("12"), None));
+        // A compound named after its village is still a compound; 盛都花苑中区 a block.
+        let d = scan_str("经西村泾西小区198号", false);
+        assert_eq!(d.community.as_deref(), Some("经西村"));
+        assert_eq!(d.building.as_deref(), Some("198"));
+        assert_eq!(
+            scan_str("盛都花苑中区139号", false).building.as_deref(),
+            Some("139")
+        );
         // A village's 号 is a house number, a market's a stall.
         let d = scan_str("下沈村107号", false);
         assert_eq!(
