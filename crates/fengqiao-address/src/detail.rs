@@ -485,6 +485,15 @@ impl Scanner<'_> {
             self.i = ident.end + 1;
             return true;
         }
+        // 十楼七街41234: the lanes (街) of a market floor are its units.
+        if begins(after, &['街']) {
+            if d.floor.is_none() || d.unit.is_some() {
+                return false;
+            }
+            d.unit = Some(text.to_owned());
+            self.i = ident.end + 1;
+            return true;
+        }
         if let Some(floor) = text
             .strip_suffix('F')
             .filter(|f| !f.is_empty() && is_number(f))
@@ -558,7 +567,8 @@ impl Scanner<'_> {
             let marked = [BUILDING_MARKERS, UNIT_MARKERS, FLOOR_MARKERS, ROOM_MARKERS]
                 .iter()
                 .flat_map(|m| m.iter())
-                .any(|m| **m != ['#'] && **m != ['F'] && begins(after, m));
+                .any(|m| **m != ['#'] && **m != ['F'] && begins(after, m))
+                || begins(after, &['街']);
             if !marked {
                 return None;
             }
@@ -636,7 +646,11 @@ impl Scanner<'_> {
         while end < limit {
             let c = self.cs[end];
             let allowed = is_cjk(c) || (digits && c.is_ascii_alphanumeric() && end > start);
-            if !allowed || c == '号' || c == '栋' || c == '幢' {
+            // 国际商贸城八楼九街: a floor inside ends any name (钟楼路 is a road).
+            let floor = matches!(c, '楼' | '层')
+                && end > start
+                && (self.cs[end - 1].is_ascii_digit() || is_chinese_digit(self.cs[end - 1]));
+            if !allowed || floor || c == '号' || c == '栋' || c == '幢' {
                 return None;
             }
             end += 1;
@@ -981,6 +995,27 @@ mod tests {
         );
         let d = scan_str("皂墅小区124栋7号", false);
         assert_eq!((d.unit.as_deref(), d.room), (Some("7"), None));
+    }
+
+    #[test]
+    fn the_lanes_of_a_market_floor_are_units() {
+        let d = scan_str("国际商贸城八楼九街48275", false);
+        assert_eq!(d.road, None);
+        assert_eq!(
+            (d.floor.as_deref(), d.unit.as_deref(), d.room.as_deref()),
+            (Some("8"), Some("9"), Some("48275"))
+        );
+        let d = scan_str("国际服装城6楼9街88号", false);
+        assert_eq!(
+            (d.floor.as_deref(), d.unit.as_deref(), d.room.as_deref()),
+            (Some("6"), Some("9"), Some("88"))
+        );
+        // Without a floor, N街 is part of a name; 钟楼路 is still a road.
+        assert_eq!(scan_str("城信二区二街1199号", false).unit, None);
+        assert_eq!(
+            scan_str("钟楼路734号", false).road.as_deref(),
+            Some("钟楼路")
+        );
     }
 
     #[test]
