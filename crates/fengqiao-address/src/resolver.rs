@@ -689,13 +689,18 @@ impl Resolver {
         if own.level == Level::Township && depth >= 2 {
             let county = lineage[1];
             let named = chosen.hits().iter().any(|&i| hits[i].division == county);
-            let township_start = chosen.hits().last().map(|&i| hits[i].start);
+            // Any mention of the township after the county will do: 大仓盖镇河北省
+            // 张家口市宣化县大仓盖镇 repeats it.
+            let from = hits.partition_point(|h| h.division < division);
+            let own_hits =
+                &hits[from..from + hits[from..].partition_point(|h| h.division == division)];
+            let township_end = own_hits.iter().map(|h| h.start).max();
             let city = own.code / 100_000 * 100;
             let former = hits.iter().enumerate().find(|(_, h)| {
                 let d = self.nodes[h.division as usize];
                 d.level == Level::County
                     && d.code / 100 * 100 == city
-                    && township_start.is_some_and(|t| h.end <= t)
+                    && township_end.is_some_and(|t| h.end <= t)
                     && !overlaps_used(&used[..used_count], h)
             });
             if let (false, Some((index, hit))) = (named, former) {

@@ -90,6 +90,18 @@ fn old_names_resolve_to_current_divisions() {
         Some("江东区")
     );
     assert_eq!(resolve("杭州富阳市").county.as_deref(), Some("富阳区"));
+    assert_eq!(resolve("上海市川沙区").county.as_deref(), Some("浦东新区"));
+    let a = resolve("安微凤台县朱马店镇徐王村");
+    assert_eq!(a.province.as_deref(), Some("安徽省"));
+    assert_eq!(a.county.as_deref(), Some("凤台县"));
+    // A township moved to another county keeps its former county as written,
+    // even when the text names the township twice.
+    let a = resolve("大仓盖镇河北省张家口市宣化县大仓盖镇圆通快递");
+    assert_eq!(a.township.as_deref(), Some("大仓盖镇"));
+    assert_eq!(
+        a.mention(Level::County).map(|m| m.text.as_str()),
+        Some("宣化县")
+    );
 }
 
 #[test]
