@@ -2,8 +2,11 @@
 //! their plate codes, rooms. Imports upsert by natural key, so running one
 //! twice changes nothing.
 
+use std::collections::HashMap;
+
 use fengqiao_address::identifier;
 use fengqiao_address::registry::{AddressRecord, GridCode};
+use fengqiao_core::geo::Wgs84;
 use fengqiao_core::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;
@@ -259,8 +262,113 @@ impl Tx {
         grid_id: Option<i64>,
         now: Timestamp,
     ) -> Result<i64> {
-        let (lat, lon) = record.location.map(|p| (p.lat(), p.lon())).unzip();
-        let building_id: i64 = sqlx::query_scalar(
+        let ids = self.upsert_addresses(&[(record, grid_id)], now).await?;
+        Ok(ids[0])
+    }
+
+    /// Upserts a batch of rows: each building once (its later rows' grid and
+    /// location win), then the rooms in multi-row statements. Returns each
+    /// row's building id. An import file lists a building's rooms one after
+    /// another, so this turns a statement per row into a statement per
+    /// building and per few hundred rooms.
+    pub async fn upsert_addresses(
+        &mut self,
+        rows: &[(&AddressRecord, Option<i64>)],
+        now: Timestamp,
+    ) -> Result<Vec<i64>> {
+        let keys: Vec<String> = rows
+            .iter()
+            .map(|(record, _)| record.building_key())
+            .collect();
+        // Per building, in order of first appearance: the row to write it
+        // from, and the grid and location of the last rows that give them.
+        let mut buildings: Vec<(&str, &AddressRecord, Option<i64>, Option<Wgs84>)> = Vec::new();
+        let mut position: HashMap<&str, usize> = HashMap::new();
+        for ((record, grid_id), key) in rows.iter().zip(&keys) {
+            match position.get(key.as_str()) {
+                Some(&at) => {
+                    let entry = &mut buildings[at];
+                    entry.1 = record;
+                    entry.2 = grid_id.or(entry.2);
+                    entry.3 = record.location.or(entry.3);
+                }
+                None => {
+                    position.insert(key, buildings.len());
+                    buildings.push((key, record, *grid_id, record.location));
+                }
+            }
+        }
+        let mut building_ids: HashMap<&str, i64> = HashMap::new();
+        for (key, record, grid_id, location) in buildings {
+            let id = self
+                .upsert_building(record, key, grid_id, location, now)
+                .await?;
+            building_ids.insert(key, id);
+        }
+        for (record, _) in rows {
+            self.upsert_compound_aliases(record).await?;
+        }
+        let mut rooms: Vec<(i64, String, Option<String>, String)> = Vec::new();
+        let mut room_position: HashMap<(i64, String, String), usize> = HashMap::new();
+        for ((record, _), key) in rows.iter().zip(&keys) {
+            if let Some((unit, room)) = record.room_key() {
+                let building_id = building_ids[key.as_str()];
+                let row = (
+                    building_id,
+                    unit.clone(),
+                    record.floor.clone(),
+                    room.clone(),
+                );
+                // One statement may not touch a row twice: the last row wins.
+                match room_position.get(&(building_id, unit.clone(), room.clone())) {
+                    Some(&at) => rooms[at] = row,
+                    None => {
+                        room_position.insert((building_id, unit, room), rooms.len());
+                        rooms.push(row);
+                    }
+                }
+            }
+        }
+        for chunk in rooms.chunks(200) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    format!(
+                        "(${}, ${}, ${}, ${})",
+                        i * 4 + 1,
+                        i * 4 + 2,
+                        i * 4 + 3,
+                        i * 4 + 4
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO rooms (building_id, unit, floor, room) VALUES {}
+                 ON CONFLICT (building_id, unit, room) DO UPDATE SET floor = COALESCE(excluded.floor, rooms.floor)",
+                values.join(", ")
+            );
+            let mut statement = sqlx::query(&sql);
+            for (building_id, unit, floor, room) in chunk {
+                statement = statement
+                    .bind(*building_id)
+                    .bind(unit.clone())
+                    .bind(floor.clone())
+                    .bind(room.clone());
+            }
+            statement.execute(self.conn()).await?;
+        }
+        Ok(keys.iter().map(|key| building_ids[key.as_str()]).collect())
+    }
+
+    async fn upsert_building(
+        &mut self,
+        record: &AddressRecord,
+        key: &str,
+        grid_id: Option<i64>,
+        location: Option<Wgs84>,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let (lat, lon) = location.map(|p| (p.lat(), p.lon())).unzip();
+        Ok(sqlx::query_scalar(
             "INSERT INTO buildings (natural_key, plate_code, community_code, grid_id, compound, road,
                                     road_number, building, building_ident, lat, lon, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
@@ -271,8 +379,8 @@ impl Tx {
                  updated_at = excluded.updated_at
              RETURNING id",
         )
-        .bind(record.building_key())
-        .bind(record.plate_code())
+        .bind(key)
+        .bind(fengqiao_address::registry::plate_code(key))
         .bind(record.community_code.as_str())
         .bind(grid_id)
         .bind(record.compound.clone())
@@ -284,33 +392,25 @@ impl Tx {
         .bind(lon)
         .bind(now.millis())
         .fetch_one(self.conn())
-        .await?;
-        if let Some(compound) = &record.compound {
-            for alias in &record.compound_aliases {
-                sqlx::query(
-                    "INSERT INTO compound_aliases (community_code, alias, compound) VALUES ($1, $2, $3)
-                     ON CONFLICT (community_code, alias) DO UPDATE SET compound = excluded.compound",
-                )
-                .bind(record.community_code.as_str())
-                .bind(alias.clone())
-                .bind(compound.clone())
-                .execute(self.conn())
-                .await?;
-            }
-        }
-        if let Some((unit, room)) = record.room_key() {
+        .await?)
+    }
+
+    async fn upsert_compound_aliases(&mut self, record: &AddressRecord) -> Result<()> {
+        let Some(compound) = &record.compound else {
+            return Ok(());
+        };
+        for alias in &record.compound_aliases {
             sqlx::query(
-                "INSERT INTO rooms (building_id, unit, floor, room) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (building_id, unit, room) DO UPDATE SET floor = COALESCE(excluded.floor, rooms.floor)",
+                "INSERT INTO compound_aliases (community_code, alias, compound) VALUES ($1, $2, $3)
+                 ON CONFLICT (community_code, alias) DO UPDATE SET compound = excluded.compound",
             )
-            .bind(building_id)
-            .bind(unit)
-            .bind(record.floor.clone())
-            .bind(room)
+            .bind(record.community_code.as_str())
+            .bind(alias.clone())
+            .bind(compound.clone())
             .execute(self.conn())
             .await?;
         }
-        Ok(building_id)
+        Ok(())
     }
 
     /// Who answers for a grid: its station, its community officer and its

@@ -384,6 +384,26 @@ mod address_registry {
             assert_eq!(store.buildings_under("510107", 0, 10).await.unwrap().len(), 2);
         }
 
+        async fn a_batch_writes_each_building_once_and_the_last_row_wins(db: TestDatabase) {
+            let store = &db.store;
+            let mut moved = record("3栋", "2单元", "501");
+            moved.floor = Some("5".into());
+            moved.location = Some(fengqiao_core::geo::Wgs84::new(30.7, 104.1).unwrap());
+            let rows = [record("3栋", "2单元", "501"), record("4栋", "1", "101"), record("3幢", "2", "502"), moved];
+            let mut tx = store.begin().await.unwrap();
+            let batch: Vec<_> = rows.iter().map(|r| (r, None)).collect();
+            let ids = tx.upsert_addresses(&batch, T0).await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(ids[0], ids[2]);
+            assert_eq!(ids[0], ids[3]);
+            assert_ne!(ids[0], ids[1]);
+            let building = store.building(ids[0]).await.unwrap().unwrap();
+            assert_eq!((building.lat, building.lon), (Some(30.7), Some(104.1)), "the last row's location");
+            let rooms = store.rooms_of(ids[0]).await.unwrap();
+            assert_eq!(rooms.len(), 2, "501 once, 502 once");
+            assert_eq!(rooms[0].floor.as_deref(), Some("5"), "the last row's floor");
+        }
+
         async fn grid_responsibility_is_replaced_whole(db: TestDatabase) {
             let store = &db.store;
             let (_, a, _) = three_orgs(store).await;

@@ -180,6 +180,7 @@ pub async fn import(
         }
         let now = SystemClock.now();
         let mut tx = store.begin().await?;
+        let mut upserts = Vec::with_capacity(batch.len());
         for (_, record) in &batch {
             let grid_id = match &record.grid_code {
                 Some(code) => Some(match grids.get(code.as_str()) {
@@ -192,8 +193,9 @@ pub async fn import(
                 }),
                 None => None,
             };
-            tx.upsert_address(record, grid_id, now).await?;
+            upserts.push((record, grid_id));
         }
+        tx.upsert_addresses(&upserts, now).await?;
         let (first, last) = (batch[0].0, batch[batch.len() - 1].0);
         let event = AuditEvent::new(Actor::System, AuditAction::Update, "address_import")
             .source("cli")
