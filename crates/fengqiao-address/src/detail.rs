@@ -646,12 +646,15 @@ impl Scanner<'_> {
         while end < limit {
             let c = self.cs[end];
             let allowed = is_cjk(c) || (digits && c.is_ascii_alphanumeric() && end > start);
-            // 国际商贸城八楼九街: a floor inside ends any name (钟楼路 is a road).
-            let floor = matches!(c, '楼' | '层')
-                && end > start
-                && (self.cs[end - 1].is_ascii_digit() || is_chinese_digit(self.cs[end - 1]));
-            if !allowed || floor || c == '号' || c == '栋' || c == '幢' {
+            if !allowed || c == '号' || c == '栋' || c == '幢' {
                 return None;
+            }
+            // 国际商贸城八楼九街: a floor inside ends any name (钟楼路 is a road).
+            if (c == '楼' || c == '层') && end > start {
+                let before = self.cs[end - 1];
+                if before.is_ascii_digit() || is_chinese_digit(before) {
+                    return None;
+                }
             }
             end += 1;
             if end - start < 2 || !is_suffix_end(c) {

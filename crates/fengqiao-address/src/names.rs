@@ -196,6 +196,7 @@ pub(crate) fn normalize_chars(text: &str, out: &mut Vec<char>) {
         match c {
             'a'..='z' => push_word(out, c.to_ascii_uppercase()),
             '-' | '—' | '–' | '~' | '～' | '_' => push_dash(out),
+            _ if c.is_ascii_digit() => push_digit(out, c),
             _ if c.is_ascii_alphanumeric() || c == '#' => push_word(out, c),
             _ if is_word_char(c) && !c.is_whitespace() => push_word(out, c),
             _ => push_separator(out),
@@ -206,18 +207,21 @@ pub(crate) fn normalize_chars(text: &str, out: &mut Vec<char>) {
     }
 }
 
+#[inline]
 fn push_word(out: &mut Vec<char>, c: char) {
     if out.last() == Some(&'-') && !c.is_ascii_alphanumeric() {
         out.pop();
         push_separator(out);
     }
-    // 12一7一944: 一 typed for a dash between numbers.
-    if c.is_ascii_digit() {
-        if let [.., before, '一'] = out.as_slice() {
-            if before.is_ascii_alphanumeric() {
-                out.pop();
-                out.push('-');
-            }
+    out.push(c);
+}
+
+/// 12一7一944: 一 typed for a dash between numbers.
+fn push_digit(out: &mut Vec<char>, c: char) {
+    if let [.., before, '一'] = out.as_slice() {
+        if before.is_ascii_alphanumeric() {
+            out.pop();
+            out.push('-');
         }
     }
     out.push(c);
