@@ -219,19 +219,24 @@ impl Ident {
 impl Scanner<'_> {
     fn run(&mut self, want_township: bool) {
         self.skip_separators();
-        if want_township {
-            if let Some(end) = self.name_ending(self.i, TOWNSHIP_SUFFIXES, 8, false) {
-                // 瑶族自治区拉烈乡: the name starts after the last higher-level suffix.
-                let start = (self.i..end)
-                    .rev()
-                    .find(|&k| k + 2 < end && matches!(self.cs[k], '省' | '市' | '区' | '县'))
-                    .map_or(self.i, |k| k + 1);
-                self.detail.township = Some(self.collect(start, end));
-                self.i = end;
-                self.skip_separators();
-            }
+        // Township and community names are looked for in one pass over the text.
+        let [township, mut community] = if want_township {
+            self.name_endings(self.i, [TOWNSHIP_SUFFIXES, COMMUNITY_SUFFIXES], 8, false)
+        } else {
+            [None, self.name_ending(self.i, COMMUNITY_SUFFIXES, 8, false)]
+        };
+        if let Some(end) = township {
+            // 瑶族自治区拉烈乡: the name starts after the last higher-level suffix.
+            let start = (self.i..end)
+                .rev()
+                .find(|&k| k + 2 < end && matches!(self.cs[k], '省' | '市' | '区' | '县'))
+                .map_or(self.i, |k| k + 1);
+            self.detail.township = Some(self.collect(start, end));
+            self.i = end;
+            self.skip_separators();
+            community = self.name_ending(self.i, COMMUNITY_SUFFIXES, 8, false);
         }
-        if let Some(end) = self.name_ending(self.i, COMMUNITY_SUFFIXES, 8, false) {
+        if let Some(end) = community {
             if !self.ends_with_at(end, "新村") {
                 self.detail.community = Some(self.collect(self.i, end));
                 self.i = end;
@@ -641,19 +646,33 @@ impl Scanner<'_> {
         max: usize,
         digits: bool,
     ) -> Option<usize> {
+        let [end] = self.name_endings(start, [suffixes], max, digits);
+        end
+    }
+
+    /// [`Self::name_ending`] for several suffix sets in one pass.
+    fn name_endings<const N: usize>(
+        &self,
+        start: usize,
+        sets: [Suffixes; N],
+        max: usize,
+        digits: bool,
+    ) -> [Option<usize>; N] {
+        let mut found = [None; N];
+        let mut open = N;
         let limit = (start + max).min(self.cs.len());
         let mut end = start;
-        while end < limit {
+        while end < limit && open > 0 {
             let c = self.cs[end];
             let allowed = is_cjk(c) || (digits && c.is_ascii_alphanumeric() && end > start);
             if !allowed || c == '号' || c == '栋' || c == '幢' {
-                return None;
+                break;
             }
             // 国际商贸城八楼九街: a floor inside ends any name (钟楼路 is a road).
             if (c == '楼' || c == '层') && end > start {
                 let before = self.cs[end - 1];
                 if before.is_ascii_digit() || is_chinese_digit(before) {
-                    return None;
+                    break;
                 }
             }
             end += 1;
@@ -661,21 +680,30 @@ impl Scanner<'_> {
                 continue;
             }
             let name = &self.cs[start..end];
-            for suffix in suffixes {
-                if name.len() > suffix.len() && ends(name, suffix) {
-                    // 街 of 街道, 社区 of 社区居委会: the longer suffix may follow.
-                    let rest = &self.cs[end - suffix.len()..];
-                    let longer = suffixes
-                        .iter()
-                        .any(|s| s.len() > suffix.len() && begins(s, suffix) && begins(rest, s));
-                    let street_office = *suffix == ['街'] && self.cs.get(end) == Some(&'道');
-                    if !(longer || street_office) {
-                        return Some(end);
-                    }
+            for (slot, suffixes) in found.iter_mut().zip(sets) {
+                if slot.is_none() && self.ends_in_suffix(name, end, suffixes) {
+                    *slot = Some(end);
+                    open -= 1;
                 }
             }
         }
-        None
+        found
+    }
+
+    /// Whether `name` (ending at `end`) ends in one of `suffixes`, and not in a
+    /// shorter form of a longer one that follows (街 of 街道, 社区 of 社区居委会).
+    fn ends_in_suffix(&self, name: &[char], end: usize, suffixes: Suffixes) -> bool {
+        suffixes.iter().any(|suffix| {
+            if !(name.len() > suffix.len() && ends(name, suffix)) {
+                return false;
+            }
+            let rest = &self.cs[end - suffix.len()..];
+            let longer = suffixes
+                .iter()
+                .any(|s| s.len() > suffix.len() && begins(s, suffix) && begins(rest, s));
+            let street_office = *suffix == ['街'] && self.cs.get(end) == Some(&'道');
+            !(longer || street_office)
+        })
     }
 
     fn ends_with_at(&self, end: usize, suffix: &str) -> bool {
