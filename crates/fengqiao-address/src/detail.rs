@@ -349,6 +349,7 @@ impl Scanner<'_> {
         let text = ident.text();
         let marker = |markers: Suffixes| markers.iter().find(|m| begins(after, m)).map(|m| m.len());
         let building_marker = marker(BUILDING_MARKERS);
+        let more_after_hao = begins(after, &['号']) && self.ident(ident.end + 1).is_some();
         let d = &mut self.detail;
         // A dash inside (负三楼 is "-3", a floor below ground, not two parts).
         let dashed = text.get(1..).is_some_and(|t| t.contains('-'));
@@ -484,6 +485,10 @@ impl Scanner<'_> {
                 d.room.get_or_insert_with(|| text.to_owned());
             } else if d.road_number.is_none() {
                 d.road_number = Some(format!("{text}号"));
+            } else if text.len() <= 3 && more_after_hao {
+                // 477号6号895, 89号泰衡大楼3号10F: a second 号 with a floor or
+                // room after it numbers the building.
+                d.building = Some(text.to_owned());
             } else {
                 d.room.get_or_insert_with(|| text.to_owned());
             }
@@ -972,6 +977,21 @@ mod tests {
         // 97号门 is a market gate, not a room or building.
         let d = scan_str("国际商贸城5区97号门15街", false);
         assert_eq!((d.room, d.building), (None, None));
+    }
+
+    #[test]
+    fn a_second_hao_before_a_floor_or_room_is_the_building() {
+        let d = scan_str("天目山路477号6号895", false);
+        assert_eq!(d.road_number.as_deref(), Some("477号"));
+        assert_eq!(
+            (d.building.as_deref(), d.room.as_deref()),
+            (Some("6"), Some("895"))
+        );
+        let d = scan_str("至仁路89号泰衡大楼3号10F", false);
+        assert_eq!(
+            (d.building.as_deref(), d.floor.as_deref(), d.room),
+            (Some("3"), Some("10"), None)
+        );
     }
 
     #[test]
