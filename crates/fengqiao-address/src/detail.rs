@@ -529,7 +529,8 @@ impl Scanner<'_> {
         }
         // B3 or C38 alone names a building; A1183 (more digits) is a stall or room.
         let short_block = split_letter_number(text).is_some_and(|(_, n)| n.len() <= 2);
-        if short_block && d.building.is_none() && !names_follow {
+        // (After a floor it is a room: 109楼A22.)
+        if short_block && d.building.is_none() && d.floor.is_none() && !names_follow {
             d.building = Some(text.to_owned());
             self.i = ident.end;
             return true;
@@ -540,9 +541,11 @@ impl Scanner<'_> {
             self.i = ident.end;
             return true;
         }
+        // Two letters may lead a stall number (DA1176).
         if digits > 0
             && digits <= 5
-            && letters <= 1
+            && (letters <= 1
+                || (letters == 2 && digits >= 3 && text.as_bytes()[1].is_ascii_alphabetic()))
             && (digits >= 3 || known)
             && !names_follow
             && d.room.is_none()
@@ -1083,6 +1086,13 @@ mod tests {
         );
         let d = scan_str("常青服饰市场D2995", false);
         assert_eq!((d.room.as_deref(), d.building), (Some("D2995"), None));
+        // After a floor, a letter and digits are a room; two letters may lead a stall.
+        let d = scan_str("世贸中心109楼A22", false);
+        assert_eq!((d.room.as_deref(), d.building), (Some("A22"), None));
+        assert_eq!(
+            scan_str("华东国际珠宝城DA1176", false).room.as_deref(),
+            Some("DA1176")
+        );
     }
 
     #[test]
