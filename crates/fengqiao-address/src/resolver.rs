@@ -494,10 +494,14 @@ impl Resolver {
             // 白云山, 九龙湖: a county's short name before 山 or 湖 names the
             // mountain or lake (a city's does not: 浙江湖州, 金华山口).
             let feature = matches!(text.get(end), Some('山' | '湖'));
+            // 马山市场路: a variant name ending in 市 (马山县 written 马山市) before 场
+            // is the word 市场 (market); an official name (义乌市场) still counts.
+            let market = text[end - 1] == '市' && text.get(end) == Some(&'场');
             for entry in entries.iter().take_while(|e| e.level < Level::Township) {
                 let ok = match (entry.kind, entry.level) {
                     (Kind::Short, Level::County) => short_ok && !feature,
                     (Kind::Short, _) => short_ok,
+                    (Kind::Variant, _) if market => false,
                     (_, Level::County) => county_ok,
                     _ => true,
                 };

@@ -215,6 +215,9 @@ fn a_short_county_name_before_a_numbered_road_or_a_mountain_is_not_a_county() {
     assert_eq!(resolve("江南四区163-14-319").county, None);
     assert_eq!(resolve("白云山名苑11幢4单元871").county, None);
     assert_eq!(resolve("九龙湖长石三星工业区").county, None);
+    // 马山市场路 is a market road, not 马山县 written with 市.
+    assert_eq!(resolve("马山市场路8幢9单元953").county, None);
+    assert_eq!(resolve("马山县").county.as_deref(), Some("马山县"));
     // A city's or province's short name before 湖 or 山 still counts.
     let a = resolve("浙江湖州南浔东马路1049号");
     assert_eq!(a.province.as_deref(), Some("浙江省"));
