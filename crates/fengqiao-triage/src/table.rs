@@ -12,22 +12,8 @@ pub const DEFAULT_CATEGORIES_TOML: &str = include_str!("../data/categories.toml"
 /// The category code used when no rule matches.
 pub const FALLBACK_CATEGORY: &str = "other";
 
-/// 警务类 / 非警务类: whether the police must handle an incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Group {
-    Police,
-    NonPolice,
-}
-
-impl Group {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Group::Police => "police",
-            Group::NonPolice => "non_police",
-        }
-    }
-}
+/// 警务类 / 非警务类: one definition, the core's.
+pub use fengqiao_core::incident::Group;
 
 /// The type of organisation an incident is routed to (分流去向); the routing
 /// rules elsewhere turn a type plus a jurisdiction into one organisation.
