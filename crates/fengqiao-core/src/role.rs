@@ -105,18 +105,41 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::Operator => &[ViewOrganisations, ViewAddresses, UnmaskPersonalData],
-            Role::CommunityOfficer => &[ViewOrganisations, ViewAddresses, UnmaskPersonalData],
-            Role::AuxiliaryOfficer => &[ViewOrganisations, ViewAddresses],
-            Role::GridWorker => &[ViewOrganisations, ViewAddresses],
-            Role::DepartmentHandler => &[ViewOrganisations, ViewAddresses],
+            Role::Operator => &[
+                ViewOrganisations,
+                ViewAddresses,
+                UnmaskPersonalData,
+                ReportIncidents,
+                ViewIncidents,
+            ],
+            Role::CommunityOfficer => &[
+                ViewOrganisations,
+                ViewAddresses,
+                UnmaskPersonalData,
+                ReportIncidents,
+                ViewIncidents,
+            ],
+            Role::AuxiliaryOfficer => &[
+                ViewOrganisations,
+                ViewAddresses,
+                ReportIncidents,
+                ViewIncidents,
+            ],
+            Role::GridWorker => &[
+                ViewOrganisations,
+                ViewAddresses,
+                ReportIncidents,
+                ViewIncidents,
+            ],
+            Role::DepartmentHandler => &[ViewOrganisations, ViewAddresses, ViewIncidents],
             Role::StationChief => &[
                 ViewOrganisations,
                 ViewAddresses,
                 ViewUsers,
                 UnmaskPersonalData,
+                ViewIncidents,
             ],
-            Role::Analyst => &[ViewOrganisations, ViewAddresses],
+            Role::Analyst => &[ViewOrganisations, ViewAddresses, ViewIncidents],
             Role::Administrator => &[
                 ViewOrganisations,
                 ViewAddresses,
@@ -180,10 +203,15 @@ pub enum Permission {
     ViewAddresses,
     /// Change who answers for a grid.
     ManageGrids,
+    /// Take incidents in (接警): people at the desk or in the field, and
+    /// call-taking systems with a token.
+    ReportIncidents,
+    /// See incidents, their timeline and work orders in the jurisdiction.
+    ViewIncidents,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 13] = [
         Permission::ViewOrganisations,
         Permission::ManageOrganisations,
         Permission::ViewUsers,
@@ -195,6 +223,8 @@ impl Permission {
         Permission::UnmaskPersonalData,
         Permission::ViewAddresses,
         Permission::ManageGrids,
+        Permission::ReportIncidents,
+        Permission::ViewIncidents,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -210,6 +240,8 @@ impl Permission {
             Permission::UnmaskPersonalData => "unmask_personal_data",
             Permission::ViewAddresses => "view_addresses",
             Permission::ManageGrids => "manage_grids",
+            Permission::ReportIncidents => "report_incidents",
+            Permission::ViewIncidents => "view_incidents",
         }
     }
 
@@ -218,7 +250,7 @@ impl Permission {
     pub fn grantable_to_token(self) -> bool {
         matches!(
             self,
-            Permission::ViewOrganisations | Permission::ViewAddresses
+            Permission::ViewOrganisations | Permission::ViewAddresses | Permission::ReportIncidents
         )
     }
 }

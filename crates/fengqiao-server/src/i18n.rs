@@ -139,6 +139,14 @@ fn conflict(lang: Lang, detail: &str) -> String {
             "不能对自己的账号执行此操作",
             "cannot be applied to your own account",
         ),
+        "idempotency_key_reused" => (
+            "此幂等键已用于另一份内容不同的请求",
+            "was already used for a request with a different body",
+        ),
+        "anonymous_source" => (
+            "该来源为匿名或设备上报，不能附带此报警人信息",
+            "cannot be given for an anonymous or machine source",
+        ),
         _ => ("与现有数据冲突", "conflicts with existing data"),
     };
     lang.pick(zh, en).to_owned()

@@ -8,6 +8,7 @@
 
 mod addresses;
 mod audit;
+mod incidents;
 mod orgs;
 mod postgres;
 mod sessions;
@@ -24,6 +25,9 @@ use sqlx::{Any, Row, Transaction};
 
 pub use addresses::{Building, BuildingQuery, Grid, Room};
 pub use audit::AuditPage;
+pub use incidents::{
+    IdempotencyRecord, IncidentExtras, IncidentRecord, StoredIncident, TimelineEntry,
+};
 pub use sessions::Session;
 pub use tokens::ApiToken;
 pub use users::{NewUser, StoredUser};

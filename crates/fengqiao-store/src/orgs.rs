@@ -46,6 +46,17 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
+    /// Every organisation of one kind, wherever it sits in the tree: routing
+    /// looks for the one whose division codes cover an address.
+    pub async fn organisations_of_kind(&self, kind: OrgKind) -> Result<Vec<Organisation>> {
+        let sql = format!("SELECT {COLUMNS} FROM organisations WHERE kind = $1 ORDER BY id");
+        let rows = sqlx::query(&sql)
+            .bind(kind.as_str())
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
     /// The organisation at `scope` and everything below it, in tree order.
     pub async fn organisations_within(&self, scope: &OrgPath) -> Result<Vec<Organisation>> {
         let sql =

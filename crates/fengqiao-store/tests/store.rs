@@ -425,3 +425,185 @@ mod address_registry {
         }
     }
 }
+
+mod incidents {
+    use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+    use fengqiao_core::incident::{
+        Category, Group, Incident, IncidentInput, NewIncident, Priority, ReceiptDate,
+        ReceiptNumber, StationCode, Triage, TriagedBy,
+    };
+    use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
+    use fengqiao_core::Timestamp;
+    use fengqiao_store::testing::TestDatabase;
+    use fengqiao_store::{backend_tests, IncidentExtras, Store, StoreError, Tx};
+
+    use super::{three_orgs, T0};
+
+    /// Receives, triages as wage arrears and diverts to `department` inside
+    /// `tx`, as intake does; returns the incident's id.
+    async fn divert_wage_arrears(tx: &mut Tx, station: i64, department: i64, at: Timestamp) -> i64 {
+        let new = NewIncident::parse(IncidentInput {
+            source: "phone",
+            text: "老板拖欠我们三个月工资不给",
+            location_text: "浆洗街锦里小区3栋",
+            ..Default::default()
+        })
+        .unwrap();
+        let id = tx.next_incident_id().await.unwrap();
+        let sequence = tx
+            .next_receipt_sequence(station, ReceiptDate::of(at))
+            .await
+            .unwrap();
+        let receipt = ReceiptNumber::new(
+            StationCode::parse(&format!("P{station}")).unwrap(),
+            at,
+            sequence,
+        )
+        .unwrap();
+        let received = Incident::receive(id, station, receipt, new, Actor::User(7), at);
+        let triage = Triage {
+            category: Category::new("wage_arrears", "labour").unwrap(),
+            group: Group::NonPolice,
+            priority: Priority::parse(2).unwrap(),
+        };
+        let triaged = received
+            .state
+            .triage(triage, TriagedBy::Rules, Actor::System, at)
+            .unwrap();
+        let order = NewWorkOrder {
+            id: tx.next_work_order_id().await.unwrap(),
+            originator_org_id: station,
+            owner_org_id: department,
+            supervisor_org_id: None,
+            deadlines: DeadlinePolicy::new(60, 7200).unwrap(),
+        };
+        let diversion = triaged.state.divert(order, Actor::System, at).unwrap();
+        let extras = IncidentExtras {
+            reporter_phone: Some(b"sealed".to_vec()),
+            community_code: Some("510107001001".into()),
+            triage_matched: vec!["拖欠".into(), "工资".into()],
+            ..Default::default()
+        };
+        tx.insert_incident(&diversion.incident.state, &extras, at)
+            .await
+            .unwrap();
+        for events in [
+            &received.events,
+            &triaged.events,
+            &diversion.incident.events,
+        ] {
+            tx.append_timeline(id, None, events).await.unwrap();
+        }
+        let order = &diversion.work_order;
+        tx.insert_work_order(&order.state, at).await.unwrap();
+        tx.append_timeline(id, Some(order.state.id), &order.events)
+            .await
+            .unwrap();
+        id
+    }
+
+    async fn incident_count(store: &Store) -> usize {
+        store.incidents_within("/", 1000).await.unwrap().len()
+    }
+
+    backend_tests! {
+        async fn an_incident_reads_back_with_its_timeline_and_work_order(db: TestDatabase) {
+            let store = &db.store;
+            let (county, a, _) = three_orgs(store).await;
+            let mut tx = store.begin().await.unwrap();
+            let id = divert_wage_arrears(&mut tx, a, county, T0).await;
+            tx.commit().await.unwrap();
+
+            let record = store.incident(id).await.unwrap().unwrap();
+            let incident = &record.incident;
+            assert_eq!(incident.receipt_number.to_string(), format!("P{a}-20251125-0001"));
+            assert_eq!(incident.station_org_id, a);
+            assert_eq!(incident.status.as_str(), "diverted");
+            assert_eq!(incident.owner_org_id, Some(a));
+            assert_eq!(incident.triage.as_ref().unwrap().category.code.as_str(), "wage_arrears");
+            assert_eq!(incident.triage.as_ref().unwrap().group, Group::NonPolice);
+            assert_eq!(incident.triage_matched, ["拖欠", "工资"]);
+            assert_eq!(incident.reporter_phone.as_deref(), Some(&b"sealed"[..]));
+            assert_eq!(incident.community_code.as_deref(), Some("510107001001"));
+            let events: Vec<&str> = record.timeline.iter().map(|e| e.event["event"].as_str().unwrap()).collect();
+            assert_eq!(events, ["received", "triaged", "routed", "work_order_created", "created"]);
+            assert_eq!(record.timeline[0].actor, "user:7");
+            assert_eq!(record.timeline[4].work_order_id, Some(record.work_orders[0].id));
+            let order = &record.work_orders[0];
+            assert_eq!((order.owner_org_id, order.originator_org_id), (county, a));
+            assert_eq!(order.accept_by, T0.plus_minutes(60));
+            assert_eq!(order.finish_by, T0.plus_minutes(7200));
+            assert!(!order.escalated_accept && !order.escalated_finish);
+            assert!(store.incident(id + 1000).await.unwrap().is_none());
+        }
+
+        async fn receipt_sequences_count_per_station_and_china_day(db: TestDatabase) {
+            let store = &db.store;
+            let (_, a, b) = three_orgs(store).await;
+            let day = ReceiptDate::of(T0);
+            let next_day = ReceiptDate::of(T0.plus_minutes(24 * 60));
+            let mut tx = store.begin().await.unwrap();
+            assert_eq!(tx.next_receipt_sequence(a, day).await.unwrap(), 1);
+            assert_eq!(tx.next_receipt_sequence(a, day).await.unwrap(), 2);
+            assert_eq!(tx.next_receipt_sequence(b, day).await.unwrap(), 1);
+            assert_eq!(tx.next_receipt_sequence(a, next_day).await.unwrap(), 1);
+            tx.commit().await.unwrap();
+            // A rolled-back intake gives its number back.
+            let mut tx = store.begin().await.unwrap();
+            assert_eq!(tx.next_receipt_sequence(a, day).await.unwrap(), 3);
+            drop(tx);
+            let mut tx = store.begin().await.unwrap();
+            assert_eq!(tx.next_receipt_sequence(a, day).await.unwrap(), 3);
+            tx.commit().await.unwrap();
+        }
+
+        async fn an_idempotency_key_commits_with_its_incident_or_not_at_all(db: TestDatabase) {
+            let store = &db.store;
+            let (county, a, _) = three_orgs(store).await;
+            // Crash before commit: neither the incident nor the key remain.
+            let mut tx = store.begin().await.unwrap();
+            let id = divert_wage_arrears(&mut tx, a, county, T0).await;
+            tx.insert_idempotency_key("user:7", "call-1", b"hash-1", id, T0).await.unwrap();
+            drop(tx);
+            assert_eq!(incident_count(store).await, 0);
+            assert!(store.idempotency_key("user:7", "call-1").await.unwrap().is_none());
+
+            let mut tx = store.begin().await.unwrap();
+            let id = divert_wage_arrears(&mut tx, a, county, T0).await;
+            tx.insert_idempotency_key("user:7", "call-1", b"hash-1", id, T0).await.unwrap();
+            tx.append_audit(&AuditEvent::new(Actor::User(7), AuditAction::Create, "incident").object(id), T0).await.unwrap();
+            tx.commit().await.unwrap();
+            let first = store.idempotency_key("user:7", "call-1").await.unwrap().unwrap();
+            assert_eq!((first.incident_id, first.request_hash.as_slice()), (id, &b"hash-1"[..]));
+
+            // The retry finds the key taken and rolls its own work back.
+            let mut tx = store.begin().await.unwrap();
+            let second = divert_wage_arrears(&mut tx, a, county, T0).await;
+            let err = tx.insert_idempotency_key("user:7", "call-1", b"hash-1", second, T0).await.unwrap_err();
+            assert!(matches!(err, StoreError::Duplicate("idempotency_key")), "{err}");
+            drop(tx);
+            assert_eq!(incident_count(store).await, 1);
+            // Another caller's key of the same text is another key.
+            let mut tx = store.begin().await.unwrap();
+            let other = divert_wage_arrears(&mut tx, a, county, T0).await;
+            tx.insert_idempotency_key("token:3", "call-1", b"hash-1", other, T0).await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(incident_count(store).await, 2);
+        }
+
+        async fn incidents_are_listed_within_a_scope(db: TestDatabase) {
+            let store = &db.store;
+            let (county, a, b) = three_orgs(store).await;
+            let mut tx = store.begin().await.unwrap();
+            let in_a = divert_wage_arrears(&mut tx, a, county, T0).await;
+            let in_b = divert_wage_arrears(&mut tx, b, county, T0.plus_minutes(1)).await;
+            tx.commit().await.unwrap();
+            let path = |id: i64| async move { store.organisation(id).await.unwrap().unwrap().path };
+            let ids = |list: Vec<fengqiao_store::StoredIncident>| list.iter().map(|i| i.id).collect::<Vec<_>>();
+            assert_eq!(ids(store.incidents_within(path(a).await.as_str(), 10).await.unwrap()), [in_a]);
+            assert_eq!(ids(store.incidents_within(path(b).await.as_str(), 10).await.unwrap()), [in_b]);
+            assert_eq!(ids(store.incidents_within(path(county).await.as_str(), 10).await.unwrap()), [in_b, in_a], "newest first");
+            assert_eq!(store.incidents_within(path(county).await.as_str(), 1).await.unwrap().len(), 1);
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 mod addresses;
 mod audit;
+mod incidents;
 mod organisations;
 mod session;
 mod tokens;
@@ -69,6 +70,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(addresses::get_building))
         .routes(routes!(addresses::plate_svg))
         .routes(routes!(addresses::plate_png))
+        .routes(routes!(incidents::list, incidents::report))
+        .routes(routes!(incidents::get))
         .routes(routes!(audit::entries))
         .routes(routes!(audit::verify))
         .routes(routes!(crate::ops::healthz))

@@ -69,6 +69,7 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
             "token_id" => world.foreign_token,
             "grid_id" => world.foreign_grid,
             "building_id" => world.foreign_building.id,
+            "incident_id" => world.foreign_incident,
             other => panic!(
                 "{} {}: no foreign record for path parameter `{other}`; add one to the authorisation matrix",
                 op.method, op.path
@@ -120,6 +121,11 @@ fn foreign_body(app: &TestApp, op: &Operation, document: &Value) -> Option<Value
             "permissions" => json!(["view_organisations"]),
             "reason" => json!("越权测试原因"),
             "disabled" => json!(true),
+            "source" => json!("walk_in"),
+            "text" => json!("越权测试：门口有人打架"),
+            "location_text" => json!("成都市武侯区浆洗街锦里小区3栋"),
+            "reporter_name" => json!("越权者"),
+            "reporter_phone" => json!("13900000000"),
             other => panic!(
                 "{} {}: no test value for body property `{other}`; add one to the authorisation matrix",
                 op.method, op.path

@@ -9,6 +9,10 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use fengqiao_address::registry::{AddressRecord, RawAddressRecord};
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+use fengqiao_core::incident::{
+    Category, Group, Incident, IncidentInput, NewIncident, Priority, ReceiptDate, ReceiptNumber,
+    StationCode, Triage as IncidentTriage, TriagedBy,
+};
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind, Organisation};
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::role::{Permission, Role, Roles};
@@ -18,7 +22,7 @@ use fengqiao_core::{ManualClock, Timestamp};
 use fengqiao_server::accounts::{self, NewAccount};
 use fengqiao_server::{AppState, ServerSettings};
 use fengqiao_store::testing::TestDatabase;
-use fengqiao_store::{Building, Store};
+use fengqiao_store::{Building, IncidentExtras, Store};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -49,6 +53,8 @@ pub struct World {
     pub own_grid: i64,
     pub foreign_grid: i64,
     pub token_a_secret: String,
+    /// A fight in 望江小区, received by station B and sent to its desk.
+    pub foreign_incident: i64,
 }
 
 pub struct Response {
@@ -180,7 +186,7 @@ fn state_for(store: &Store, key_hex: &str, clock: Arc<ManualClock>) -> AppState 
     )
 }
 
-fn new_org(parent: Option<i64>, kind: OrgKind, name: &str, code: &str) -> NewOrganisation {
+pub fn new_org(parent: Option<i64>, kind: OrgKind, name: &str, code: &str) -> NewOrganisation {
     NewOrganisation {
         parent_id: parent,
         kind,
@@ -273,6 +279,7 @@ async fn build_world(state: &AppState) -> World {
         add_building(store, "510107001001", "锦里小区", "3栋", "2单元", "501").await;
     let (foreign_grid, foreign_building) =
         add_building(store, "510107004001", "望江小区", "1栋", "1单元", "101").await;
+    let foreign_incident = add_incident(store, &station_b, foreign_user).await;
     World {
         county,
         station_a,
@@ -285,6 +292,7 @@ async fn build_world(state: &AppState) -> World {
         foreign_building,
         own_grid,
         foreign_grid,
+        foreign_incident,
     }
 }
 
@@ -316,4 +324,45 @@ pub async fn add_building(
     let id = tx.upsert_address(&record, Some(grid), T0).await.unwrap();
     tx.commit().await.unwrap();
     (grid, store.building(id).await.unwrap().unwrap())
+}
+
+/// A police incident received by `station` and dispatched to it, written
+/// through the core's transitions as intake writes them.
+pub async fn add_incident(store: &Store, station: &Organisation, reporter_user: i64) -> i64 {
+    let new = NewIncident::parse(IncidentInput {
+        source: "phone",
+        text: "望江小区门口有人打架",
+        location_text: "望江小区1栋",
+        ..Default::default()
+    })
+    .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let id = tx.next_incident_id().await.unwrap();
+    let sequence = tx
+        .next_receipt_sequence(station.id, ReceiptDate::of(T0))
+        .await
+        .unwrap();
+    let receipt = ReceiptNumber::new(StationCode::parse("WJL").unwrap(), T0, sequence).unwrap();
+    let received = Incident::receive(id, station.id, receipt, new, Actor::User(reporter_user), T0);
+    let triage = IncidentTriage {
+        category: Category::new("fight", "public_order").unwrap(),
+        group: Group::Police,
+        priority: Priority::parse(1).unwrap(),
+    };
+    let triaged = received
+        .state
+        .triage(triage, TriagedBy::Rules, Actor::System, T0)
+        .unwrap();
+    let dispatched = triaged
+        .state
+        .dispatch(station.id, Actor::System, T0)
+        .unwrap();
+    tx.insert_incident(&dispatched.state, &IncidentExtras::default(), T0)
+        .await
+        .unwrap();
+    for events in [&received.events, &triaged.events, &dispatched.events] {
+        tx.append_timeline(id, None, events).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    id
 }

@@ -6,6 +6,7 @@ mod audit;
 mod authz;
 mod errors;
 mod helpers;
+mod incidents;
 mod openapi;
 mod personal;
 mod sessions;

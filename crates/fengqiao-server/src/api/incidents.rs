@@ -1,0 +1,693 @@
+//! 接警: incident intake with idempotency, triage and routing (闭环流转), and
+//! reading incidents with their timeline within the caller's jurisdiction.
+//!
+//! Intake checks the body (nothing is stored when it is wrong), resolves the
+//! location against the registry, asks the rules for a category, and routes:
+//! police work to the command room of the station covering the address,
+//! non-police work as a work order to the department of the category's type
+//! covering it, or else the governance centre. The core's transitions decide
+//! every change; one transaction writes the incident, its timeline, its work
+//! order, its idempotency key and the audit entry.
+
+use std::sync::OnceLock;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use fengqiao_core::audit::{Actor, AuditAction};
+use fengqiao_core::error::{FieldError, Reason};
+use fengqiao_core::geo::Wgs84;
+use fengqiao_core::incident::{
+    Category, Incident, IncidentInput, NewIncident, Priority, ReceiptDate, ReceiptNumber,
+    StationCode, Triage as CoreTriage, TriagedBy,
+};
+use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
+use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
+use fengqiao_core::role::Permission;
+use fengqiao_core::secret;
+use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
+use fengqiao_store::{IncidentExtras, IncidentRecord, StoreError, StoredIncident};
+use fengqiao_triage::{Group, RouteTo, Triage, TriageSuggestion};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::addresses;
+use crate::api::rfc3339;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::json::ApiJson;
+use crate::state::AppState;
+
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+const MAX_KEY_CHARS: usize = 200;
+const LIST_LIMIT: i64 = 200;
+
+static TRIAGE: OnceLock<Triage> = OnceLock::new();
+
+/// The process-wide triage with the embedded category table, built once.
+pub fn triage() -> &'static Triage {
+    TRIAGE.get_or_init(Triage::default)
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportIncident {
+    /// call_110, walk_in, phone, grid_worker, qr_report, sensor,
+    /// video_analytics or open311.
+    source: String,
+    /// What the caller said, 1 to 2000 characters.
+    text: String,
+    /// Where, as the caller said it, 1 to 200 characters.
+    location_text: String,
+    /// Personal data: stored encrypted, shown masked.
+    reporter_name: Option<String>,
+    reporter_phone: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LocationView {
+    text: String,
+    /// The registry's building, when the address matched one in the
+    /// caller's jurisdiction.
+    building_id: Option<i64>,
+    community_code: Option<String>,
+    /// WGS-84.
+    lat: Option<f64>,
+    lon: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TriageView {
+    category: String,
+    category_family: String,
+    /// police or non_police.
+    group: String,
+    /// 1 is the most urgent, 4 the least.
+    priority: u8,
+    /// The type of organisation the category goes to.
+    route_to: Option<String>,
+    /// The words that decided the suggestion.
+    matched: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WorkOrderView {
+    id: i64,
+    category: String,
+    originator_org_id: i64,
+    owner_org_id: i64,
+    supervisor_org_id: Option<i64>,
+    status: String,
+    created_at: String,
+    /// 签收时限
+    accept_by: String,
+    /// 办结时限
+    finish_by: String,
+    replaces: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TimelineView {
+    at: String,
+    /// "user:7", "token:3", "system".
+    actor: String,
+    work_order_id: Option<i64>,
+    /// received, triaged, routed, work_order_created, created…
+    event: String,
+    /// The event's fields.
+    #[schema(value_type = Object)]
+    detail: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IncidentView {
+    id: i64,
+    /// 回执号, e.g. P12-20261125-0001.
+    receipt_number: String,
+    station_org_id: i64,
+    source: String,
+    received_at: String,
+    /// Masked: 张*.
+    reporter_name: Option<String>,
+    /// Masked: 138****5678.
+    reporter_phone: Option<String>,
+    text: String,
+    location: LocationView,
+    triage: Option<TriageView>,
+    status: String,
+    /// Who handles it now: the command room, or the originator of its work
+    /// orders. None while it awaits routing by hand.
+    owner_org_id: Option<i64>,
+    work_orders: Vec<WorkOrderView>,
+    timeline: Vec<TimelineView>,
+}
+
+fn decrypt_masked(
+    cipher: &PersonalDataCipher,
+    stored: &Option<Vec<u8>>,
+) -> ApiResult<Option<String>> {
+    stored
+        .as_deref()
+        .map(|bytes| {
+            cipher
+                .decrypt(bytes)
+                .map(|data| data.masked())
+                .map_err(|e| ApiError::Internal(e.to_string()))
+        })
+        .transpose()
+}
+
+fn route_to_name(route: RouteTo) -> String {
+    match serde_json::to_value(route) {
+        Ok(Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
+impl IncidentView {
+    fn summary(incident: &StoredIncident, cipher: &PersonalDataCipher) -> ApiResult<IncidentView> {
+        Ok(IncidentView {
+            id: incident.id,
+            receipt_number: incident.receipt_number.to_string(),
+            station_org_id: incident.station_org_id,
+            source: incident.source.as_str().into(),
+            received_at: rfc3339(incident.received_at),
+            reporter_name: decrypt_masked(cipher, &incident.reporter_name)?,
+            reporter_phone: decrypt_masked(cipher, &incident.reporter_phone)?,
+            text: incident.text.clone(),
+            location: LocationView {
+                text: incident.location_text.clone(),
+                building_id: incident.building_id,
+                community_code: incident.community_code.clone(),
+                lat: incident.coordinates.map(|c| c.lat()),
+                lon: incident.coordinates.map(|c| c.lon()),
+            },
+            triage: incident.triage.as_ref().map(|t| TriageView {
+                category: t.category.code.as_str().into(),
+                category_family: t.category.family.as_str().into(),
+                group: t.group.as_str().into(),
+                priority: t.priority.get(),
+                route_to: triage()
+                    .table()
+                    .category(t.category.code.as_str())
+                    .map(|c| route_to_name(c.route_to)),
+                matched: incident.triage_matched.clone(),
+            }),
+            status: incident.status.as_str().into(),
+            owner_org_id: incident.owner_org_id,
+            work_orders: Vec::new(),
+            timeline: Vec::new(),
+        })
+    }
+
+    fn of(record: &IncidentRecord, cipher: &PersonalDataCipher) -> ApiResult<IncidentView> {
+        let mut view = IncidentView::summary(&record.incident, cipher)?;
+        view.work_orders = record
+            .work_orders
+            .iter()
+            .map(|w| WorkOrderView {
+                id: w.id,
+                category: w.category.as_str().into(),
+                originator_org_id: w.originator_org_id,
+                owner_org_id: w.owner_org_id,
+                supervisor_org_id: w.supervisor_org_id,
+                status: w.status.as_str().into(),
+                created_at: rfc3339(w.created_at),
+                accept_by: rfc3339(w.accept_by),
+                finish_by: rfc3339(w.finish_by),
+                replaces: w.replaces,
+            })
+            .collect();
+        view.timeline = record
+            .timeline
+            .iter()
+            .map(|entry| {
+                let mut detail = entry.event.clone();
+                let event = detail
+                    .as_object_mut()
+                    .and_then(|o| o.remove("event"))
+                    .and_then(|e| e.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                TimelineView {
+                    at: rfc3339(entry.at),
+                    actor: entry.actor.clone(),
+                    work_order_id: entry.work_order_id,
+                    event,
+                    detail,
+                }
+            })
+            .collect();
+        Ok(view)
+    }
+}
+
+/// An incident the caller may see — received by, owned by or sent to an
+/// organisation in the caller's subtree — or 404 as if it did not exist.
+async fn visible_incident(state: &AppState, caller: &Caller, id: i64) -> ApiResult<IncidentRecord> {
+    let record = state.store.incident(id).await?.ok_or(ApiError::NotFound)?;
+    let incident = &record.incident;
+    let orgs = [incident.station_org_id]
+        .into_iter()
+        .chain(incident.owner_org_id)
+        .chain(record.work_orders.iter().map(|w| w.owner_org_id));
+    for org_id in orgs {
+        if let Some(org) = state.store.organisation(org_id).await? {
+            if caller.sees(&org.path) {
+                return Ok(record);
+            }
+        }
+    }
+    Err(ApiError::NotFound)
+}
+
+/// The incidents of the caller's jurisdiction, newest first (at most 200).
+#[utoipa::path(get, path = "/api/v1/incidents",
+    responses((status = 200, body = [IncidentView]), (status = 403, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<IncidentView>>> {
+    caller.require(Permission::ViewIncidents)?;
+    let incidents = state
+        .store
+        .incidents_within(caller.scope().as_str(), LIST_LIMIT)
+        .await?;
+    let views = incidents
+        .iter()
+        .map(|i| IncidentView::summary(i, &state.cipher))
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(views))
+}
+
+/// An incident with its triage, work orders and timeline.
+#[utoipa::path(get, path = "/api/v1/incidents/{incident_id}",
+    params(("incident_id" = i64, Path, description = "incident id")),
+    responses((status = 200, body = IncidentView), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(incident_id): Path<i64>,
+) -> ApiResult<Json<IncidentView>> {
+    caller.require(Permission::ViewIncidents)?;
+    let record = visible_incident(&state, &caller, incident_id).await?;
+    Ok(Json(IncidentView::of(&record, &state.cipher)?))
+}
+
+/// Takes an incident in: validates it, resolves the location, triages the
+/// text and routes it. With an `Idempotency-Key` header, the same key and
+/// body answer 200 with the first incident; the same key with another body
+/// is a 422.
+#[utoipa::path(post, path = "/api/v1/incidents", request_body = ReportIncident,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes a retry safe: one incident per key")),
+    responses((status = 201, body = IncidentView), (status = 200, body = IncidentView, description = "the incident this key already made"),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn report(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<ReportIncident>,
+) -> ApiResult<(StatusCode, Json<IncidentView>)> {
+    caller.require(Permission::ReportIncidents)?;
+    let key = idempotency_key(&headers)?;
+    let request_hash =
+        secret::hash(&serde_json::to_string(&body).map_err(|e| ApiError::Internal(e.to_string()))?);
+    let actor = caller.actor.to_stored();
+    if let Some(key) = &key {
+        if let Some(first) = replay(&state, &caller, &actor, key, &request_hash).await? {
+            return Ok(first);
+        }
+    }
+    let new = parse_body(&body)?;
+    let (name, phone) = (reporter_name(&body)?, reporter_phone(&body)?);
+
+    let resolution = addresses::resolve(
+        &state.store,
+        &state.cipher,
+        new.location.text.as_str(),
+        |code| caller.covers(code),
+    )
+    .await?;
+    let building = resolution.registry.as_ref();
+    let location_code = building
+        .map(|b| b.community_code.clone())
+        .or_else(|| resolution.address.township_code.clone())
+        .or_else(|| resolution.address.county_code.clone())
+        .and_then(|c| DivisionCode::parse(&c).ok());
+    let coordinates = match building {
+        Some(b) => state
+            .store
+            .building(b.building_id)
+            .await?
+            .and_then(|b| Wgs84::new(b.lat?, b.lon?).ok()),
+        None => None,
+    };
+    let mut new = new;
+    new.location.address_id = building.map(|b| b.building_id);
+    new.location.coordinates = coordinates;
+
+    let suggestion = triage().suggest(new.text.as_str());
+    let core_triage = core_triage(&suggestion)?;
+    let route = route(&state, &caller, location_code.as_ref(), &suggestion).await?;
+
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let id = tx.next_incident_id().await?;
+    let sequence = tx
+        .next_receipt_sequence(route.station.id, ReceiptDate::of(now))
+        .await?;
+    let station_code = StationCode::parse(&format!("P{}", route.station.id))?;
+    let receipt = ReceiptNumber::new(station_code, now, sequence)?;
+    let received = Incident::receive(
+        id,
+        route.station.id,
+        receipt.clone(),
+        new,
+        caller.actor.clone(),
+        now,
+    );
+    let triaged = received
+        .state
+        .triage(core_triage, TriagedBy::Rules, Actor::System, now)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut incident_events = received.events;
+    incident_events.extend(triaged.events);
+    let mut work_order = None;
+    let incident = match &route.target {
+        Target::CommandRoom(room) => {
+            let dispatched = triaged
+                .state
+                .dispatch(room.id, Actor::System, now)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            incident_events.extend(dispatched.events);
+            dispatched.state
+        }
+        Target::Department { owner, deadlines } => {
+            let order = NewWorkOrder {
+                id: tx.next_work_order_id().await?,
+                originator_org_id: route.command_room.id,
+                owner_org_id: owner.id,
+                supervisor_org_id: owner.parent_id,
+                deadlines: *deadlines,
+            };
+            let diversion = triaged
+                .state
+                .divert(order, Actor::System, now)
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            incident_events.extend(diversion.incident.events);
+            work_order = Some(diversion.work_order);
+            diversion.incident.state
+        }
+        Target::Unrouted => triaged.state,
+    };
+    let extras = IncidentExtras {
+        reporter_name: name.as_ref().map(|n| state.cipher.encrypt(n)),
+        reporter_phone: phone.as_ref().map(|p| state.cipher.encrypt(p)),
+        reporter_phone_index: phone.as_ref().map(|p| state.cipher.blind_index(p)),
+        community_code: location_code.map(|c| c.as_str().to_owned()),
+        triage_matched: suggestion.matched.iter().map(|m| m.word.clone()).collect(),
+    };
+    tx.insert_incident(&incident, &extras, now).await?;
+    tx.append_timeline(id, None, &incident_events).await?;
+    if let Some(order) = &work_order {
+        tx.insert_work_order(&order.state, now).await?;
+        tx.append_timeline(id, Some(order.state.id), &order.events)
+            .await?;
+    }
+    if let Some(key) = &key {
+        match tx
+            .insert_idempotency_key(&actor, key, &request_hash, id, now)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Duplicate(_)) => {
+                // A concurrent request with the same key committed first:
+                // this one's work is rolled back and the first one answers.
+                drop(tx);
+                return replay(&state, &caller, &actor, key, &request_hash)
+                    .await?
+                    .ok_or_else(|| ApiError::Internal("idempotency key vanished".into()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let event = caller
+        .audit(AuditAction::Create, "incident")
+        .object(id)
+        .detail(receipt.to_string());
+    tx.append_audit(&event, now).await?;
+    tx.commit().await?;
+    let record = state.store.incident(id).await?.ok_or(ApiError::NotFound)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IncidentView::of(&record, &state.cipher)?),
+    ))
+}
+
+/// The key as sent: 1 to 200 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or("").trim();
+    let valid =
+        !key.is_empty() && key.len() <= MAX_KEY_CHARS && key.bytes().all(|b| b.is_ascii_graphic());
+    if !valid {
+        return Err(FieldError::new(
+            IDEMPOTENCY_KEY,
+            Reason::InvalidFormat {
+                expected: "idempotency_key",
+            },
+        )
+        .into());
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// The answer to a key already used: the first incident for the same body,
+/// a 422 for another; `None` when the key is new.
+async fn replay(
+    state: &AppState,
+    caller: &Caller,
+    actor: &str,
+    key: &str,
+    request_hash: &[u8],
+) -> ApiResult<Option<(StatusCode, Json<IncidentView>)>> {
+    let Some(first) = state.store.idempotency_key(actor, key).await? else {
+        return Ok(None);
+    };
+    if first.request_hash != request_hash {
+        return Err(FieldError::new(
+            IDEMPOTENCY_KEY,
+            Reason::Conflict {
+                detail: "idempotency_key_reused",
+            },
+        )
+        .into());
+    }
+    let record = visible_incident(state, caller, first.incident_id).await?;
+    Ok(Some((
+        StatusCode::OK,
+        Json(IncidentView::of(&record, &state.cipher)?),
+    )))
+}
+
+fn optional(text: &Option<String>) -> Option<&str> {
+    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
+
+fn reporter_name(body: &ReportIncident) -> Result<Option<PersonalData>, FieldError> {
+    optional(&body.reporter_name)
+        .map(|n| PersonalData::name("reporter_name", n))
+        .transpose()
+}
+
+fn reporter_phone(body: &ReportIncident) -> Result<Option<PersonalData>, FieldError> {
+    optional(&body.reporter_phone)
+        .map(|p| PersonalData::phone("reporter_phone", p))
+        .transpose()
+}
+
+/// Every wrong field at once, named as the body names them.
+fn parse_body(body: &ReportIncident) -> ApiResult<NewIncident> {
+    let mut errors = Vec::new();
+    let name = reporter_name(body)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let phone = reporter_phone(body)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    // The core decides which sources may carry whom: a name says more than
+    // a phone, so it is the one checked when both are given.
+    let reporter_field = if name.is_some() {
+        "reporter_name"
+    } else {
+        "reporter_phone"
+    };
+    let parsed = NewIncident::parse(IncidentInput {
+        source: &body.source,
+        text: &body.text,
+        location_text: &body.location_text,
+        reporter: name.or(phone),
+        ..Default::default()
+    });
+    match parsed {
+        Ok(new) if errors.is_empty() => Ok(new),
+        Ok(_) => Err(ApiError::Validation(errors)),
+        Err(core) => {
+            errors.extend(core.into_iter().map(|mut e| {
+                e.field = match e.field.as_str() {
+                    "location" => "location_text".into(),
+                    "reporter" => reporter_field.into(),
+                    _ => e.field,
+                };
+                e
+            }));
+            Err(ApiError::Validation(errors))
+        }
+    }
+}
+
+fn core_triage(suggestion: &TriageSuggestion) -> ApiResult<CoreTriage> {
+    let category = triage()
+        .table()
+        .category(&suggestion.category)
+        .ok_or_else(|| {
+            ApiError::Internal(format!("category {} not in the table", suggestion.category))
+        })?;
+    Ok(CoreTriage {
+        category: Category::new(&category.code, &category.class)?,
+        group: suggestion.group,
+        priority: Priority::parse(suggestion.priority)?,
+    })
+}
+
+enum Target {
+    CommandRoom(Organisation),
+    Department {
+        owner: Organisation,
+        deadlines: DeadlinePolicy,
+    },
+    /// No organisation covers the address for this category: it waits in
+    /// the station's list for an operator to route it.
+    Unrouted,
+}
+
+struct Route {
+    station: Organisation,
+    command_room: Organisation,
+    target: Target,
+}
+
+/// How specifically an organisation covers `code`: the length of its most
+/// specific covering division code, or `None`.
+fn cover_depth(org: &Organisation, code: &DivisionCode) -> Option<usize> {
+    org.division_codes
+        .iter()
+        .filter(|own| own.contains(code))
+        .map(|own| own.significant().len())
+        .max()
+}
+
+/// The organisation of `candidates` that covers `code` most specifically;
+/// the first one on a tie.
+fn best_cover(candidates: Vec<Organisation>, code: &DivisionCode) -> Option<Organisation> {
+    let mut best: Option<(usize, Organisation)> = None;
+    for org in candidates {
+        if let Some(depth) = cover_depth(&org, code) {
+            if best.as_ref().is_none_or(|(d, _)| depth > *d) {
+                best = Some((depth, org));
+            }
+        }
+    }
+    best.map(|(_, org)| org)
+}
+
+async fn route(
+    state: &AppState,
+    caller: &Caller,
+    code: Option<&DivisionCode>,
+    suggestion: &TriageSuggestion,
+) -> ApiResult<Route> {
+    let store = &state.store;
+    // The station whose jurisdiction holds the address, among those the
+    // caller answers for; else the caller's own station.
+    let covering = match code {
+        Some(code) => {
+            let stations = store
+                .organisations_of_kind(OrgKind::PoliceStation)
+                .await?
+                .into_iter()
+                .filter(|s| caller.sees(&s.path))
+                .collect();
+            best_cover(stations, code)
+        }
+        None => None,
+    };
+    let station = match covering {
+        Some(station) => station,
+        None => own_station(state, caller).await?,
+    };
+    let command_room = store
+        .organisations_within(&station.path)
+        .await?
+        .into_iter()
+        .find(|o| o.kind == OrgKind::CommandRoom)
+        .unwrap_or_else(|| station.clone());
+    let target = if suggestion.group == Group::Police {
+        Target::CommandRoom(command_room.clone())
+    } else {
+        let category = triage()
+            .table()
+            .category(&suggestion.category)
+            .ok_or_else(|| ApiError::Internal("category not in the table".into()))?;
+        let deadlines = DeadlinePolicy::new(category.accept_minutes, category.finish_minutes)?;
+        let place = code.or_else(|| station.division_codes.first());
+        let wanted = route_to_name(suggestion.route_to);
+        let owner = match place {
+            Some(place) => {
+                let departments = store
+                    .organisations_of_kind(OrgKind::Department)
+                    .await?
+                    .into_iter()
+                    .filter(|d| d.department_type.as_deref() == Some(wanted.as_str()))
+                    .collect();
+                match best_cover(departments, place) {
+                    Some(department) => Some(department),
+                    None => best_cover(
+                        store
+                            .organisations_of_kind(OrgKind::GovernanceCentre)
+                            .await?,
+                        place,
+                    ),
+                }
+            }
+            None => None,
+        };
+        match owner {
+            Some(owner) => Target::Department { owner, deadlines },
+            None => Target::Unrouted,
+        }
+    };
+    Ok(Route {
+        station,
+        command_room,
+        target,
+    })
+}
+
+/// The police station the caller belongs to (the nearest one above), or the
+/// caller's organisation itself when there is none above it.
+async fn own_station(state: &AppState, caller: &Caller) -> ApiResult<Organisation> {
+    let ids: Vec<i64> = caller.org.path.ids().collect();
+    for id in ids.into_iter().rev() {
+        if let Some(org) = state.store.organisation(id).await? {
+            if org.kind == OrgKind::PoliceStation {
+                return Ok(org);
+            }
+        }
+    }
+    Ok(caller.org.clone())
+}
