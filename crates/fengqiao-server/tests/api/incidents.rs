@@ -253,4 +253,32 @@ backend_tests! {
         assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
         assert!(response.json()["timeline"][0]["actor"].as_str().unwrap().starts_with("token:"));
     }
+
+    async fn concurrent_retries_with_one_key_make_one_incident(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        add_desks(&app).await;
+        let operator = app.session(Role::Operator).await;
+        let body = json!({"source": "call_110", "text": "小区里有人打架", "location_text": JINLI});
+        let (first, second) = tokio::join!(
+            report(&app, &operator, &body, Some("race-1")),
+            report(&app, &operator, &body, Some("race-1")),
+        );
+        let mut statuses = [first.status, second.status];
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::CREATED], "{} / {}", first.text, second.text);
+        assert_eq!(first.json()["id"], second.json()["id"]);
+        assert_eq!(incident_rows(&app).await, 1);
+    }
+
+    async fn an_address_outside_the_jurisdiction_stays_with_the_callers_station(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        add_desks(&app).await;
+        let operator = app.session(Role::Operator).await;
+        let body = json!({"source": "phone", "text": "有人打架", "location_text": "成都市武侯区望江路街道望江小区1栋"});
+        let response = report(&app, &operator, &body, None).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+        let incident = response.json();
+        assert_eq!(incident["station_org_id"], app.world.station_a.id, "A never writes into B");
+        assert!(incident["location"]["building_id"].is_null(), "B's building is not A's to see");
+    }
 }
