@@ -169,3 +169,61 @@ impl Store {
         Ok(text)
     }
 }
+
+/// The organisations most tests start from: a county bureau with two
+/// police stations in two of its streets, so one station's records are
+/// foreign to the other.
+pub struct TwoStations {
+    pub county: fengqiao_core::org::Organisation,
+    pub station_a: fengqiao_core::org::Organisation,
+    pub station_b: fengqiao_core::org::Organisation,
+}
+
+pub async fn two_stations(store: &Store, at: fengqiao_core::Timestamp) -> TwoStations {
+    use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind};
+    let org = |parent: Option<i64>, kind, name: &str, code: &str| NewOrganisation {
+        parent_id: parent,
+        kind,
+        department_type: None,
+        name: name.into(),
+        division_codes: vec![DivisionCode::parse(code).expect("a valid code")],
+    };
+    let mut tx = store.begin().await.expect("begin");
+    let county = tx
+        .insert_organisation(
+            &org(None, OrgKind::CountyBureau, "武侯区分局", "510107"),
+            at,
+        )
+        .await
+        .expect("county");
+    let station_a = tx
+        .insert_organisation(
+            &org(
+                Some(county.id),
+                OrgKind::PoliceStation,
+                "浆洗街派出所",
+                "510107001",
+            ),
+            at,
+        )
+        .await
+        .expect("station A");
+    let station_b = tx
+        .insert_organisation(
+            &org(
+                Some(county.id),
+                OrgKind::PoliceStation,
+                "望江路派出所",
+                "510107004",
+            ),
+            at,
+        )
+        .await
+        .expect("station B");
+    tx.commit().await.expect("commit");
+    TwoStations {
+        county,
+        station_a,
+        station_b,
+    }
+}

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent, ChainBreak};
-use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind};
 use fengqiao_core::role::{Permission, Role, Roles};
 use fengqiao_core::user::Username;
 use fengqiao_core::Timestamp;
@@ -12,16 +11,6 @@ use fengqiao_store::testing::TestDatabase;
 use fengqiao_store::{backend_tests, NewUser, Store, StoreError};
 
 const T0: Timestamp = Timestamp(1_764_000_000_000);
-
-fn org(parent: Option<i64>, kind: OrgKind, name: &str, code: &str) -> NewOrganisation {
-    NewOrganisation {
-        parent_id: parent,
-        kind,
-        department_type: None,
-        name: name.into(),
-        division_codes: vec![DivisionCode::parse(code).unwrap()],
-    }
-}
 
 fn new_user(username: &str, org_id: i64) -> NewUser {
     NewUser {
@@ -37,37 +26,8 @@ fn new_user(username: &str, org_id: i64) -> NewUser {
 
 /// county → station A, station B; returns (county, a, b) ids.
 async fn three_orgs(store: &Store) -> (i64, i64, i64) {
-    let mut tx = store.begin().await.unwrap();
-    let county = tx
-        .insert_organisation(&org(None, OrgKind::CountyBureau, "武侯分局", "510107"), T0)
-        .await
-        .unwrap();
-    let a = tx
-        .insert_organisation(
-            &org(
-                Some(county.id),
-                OrgKind::PoliceStation,
-                "浆洗街派出所",
-                "510107001",
-            ),
-            T0,
-        )
-        .await
-        .unwrap();
-    let b = tx
-        .insert_organisation(
-            &org(
-                Some(county.id),
-                OrgKind::PoliceStation,
-                "望江路派出所",
-                "510107002",
-            ),
-            T0,
-        )
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    (county.id, a.id, b.id)
+    let world = fengqiao_store::testing::two_stations(store, T0).await;
+    (world.county.id, world.station_a.id, world.station_b.id)
 }
 
 backend_tests! {

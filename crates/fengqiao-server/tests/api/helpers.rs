@@ -21,7 +21,7 @@ use fengqiao_core::user::{Password, PasswordHashing, Username};
 use fengqiao_core::{ManualClock, Timestamp};
 use fengqiao_server::accounts::{self, NewAccount};
 use fengqiao_server::{AppState, ServerSettings};
-use fengqiao_store::testing::TestDatabase;
+use fengqiao_store::testing::{two_stations, TestDatabase, TwoStations};
 use fengqiao_store::{Building, IncidentExtras, Store};
 use http_body_util::BodyExt;
 use serde_json::Value;
@@ -211,38 +211,12 @@ pub async fn add_account(state: &AppState, username: &str, org_id: i64, role: Ro
 
 async fn build_world(state: &AppState) -> World {
     let store = &state.store;
+    let TwoStations {
+        county,
+        station_a,
+        station_b,
+    } = two_stations(store, T0).await;
     let mut tx = store.begin().await.unwrap();
-    let county = tx
-        .insert_organisation(
-            &new_org(None, OrgKind::CountyBureau, "武侯区分局", "510107"),
-            T0,
-        )
-        .await
-        .unwrap();
-    let station_a = tx
-        .insert_organisation(
-            &new_org(
-                Some(county.id),
-                OrgKind::PoliceStation,
-                "浆洗街派出所",
-                "510107001",
-            ),
-            T0,
-        )
-        .await
-        .unwrap();
-    let station_b = tx
-        .insert_organisation(
-            &new_org(
-                Some(county.id),
-                OrgKind::PoliceStation,
-                "望江路派出所",
-                "510107004",
-            ),
-            T0,
-        )
-        .await
-        .unwrap();
     let permissions = [Permission::ViewOrganisations].into();
     let token_a = secret::generate(API_TOKEN_PREFIX);
     tx.insert_api_token(
