@@ -57,6 +57,8 @@ pub struct BuildingQuery {
     pub building: Option<String>,
 }
 
+const GRID_COLUMNS: &str = "id, code, community_code, name, station_org_id, officer_user_id";
+
 const BUILDING_COLUMNS: &str =
     "id, plate_code, community_code, grid_id, compound, road, road_number, building, lat, lon";
 
@@ -190,49 +192,52 @@ impl Store {
     }
 
     pub async fn grid(&self, id: i64) -> Result<Option<Grid>> {
-        let row: Option<(i64, String, String, Option<String>, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT id, code, community_code, name, station_org_id, officer_user_id FROM grids WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(self.reader())
-        .await?;
-        let Some((id, code, community_code, name, station_org_id, officer_user_id)) = row else {
-            return Ok(None);
-        };
+        let sql = format!("SELECT {GRID_COLUMNS} FROM grids WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?;
+        match row {
+            Some(row) => Ok(Some(self.grid_with_workers(&row).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Grids whose community lies under any of `division_prefixes`.
+    pub async fn grids_under(&self, division_prefixes: &[String]) -> Result<Vec<Grid>> {
+        let sql = format!(
+            "SELECT {GRID_COLUMNS} FROM grids WHERE community_code LIKE $1 || '%' ORDER BY code"
+        );
+        let mut grids = Vec::new();
+        for prefix in division_prefixes {
+            let rows = sqlx::query(&sql)
+                .bind(prefix.clone())
+                .fetch_all(self.reader())
+                .await?;
+            for row in &rows {
+                grids.push(self.grid_with_workers(row).await?);
+            }
+        }
+        Ok(grids)
+    }
+
+    async fn grid_with_workers(&self, row: &AnyRow) -> Result<Grid> {
+        let id: i64 = get(row, "id")?;
         let grid_worker_ids = sqlx::query_scalar(
             "SELECT user_id FROM grid_workers WHERE grid_id = $1 ORDER BY user_id",
         )
         .bind(id)
         .fetch_all(self.reader())
         .await?;
-        Ok(Some(Grid {
+        Ok(Grid {
             id,
-            code,
-            community_code,
-            name,
-            station_org_id,
-            officer_user_id,
+            code: get(row, "code")?,
+            community_code: get(row, "community_code")?,
+            name: get(row, "name")?,
+            station_org_id: get(row, "station_org_id")?,
+            officer_user_id: get(row, "officer_user_id")?,
             grid_worker_ids,
-        }))
-    }
-
-    /// Grids whose community lies under any of `division_prefixes`.
-    pub async fn grids_under(&self, division_prefixes: &[String]) -> Result<Vec<Grid>> {
-        let mut grids = Vec::new();
-        for prefix in division_prefixes {
-            let ids: Vec<i64> = sqlx::query_scalar(
-                "SELECT id FROM grids WHERE community_code LIKE $1 || '%' ORDER BY code",
-            )
-            .bind(prefix.clone())
-            .fetch_all(self.reader())
-            .await?;
-            for id in ids {
-                if let Some(grid) = self.grid(id).await? {
-                    grids.push(grid);
-                }
-            }
-        }
-        Ok(grids)
+        })
     }
 }
 

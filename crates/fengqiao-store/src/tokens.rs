@@ -97,7 +97,7 @@ impl Tx {
         created_by: &str,
         now: Timestamp,
     ) -> Result<i64> {
-        Ok(sqlx::query_scalar(
+        sqlx::query_scalar(
             "INSERT INTO api_tokens (name, org_id, permissions, token_hash, created_by, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
@@ -109,7 +109,7 @@ impl Tx {
         .bind(now.millis())
         .fetch_one(self.conn())
         .await
-        .map_err(duplicate_as("token"))?)
+        .map_err(duplicate_as("token"))
     }
 
     /// Returns false when the token was already revoked.
