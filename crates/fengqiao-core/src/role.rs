@@ -111,6 +111,9 @@ impl Role {
                 UnmaskPersonalData,
                 ReportIncidents,
                 ViewIncidents,
+                DispatchIncidents,
+                ViewWarnings,
+                HandleWarnings,
             ],
             Role::CommunityOfficer => &[
                 ViewOrganisations,
@@ -118,6 +121,8 @@ impl Role {
                 UnmaskPersonalData,
                 ReportIncidents,
                 ViewIncidents,
+                ViewWarnings,
+                HandleWarnings,
             ],
             Role::AuxiliaryOfficer => &[
                 ViewOrganisations,
@@ -130,16 +135,34 @@ impl Role {
                 ViewAddresses,
                 ReportIncidents,
                 ViewIncidents,
+                ViewWarnings,
+                HandleWarnings,
             ],
-            Role::DepartmentHandler => &[ViewOrganisations, ViewAddresses, ViewIncidents],
+            Role::DepartmentHandler => &[
+                ViewOrganisations,
+                ViewAddresses,
+                ViewIncidents,
+                HandleWorkOrders,
+            ],
             Role::StationChief => &[
                 ViewOrganisations,
                 ViewAddresses,
                 ViewUsers,
                 UnmaskPersonalData,
                 ViewIncidents,
+                DispatchIncidents,
+                ManageRoutingRules,
+                ViewWarnings,
+                HandleWarnings,
+                ViewFigures,
             ],
-            Role::Analyst => &[ViewOrganisations, ViewAddresses, ViewIncidents],
+            Role::Analyst => &[
+                ViewOrganisations,
+                ViewAddresses,
+                ViewIncidents,
+                ViewWarnings,
+                ViewFigures,
+            ],
             Role::Administrator => &[
                 ViewOrganisations,
                 ViewAddresses,
@@ -208,10 +231,24 @@ pub enum Permission {
     ReportIncidents,
     /// See incidents, their timeline and work orders in the jurisdiction.
     ViewIncidents,
+    /// Override triage, route and re-route incidents, confirm returned work
+    /// orders and record the caller's feedback (回访): the command room.
+    DispatchIncidents,
+    /// Accept, reject, work on and return the work orders sent to one's
+    /// department (部门处置).
+    HandleWorkOrders,
+    /// Change which organisation a category goes to where (分派规则).
+    ManageRoutingRules,
+    /// See warnings (预警) raised in the jurisdiction.
+    ViewWarnings,
+    /// Acknowledge and close warnings with an action record.
+    HandleWarnings,
+    /// Read the figures (统计) of an organisation and period.
+    ViewFigures,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 19] = [
         Permission::ViewOrganisations,
         Permission::ManageOrganisations,
         Permission::ViewUsers,
@@ -225,6 +262,12 @@ impl Permission {
         Permission::ManageGrids,
         Permission::ReportIncidents,
         Permission::ViewIncidents,
+        Permission::DispatchIncidents,
+        Permission::HandleWorkOrders,
+        Permission::ManageRoutingRules,
+        Permission::ViewWarnings,
+        Permission::HandleWarnings,
+        Permission::ViewFigures,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -242,6 +285,12 @@ impl Permission {
             Permission::ManageGrids => "manage_grids",
             Permission::ReportIncidents => "report_incidents",
             Permission::ViewIncidents => "view_incidents",
+            Permission::DispatchIncidents => "dispatch_incidents",
+            Permission::HandleWorkOrders => "handle_work_orders",
+            Permission::ManageRoutingRules => "manage_routing_rules",
+            Permission::ViewWarnings => "view_warnings",
+            Permission::HandleWarnings => "handle_warnings",
+            Permission::ViewFigures => "view_figures",
         }
     }
 

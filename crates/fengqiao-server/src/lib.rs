@@ -13,6 +13,7 @@ pub mod auth;
 pub mod error;
 pub mod i18n;
 mod json;
+pub mod live;
 mod ops;
 mod pages;
 pub mod state;

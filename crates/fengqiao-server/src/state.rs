@@ -7,6 +7,8 @@ use fengqiao_core::user::{LockoutPolicy, PasswordHashing};
 use fengqiao_core::Clock;
 use fengqiao_store::Store;
 
+use crate::live::Live;
+
 /// Server settings that requests depend on; the binary fills them from the
 /// configuration.
 #[derive(Debug, Clone)]
@@ -43,6 +45,7 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub hashing: PasswordHashing,
     pub settings: ServerSettings,
+    pub live: Live,
 }
 
 impl AppState {
@@ -59,6 +62,7 @@ impl AppState {
             clock,
             hashing,
             settings,
+            live: Live::default(),
         }))
     }
 }

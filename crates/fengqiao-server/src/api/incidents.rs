@@ -37,6 +37,7 @@ use crate::api::rfc3339;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
+use crate::live::{LiveEvent, LiveKind};
 use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
@@ -310,16 +311,41 @@ pub async fn report(
 ) -> ApiResult<(StatusCode, Json<IncidentView>)> {
     caller.require(Permission::ReportIncidents)?;
     let key = idempotency_key(&headers)?;
+    let (outcome, record) = take_in(&state, &caller, key.as_deref(), &body).await?;
+    let status = match outcome {
+        Intake::Created => StatusCode::CREATED,
+        Intake::Replayed => StatusCode::OK,
+    };
+    Ok((status, Json(IncidentView::of(&record, &state.cipher)?)))
+}
+
+/// Whether intake made a new incident or found the one its key made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intake {
+    Created,
+    Replayed,
+}
+
+/// The intake pipeline every source goes through — the API, Open311, the
+/// public plate page: validate, resolve, triage, route and store in one
+/// transaction, with `key` making a retry return the first incident. The
+/// caller's permission is the entry point's business.
+pub(crate) async fn take_in(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<&str>,
+    body: &ReportIncident,
+) -> ApiResult<(Intake, IncidentRecord)> {
     let request_hash =
-        secret::hash(&serde_json::to_string(&body).map_err(|e| ApiError::Internal(e.to_string()))?);
+        secret::hash(&serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?);
     let actor = caller.actor.to_stored();
-    if let Some(key) = &key {
-        if let Some(first) = replay(&state, &caller, &actor, key, &request_hash).await? {
-            return Ok(first);
+    if let Some(key) = key {
+        if let Some(first) = replay(state, caller, &actor, key, &request_hash).await? {
+            return Ok((Intake::Replayed, first));
         }
     }
-    let new = parse_body(&body)?;
-    let (name, phone) = (reporter_name(&body)?, reporter_phone(&body)?);
+    let new = parse_body(body)?;
+    let (name, phone) = (reporter_name(body)?, reporter_phone(body)?);
 
     let resolution = addresses::resolve(
         &state.store,
@@ -348,7 +374,7 @@ pub async fn report(
 
     let suggestion = triage().suggest(new.text.as_str());
     let core_triage = core_triage(&suggestion)?;
-    let route = route(&state, &caller, location_code.as_ref(), &suggestion).await?;
+    let route = route(state, caller, location_code.as_ref(), &suggestion).await?;
 
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -414,7 +440,7 @@ pub async fn report(
         tx.append_timeline(id, Some(order.state.id), &order.events)
             .await?;
     }
-    if let Some(key) = &key {
+    if let Some(key) = key {
         match tx
             .insert_idempotency_key(&actor, key, &request_hash, id, now)
             .await
@@ -424,9 +450,10 @@ pub async fn report(
                 // A concurrent request with the same key committed first:
                 // this one's work is rolled back and the first one answers.
                 drop(tx);
-                return replay(&state, &caller, &actor, key, &request_hash)
+                let first = replay(state, caller, &actor, key, &request_hash)
                     .await?
-                    .ok_or_else(|| ApiError::Internal("idempotency key vanished".into()));
+                    .ok_or_else(|| ApiError::Internal("idempotency key vanished".into()))?;
+                return Ok((Intake::Replayed, first));
             }
             Err(e) => return Err(e.into()),
         }
@@ -437,11 +464,19 @@ pub async fn report(
         .detail(receipt.to_string());
     tx.append_audit(&event, now).await?;
     tx.commit().await?;
+    let mut orgs = vec![route.station.path.clone(), route.command_room.path.clone()];
+    if let Target::Department { owner, .. } = &route.target {
+        orgs.push(owner.path.clone());
+    }
+    state.live.publish(LiveEvent {
+        kind: LiveKind::Incident,
+        id,
+        incident_id: Some(id),
+        change: "created".into(),
+        orgs,
+    });
     let record = state.store.incident(id).await?.ok_or(ApiError::NotFound)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(IncidentView::of(&record, &state.cipher)?),
-    ))
+    Ok((Intake::Created, record))
 }
 
 /// The key as sent: 1 to 200 visible ASCII characters.
@@ -472,7 +507,7 @@ async fn replay(
     actor: &str,
     key: &str,
     request_hash: &[u8],
-) -> ApiResult<Option<(StatusCode, Json<IncidentView>)>> {
+) -> ApiResult<Option<IncidentRecord>> {
     let Some(first) = state.store.idempotency_key(actor, key).await? else {
         return Ok(None);
     };
@@ -485,11 +520,9 @@ async fn replay(
         )
         .into());
     }
-    let record = visible_incident(state, caller, first.incident_id).await?;
-    Ok(Some((
-        StatusCode::OK,
-        Json(IncidentView::of(&record, &state.cipher)?),
-    )))
+    Ok(Some(
+        visible_incident(state, caller, first.incident_id).await?,
+    ))
 }
 
 fn optional(text: &Option<String>) -> Option<&str> {

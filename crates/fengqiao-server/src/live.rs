@@ -1,0 +1,66 @@
+//! 实时推送: every committed change to an incident, a work order or a
+//! warning is published here once, and each open board receives the ones
+//! within its viewer's jurisdiction. Publishing never waits: a board that
+//! falls behind misses events and reloads (see `api::live`).
+
+use std::sync::Arc;
+
+use fengqiao_core::org::OrgPath;
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+/// How many events a slow subscriber may lag before it is told to reload.
+const BUFFER: usize = 4096;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LiveKind {
+    Incident,
+    WorkOrder,
+    Warning,
+}
+
+/// What changed, and which organisations' subtrees may see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveEvent {
+    pub kind: LiveKind,
+    pub id: i64,
+    /// The incident the change belongs to, when there is one.
+    pub incident_id: Option<i64>,
+    /// created, accepted, rejected, escalated… as the timeline names it.
+    pub change: String,
+    #[serde(skip)]
+    pub orgs: Vec<OrgPath>,
+}
+
+impl LiveEvent {
+    /// Whether a viewer whose jurisdiction is `scope` may see this event.
+    pub fn visible_within(&self, scope: &OrgPath) -> bool {
+        self.orgs.iter().any(|path| scope.contains(path))
+    }
+}
+
+#[derive(Clone)]
+pub struct Live {
+    sender: broadcast::Sender<Arc<LiveEvent>>,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            sender: broadcast::channel(BUFFER).0,
+        }
+    }
+}
+
+impl Live {
+    /// Call after the change is committed, never before.
+    pub fn publish(&self, event: LiveEvent) {
+        // No subscriber is not an error: nobody is watching.
+        let _ = self.sender.send(Arc::new(event));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
+        self.sender.subscribe()
+    }
+}
