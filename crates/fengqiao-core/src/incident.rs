@@ -291,6 +291,8 @@ impl Category {
 pub enum TriagedBy {
     Rules,
     Operator,
+    /// The reporter chose it: an Open311 client names a service.
+    Reporter,
 }
 
 /// 分类: what an incident is, whether it is police work, how urgent.

@@ -30,7 +30,15 @@ pub fn router(state: AppState) -> Router {
         .route("/signin", get(pages::sign_in_form).post(pages::sign_in))
         .route("/signout", post(pages::sign_out))
         .route("/lang/{code}", get(pages::switch_language))
-        .route("/assets/{*path}", get(assets::serve));
+        .route("/assets/{*path}", get(assets::serve))
+        .route(
+            "/open311/v2/services/{file}",
+            get(api::open311::service_definition),
+        )
+        .route(
+            "/open311/v2/requests/{file}",
+            get(api::open311::get_request),
+        );
     Router::new()
         .merge(api_routes)
         .route(

@@ -115,7 +115,11 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-async fn token_caller(state: &AppState, token: &str, source: String) -> ApiResult<Caller> {
+pub(crate) async fn token_caller(
+    state: &AppState,
+    token: &str,
+    source: String,
+) -> ApiResult<Caller> {
     let token = state
         .store
         .api_token_by_hash(&secret::hash(token))

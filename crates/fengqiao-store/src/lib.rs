@@ -11,6 +11,7 @@ mod audit;
 mod incidents;
 mod orgs;
 mod postgres;
+mod public_reports;
 mod sessions;
 mod sqlite;
 mod tokens;
@@ -28,6 +29,7 @@ pub use audit::AuditPage;
 pub use incidents::{
     IdempotencyRecord, IncidentExtras, IncidentRecord, StoredIncident, TimelineEntry,
 };
+pub use public_reports::SourceQuery;
 pub use sessions::Session;
 pub use tokens::ApiToken;
 pub use users::{NewUser, StoredUser};

@@ -18,15 +18,15 @@ use fengqiao_core::audit::{Actor, AuditAction};
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::geo::Wgs84;
 use fengqiao_core::incident::{
-    Category, Incident, IncidentInput, NewIncident, Priority, ReceiptDate, ReceiptNumber,
-    StationCode, Triage as CoreTriage, TriagedBy,
+    Category, Incident, IncidentInput, IncidentSource, NewIncident, Priority, ReceiptDate,
+    ReceiptNumber, StationCode, Triage as CoreTriage, TriagedBy,
 };
 use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::role::Permission;
 use fengqiao_core::secret;
 use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
-use fengqiao_store::{IncidentExtras, IncidentRecord, StoreError, StoredIncident};
+use fengqiao_store::{Building, IncidentExtras, IncidentRecord, StoreError, StoredIncident};
 use fengqiao_triage::{Group, RouteTo, Triage, TriageSuggestion};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -64,6 +64,25 @@ pub struct ReportIncident {
     /// Personal data: stored encrypted, shown masked.
     reporter_name: Option<String>,
     reporter_phone: Option<String>,
+}
+
+impl ReportIncident {
+    /// A report as another entry point (Open311, the plate page) received it.
+    pub(crate) fn new(
+        source: IncidentSource,
+        text: String,
+        location_text: String,
+        reporter_name: Option<String>,
+        reporter_phone: Option<String>,
+    ) -> Self {
+        ReportIncident {
+            source: source.as_str().into(),
+            text,
+            location_text,
+            reporter_name,
+            reporter_phone,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -336,6 +355,28 @@ pub(crate) async fn take_in(
     key: Option<&str>,
     body: &ReportIncident,
 ) -> ApiResult<(Intake, IncidentRecord)> {
+    take_in_known(state, caller, key, body, &Known::default()).await
+}
+
+/// What an entry point knows before intake: the category its client chose
+/// (an Open311 service), the building (a plate's page) and the
+/// coordinates the client sent.
+#[derive(Default)]
+pub(crate) struct Known<'a> {
+    pub category: Option<&'a str>,
+    pub building: Option<&'a Building>,
+    pub coordinates: Option<Wgs84>,
+}
+
+/// [`take_in`] with what the entry point already knows used instead of
+/// asking the resolver and the rules.
+pub(crate) async fn take_in_known(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<&str>,
+    body: &ReportIncident,
+    known: &Known<'_>,
+) -> ApiResult<(Intake, IncidentRecord)> {
     let request_hash =
         secret::hash(&serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?);
     let actor = caller.actor.to_stored();
@@ -355,24 +396,34 @@ pub(crate) async fn take_in(
     )
     .await?;
     let building = resolution.registry.as_ref();
+    let known_building = known.building.map(|b| (b.id, b.community_code.clone()));
+    let building = known_building.or(building.map(|b| (b.building_id, b.community_code.clone())));
+    let building = building.as_ref();
     let location_code = building
-        .map(|b| b.community_code.clone())
+        .map(|(_, community)| community.clone())
         .or_else(|| resolution.address.township_code.clone())
         .or_else(|| resolution.address.county_code.clone())
         .and_then(|c| DivisionCode::parse(&c).ok());
     let coordinates = match building {
-        Some(b) => state
+        Some((id, _)) => state
             .store
-            .building(b.building_id)
+            .building(*id)
             .await?
             .and_then(|b| Wgs84::new(b.lat?, b.lon?).ok()),
         None => None,
     };
     let mut new = new;
-    new.location.address_id = building.map(|b| b.building_id);
-    new.location.coordinates = coordinates;
+    new.location.address_id = building.map(|(id, _)| *id);
+    new.location.coordinates = coordinates.or(known.coordinates);
 
-    let suggestion = triage().suggest(new.text.as_str());
+    let (suggestion, triaged_by, triage_actor) = match known.category {
+        Some(code) => (chosen(code)?, TriagedBy::Reporter, caller.actor.clone()),
+        None => (
+            triage().suggest(new.text.as_str()),
+            TriagedBy::Rules,
+            Actor::System,
+        ),
+    };
     let core_triage = core_triage(&suggestion)?;
     let route = route(state, caller, location_code.as_ref(), &suggestion).await?;
 
@@ -394,7 +445,7 @@ pub(crate) async fn take_in(
     );
     let triaged = received
         .state
-        .triage(core_triage, TriagedBy::Rules, Actor::System, now)
+        .triage(core_triage, triaged_by, triage_actor, now)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut incident_events = received.events;
     incident_events.extend(triaged.events);
@@ -581,6 +632,27 @@ fn parse_body(body: &ReportIncident) -> ApiResult<NewIncident> {
             Err(ApiError::Validation(errors))
         }
     }
+}
+
+/// The category a client chose, as if the rules had suggested it.
+fn chosen(code: &str) -> ApiResult<TriageSuggestion> {
+    let category = triage().table().category(code).ok_or_else(|| {
+        FieldError::new(
+            "category",
+            Reason::UnknownValue {
+                allowed: Vec::new(),
+            },
+        )
+    })?;
+    Ok(TriageSuggestion {
+        category: category.code.clone(),
+        group: category.group,
+        priority: category.priority,
+        route_to: category.route_to,
+        matched: Vec::new(),
+        negated: Vec::new(),
+        confidence: 1.0,
+    })
 }
 
 fn core_triage(suggestion: &TriageSuggestion) -> ApiResult<CoreTriage> {

@@ -4,7 +4,8 @@
 
 mod addresses;
 mod audit;
-mod incidents;
+pub(crate) mod incidents;
+pub(crate) mod open311;
 mod organisations;
 mod session;
 mod tokens;
@@ -28,6 +29,9 @@ pub const PUBLIC_TAG: &str = "public";
     ),
     modifiers(&SecuritySchemes),
     security(("session" = []), ("api_token" = [])),
+    // Open311 names files `{id}.json`, which the router cannot match as one
+    // parameter: app.rs routes these two by hand, documented here.
+    paths(open311::service_definition, open311::get_request),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
 )]
 struct ApiDoc;
@@ -72,6 +76,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(addresses::plate_png))
         .routes(routes!(incidents::list, incidents::report))
         .routes(routes!(incidents::get))
+        .routes(routes!(open311::services))
+        .routes(routes!(open311::list_requests, open311::post_request))
         .routes(routes!(audit::entries))
         .routes(routes!(audit::verify))
         .routes(routes!(crate::ops::healthz))

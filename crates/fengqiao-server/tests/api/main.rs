@@ -7,6 +7,7 @@ mod authz;
 mod errors;
 mod helpers;
 mod incidents;
+mod open311;
 mod openapi;
 mod personal;
 mod sessions;
