@@ -811,6 +811,12 @@ pub enum IncidentEvent {
         /// The rejected work order this one re-routes.
         replaces: Option<i64>,
     },
+    /// 退回: a department rejected a work order; the incident is back with
+    /// the organisation that sent it, to be re-routed.
+    SentBack {
+        work_order_id: i64,
+        to_org: i64,
+    },
     HandlingStarted,
     Resolved,
     FeedbackRecorded {
@@ -1135,6 +1141,34 @@ impl Incident {
             incident,
             work_order,
         }
+    }
+
+    /// 退回指挥室: records that `rejected` came back, and hands the incident
+    /// to the work order's originator, who re-routes it (`reroute`). The
+    /// status stays: other departments may still be at work on it.
+    pub fn send_back(&self, rejected: &WorkOrder, actor: Actor, at: Timestamp) -> IncidentResult {
+        if rejected.incident_id != self.id {
+            return Err(IncidentError::ForeignWorkOrder { id: rejected.id });
+        }
+        if rejected.status != WorkOrderStatus::Rejected {
+            return Err(IncidentError::NotRejected { id: rejected.id });
+        }
+        if !matches!(
+            self.status,
+            IncidentStatus::Diverted | IncidentStatus::InProgress | IncidentStatus::Dispatched
+        ) {
+            return Err(self.refuse("sent back"));
+        }
+        let to_org = rejected.originator_org_id;
+        Ok(self.moved(
+            |s| s.owner_org_id = Some(to_org),
+            vec![IncidentEvent::SentBack {
+                work_order_id: rejected.id,
+                to_org,
+            }],
+            actor,
+            at,
+        ))
     }
 
     /// 处置中: a unit arrived, or a department accepted a work order.
@@ -1681,6 +1715,43 @@ mod tests {
         assert!(cancelled
             .reroute(&rejected, new_order(6, 41), OPERATOR, T0)
             .is_err());
+    }
+
+    #[test]
+    fn a_rejected_work_order_sends_the_incident_back_to_its_originator() {
+        let incident = in_status(IncidentStatus::Triaged, Group::NonPolice);
+        let first = incident.divert(new_order(5, 40), OPERATOR, T0).unwrap();
+        let (incident, order) = (first.incident.state, first.work_order.state);
+        assert_eq!(
+            incident.send_back(&order, OPERATOR, T0).unwrap_err(),
+            IncidentError::NotRejected { id: 5 }
+        );
+        let dept = OrgActor::new(Actor::User(40), 40);
+        let rejected = order
+            .reject(
+                &dept,
+                HandlingNote::parse("reason", "非本部门职责").unwrap(),
+                T0,
+            )
+            .unwrap()
+            .state;
+        let back = incident.send_back(&rejected, Actor::User(40), T0).unwrap();
+        assert_eq!(back.state.status, IncidentStatus::Diverted);
+        assert_eq!(back.state.owner_org_id, Some(rejected.originator_org_id));
+        assert_eq!(
+            back.events[0].event,
+            IncidentEvent::SentBack {
+                work_order_id: 5,
+                to_org: rejected.originator_org_id
+            }
+        );
+        assert!(back
+            .state
+            .reroute(&rejected, new_order(6, 41), OPERATOR, T0)
+            .is_ok());
+        let mut closed = incident.clone();
+        closed.status = IncidentStatus::Closed;
+        assert!(closed.send_back(&rejected, OPERATOR, T0).is_err());
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub enum ApiError {
     NotFound,
     #[error("too many requests")]
     TooManyRequests,
+    /// 409: the action is not allowed in the record's current state; the
+    /// sentence names the state. Nothing changed.
+    #[error("conflict: {en}")]
+    Conflict { zh: String, en: String },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -55,6 +59,7 @@ impl ApiError {
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,6 +74,7 @@ impl ApiError {
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not-found",
             ApiError::TooManyRequests => "too-many-requests",
+            ApiError::Conflict { .. } => "conflict",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -110,6 +116,10 @@ impl ApiError {
             ApiError::TooManyRequests => (
                 lang.pick("请求过于频繁", "Too many requests"),
                 lang.pick("请稍后再试。", "Please try again later."),
+            ),
+            ApiError::Conflict { zh, en } => (
+                lang.pick("当前状态下不能执行此操作", "Not allowed in the current state"),
+                lang.pick(zh.as_str(), en.as_str()),
             ),
             ApiError::Internal(_) => (
                 lang.pick("服务器内部错误", "Internal server error"),

@@ -147,6 +147,10 @@ fn conflict(lang: Lang, detail: &str) -> String {
             "该来源为匿名或设备上报，不能附带此报警人信息",
             "cannot be given for an anonymous or machine source",
         ),
+        "police_category" => (
+            "警务类警情一律由指挥室处置，不能设置分流规则",
+            "is police work, which always goes to the command room",
+        ),
         _ => ("与现有数据冲突", "conflicts with existing data"),
     };
     lang.pick(zh, en).to_owned()

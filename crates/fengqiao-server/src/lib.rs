@@ -16,6 +16,7 @@ mod json;
 pub mod live;
 mod ops;
 mod pages;
+mod routing;
 pub mod state;
 
 pub use api::PUBLIC_TAG;

@@ -79,15 +79,16 @@ pub struct IdempotencyRecord {
     pub incident_id: i64,
 }
 
-const INCIDENT_COLUMNS: &str = "id, receipt_number, station_org_id, source, received_at,
+pub(crate) const INCIDENT_COLUMNS: &str = "id, receipt_number, station_org_id, source, received_at,
     reporter_name, reporter_phone, text, location_text, building_id, community_code, lat, lon,
     category, category_family, triage_matched, grp, priority, status, owner_org_id";
 
-const WORK_ORDER_COLUMNS: &str = "id, incident_id, category, originator_org_id, owner_org_id,
+pub(crate) const WORK_ORDER_COLUMNS: &str =
+    "id, incident_id, category, originator_org_id, owner_org_id,
     supervisor_org_id, status, created_at, accept_by, finish_by, accepted_at, returned_at,
     result, rejection, replaces, escalated_accept, escalated_finish";
 
-fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
+pub(crate) fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))
 }
 
@@ -97,7 +98,7 @@ fn from_name<T: serde::de::DeserializeOwned>(what: &str, name: &str) -> Result<T
         .map_err(|_| corrupt(what, name))
 }
 
-fn incident_from_row(row: &AnyRow) -> Result<StoredIncident> {
+pub(crate) fn incident_from_row(row: &AnyRow) -> Result<StoredIncident> {
     let receipt: String = get(row, "receipt_number")?;
     let source: String = get(row, "source")?;
     let status: String = get(row, "status")?;
@@ -156,7 +157,7 @@ fn note(row: &AnyRow, column: &str) -> Result<Option<HandlingNote>> {
         .transpose()
 }
 
-fn work_order_from_row(row: &AnyRow) -> Result<WorkOrder> {
+pub(crate) fn work_order_from_row(row: &AnyRow) -> Result<WorkOrder> {
     let category: String = get(row, "category")?;
     let status: String = get(row, "status")?;
     let status: WorkOrderStatus = from_name("work order status", &status)?;

@@ -8,6 +8,7 @@
 
 mod addresses;
 mod audit;
+mod closed_loop;
 mod incidents;
 mod orgs;
 mod postgres;
@@ -26,6 +27,7 @@ use sqlx::{Any, Row, Transaction};
 
 pub use addresses::{Building, BuildingQuery, Grid, Room};
 pub use audit::AuditPage;
+pub use closed_loop::{InboxEntry, RoutingRule};
 pub use incidents::{
     IdempotencyRecord, IncidentExtras, IncidentRecord, StoredIncident, TimelineEntry,
 };

@@ -9,8 +9,6 @@
 //! every change; one transaction writes the incident, its timeline, its work
 //! order, its idempotency key and the audit entry.
 
-use std::sync::OnceLock;
-
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -21,13 +19,13 @@ use fengqiao_core::incident::{
     Category, Incident, IncidentInput, IncidentSource, NewIncident, Priority, ReceiptDate,
     ReceiptNumber, StationCode, Triage as CoreTriage, TriagedBy,
 };
-use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
+use fengqiao_core::org::DivisionCode;
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::role::Permission;
 use fengqiao_core::secret;
-use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
+use fengqiao_core::work_order::NewWorkOrder;
 use fengqiao_store::{Building, IncidentExtras, IncidentRecord, StoreError, StoredIncident};
-use fengqiao_triage::{Group, RouteTo, Triage, TriageSuggestion};
+use fengqiao_triage::TriageSuggestion;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -38,18 +36,14 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::live::{LiveEvent, LiveKind};
+use crate::routing::{route, route_to_name, Target};
 use crate::state::AppState;
 
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 const MAX_KEY_CHARS: usize = 200;
 const LIST_LIMIT: i64 = 200;
 
-static TRIAGE: OnceLock<Triage> = OnceLock::new();
-
-/// The process-wide triage with the embedded category table, built once.
-pub fn triage() -> &'static Triage {
-    TRIAGE.get_or_init(Triage::default)
-}
+pub use crate::routing::triage;
 
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -125,6 +119,10 @@ pub struct WorkOrderView {
     /// 办结时限
     finish_by: String,
     replaces: Option<i64>,
+    /// What the department returned with.
+    result: Option<String>,
+    /// Why the department rejected it.
+    rejection: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -160,6 +158,9 @@ pub struct IncidentView {
     /// orders. None while it awaits routing by hand.
     owner_org_id: Option<i64>,
     work_orders: Vec<WorkOrderView>,
+    /// Rejected work orders not yet re-routed: the incident is back with
+    /// the command room for them.
+    awaiting_reroute: Vec<i64>,
     timeline: Vec<TimelineView>,
 }
 
@@ -176,13 +177,6 @@ fn decrypt_masked(
                 .map_err(|e| ApiError::Internal(e.to_string()))
         })
         .transpose()
-}
-
-fn route_to_name(route: RouteTo) -> String {
-    match serde_json::to_value(route) {
-        Ok(Value::String(name)) => name,
-        _ => String::new(),
-    }
 }
 
 impl IncidentView {
@@ -217,11 +211,15 @@ impl IncidentView {
             status: incident.status.as_str().into(),
             owner_org_id: incident.owner_org_id,
             work_orders: Vec::new(),
+            awaiting_reroute: Vec::new(),
             timeline: Vec::new(),
         })
     }
 
-    fn of(record: &IncidentRecord, cipher: &PersonalDataCipher) -> ApiResult<IncidentView> {
+    pub(super) fn of(
+        record: &IncidentRecord,
+        cipher: &PersonalDataCipher,
+    ) -> ApiResult<IncidentView> {
         let mut view = IncidentView::summary(&record.incident, cipher)?;
         view.work_orders = record
             .work_orders
@@ -237,7 +235,13 @@ impl IncidentView {
                 accept_by: rfc3339(w.accept_by),
                 finish_by: rfc3339(w.finish_by),
                 replaces: w.replaces,
+                result: w.result.as_ref().map(|n| n.as_str().into()),
+                rejection: w.rejection.as_ref().map(|n| n.as_str().into()),
             })
+            .collect();
+        view.awaiting_reroute = super::work_orders::awaiting_reroute(&record.work_orders)
+            .iter()
+            .map(|w| w.id)
             .collect();
         view.timeline = record
             .timeline
@@ -264,7 +268,11 @@ impl IncidentView {
 
 /// An incident the caller may see — received by, owned by or sent to an
 /// organisation in the caller's subtree — or 404 as if it did not exist.
-async fn visible_incident(state: &AppState, caller: &Caller, id: i64) -> ApiResult<IncidentRecord> {
+pub(super) async fn visible_incident(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> ApiResult<IncidentRecord> {
     let record = state.store.incident(id).await?.ok_or(ApiError::NotFound)?;
     let incident = &record.incident;
     let orgs = [incident.station_org_id]
@@ -667,132 +675,4 @@ fn core_triage(suggestion: &TriageSuggestion) -> ApiResult<CoreTriage> {
         group: suggestion.group,
         priority: Priority::parse(suggestion.priority)?,
     })
-}
-
-enum Target {
-    CommandRoom(Organisation),
-    Department {
-        owner: Organisation,
-        deadlines: DeadlinePolicy,
-    },
-    /// No organisation covers the address for this category: it waits in
-    /// the station's list for an operator to route it.
-    Unrouted,
-}
-
-struct Route {
-    station: Organisation,
-    command_room: Organisation,
-    target: Target,
-}
-
-/// How specifically an organisation covers `code`: the length of its most
-/// specific covering division code, or `None`.
-fn cover_depth(org: &Organisation, code: &DivisionCode) -> Option<usize> {
-    org.division_codes
-        .iter()
-        .filter(|own| own.contains(code))
-        .map(|own| own.significant().len())
-        .max()
-}
-
-/// The organisation of `candidates` that covers `code` most specifically;
-/// the first one on a tie.
-fn best_cover(candidates: Vec<Organisation>, code: &DivisionCode) -> Option<Organisation> {
-    let mut best: Option<(usize, Organisation)> = None;
-    for org in candidates {
-        if let Some(depth) = cover_depth(&org, code) {
-            if best.as_ref().is_none_or(|(d, _)| depth > *d) {
-                best = Some((depth, org));
-            }
-        }
-    }
-    best.map(|(_, org)| org)
-}
-
-async fn route(
-    state: &AppState,
-    caller: &Caller,
-    code: Option<&DivisionCode>,
-    suggestion: &TriageSuggestion,
-) -> ApiResult<Route> {
-    let store = &state.store;
-    // The station whose jurisdiction holds the address, among those the
-    // caller answers for; else the caller's own station.
-    let covering = match code {
-        Some(code) => {
-            let stations = store
-                .organisations_of_kind(OrgKind::PoliceStation)
-                .await?
-                .into_iter()
-                .filter(|s| caller.sees(&s.path))
-                .collect();
-            best_cover(stations, code)
-        }
-        None => None,
-    };
-    let station = match covering {
-        Some(station) => station,
-        None => own_station(state, caller).await?,
-    };
-    let command_room = store
-        .organisations_within(&station.path)
-        .await?
-        .into_iter()
-        .find(|o| o.kind == OrgKind::CommandRoom)
-        .unwrap_or_else(|| station.clone());
-    let target = if suggestion.group == Group::Police {
-        Target::CommandRoom(command_room.clone())
-    } else {
-        let category = triage()
-            .table()
-            .category(&suggestion.category)
-            .ok_or_else(|| ApiError::Internal("category not in the table".into()))?;
-        let deadlines = DeadlinePolicy::new(category.accept_minutes, category.finish_minutes)?;
-        let place = code.or_else(|| station.division_codes.first());
-        let wanted = route_to_name(suggestion.route_to);
-        let owner = match place {
-            Some(place) => {
-                let departments = store
-                    .organisations_of_kind(OrgKind::Department)
-                    .await?
-                    .into_iter()
-                    .filter(|d| d.department_type.as_deref() == Some(wanted.as_str()))
-                    .collect();
-                match best_cover(departments, place) {
-                    Some(department) => Some(department),
-                    None => best_cover(
-                        store
-                            .organisations_of_kind(OrgKind::GovernanceCentre)
-                            .await?,
-                        place,
-                    ),
-                }
-            }
-            None => None,
-        };
-        match owner {
-            Some(owner) => Target::Department { owner, deadlines },
-            None => Target::Unrouted,
-        }
-    };
-    Ok(Route {
-        station,
-        command_room,
-        target,
-    })
-}
-
-/// The police station the caller belongs to (the nearest one above), or the
-/// caller's organisation itself when there is none above it.
-async fn own_station(state: &AppState, caller: &Caller) -> ApiResult<Organisation> {
-    let ids: Vec<i64> = caller.org.path.ids().collect();
-    for id in ids.into_iter().rev() {
-        if let Some(org) = state.store.organisation(id).await? {
-            if org.kind == OrgKind::PoliceStation {
-                return Ok(org);
-            }
-        }
-    }
-    Ok(caller.org.clone())
 }

@@ -4,12 +4,15 @@
 
 mod addresses;
 mod audit;
+mod incident_actions;
 pub(crate) mod incidents;
 pub(crate) mod open311;
 mod organisations;
+mod routing_rules;
 mod session;
 mod tokens;
 mod users;
+mod work_orders;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -78,6 +81,18 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(incidents::get))
         .routes(routes!(open311::services))
         .routes(routes!(open311::list_requests, open311::post_request))
+        .routes(routes!(incident_actions::override_triage))
+        .routes(routes!(incident_actions::route))
+        .routes(routes!(incident_actions::feedback))
+        .routes(routes!(work_orders::list))
+        .routes(routes!(work_orders::get))
+        .routes(routes!(work_orders::accept))
+        .routes(routes!(work_orders::start))
+        .routes(routes!(work_orders::return_result))
+        .routes(routes!(work_orders::reject))
+        .routes(routes!(work_orders::confirm))
+        .routes(routes!(routing_rules::list))
+        .routes(routes!(routing_rules::set))
         .routes(routes!(audit::entries))
         .routes(routes!(audit::verify))
         .routes(routes!(crate::ops::healthz))

@@ -64,12 +64,19 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
     let mut path = op.path.clone();
     for param in &op.path_params {
         let id = match param.as_str() {
+            // Categories are not records of a jurisdiction: the body's
+            // rules point into the foreign one instead.
+            "category" => {
+                path = path.replace("{category}", "wage_arrears");
+                continue;
+            }
             "org_id" => world.station_b.id,
             "user_id" => world.foreign_user,
             "token_id" => world.foreign_token,
             "grid_id" => world.foreign_grid,
             "building_id" => world.foreign_building.id,
             "incident_id" => world.foreign_incident,
+            "work_order_id" => world.foreign_work_order,
             other => panic!(
                 "{} {}: no foreign record for path parameter `{other}`; add one to the authorisation matrix",
                 op.method, op.path
@@ -82,7 +89,9 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
 
 /// Properties that point at another record; a body carrying one is a write
 /// into that record's jurisdiction.
-const REFERENCES: [&str; 5] = [
+const REFERENCES: [&str; 7] = [
+    "owner_org_ids",
+    "rules",
     "parent_id",
     "org_id",
     "station_org_id",
@@ -126,6 +135,13 @@ fn foreign_body(app: &TestApp, op: &Operation, document: &Value) -> Option<Value
             "location_text" => json!("成都市武侯区浆洗街锦里小区3栋"),
             "reporter_name" => json!("越权者"),
             "reporter_phone" => json!("13900000000"),
+            "category" => json!("wage_arrears"),
+            "owner_org_ids" => json!([b]),
+            "result" => json!("越权测试结果"),
+            "resolved" => json!(true),
+            "satisfaction" => json!(5),
+            "note" => json!("越权测试回访"),
+            "rules" => json!([{"division_code": "510107004", "org_id": b}]),
             other => panic!(
                 "{} {}: no test value for body property `{other}`; add one to the authorisation matrix",
                 op.method, op.path

@@ -18,6 +18,7 @@ use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::role::{Permission, Role, Roles};
 use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
 use fengqiao_core::user::{Password, PasswordHashing, Username};
+use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
 use fengqiao_core::{ManualClock, Timestamp};
 use fengqiao_server::accounts::{self, NewAccount};
 use fengqiao_server::{AppState, ServerSettings};
@@ -55,6 +56,8 @@ pub struct World {
     pub token_a_secret: String,
     /// A fight in 望江小区, received by station B and sent to its desk.
     pub foreign_incident: i64,
+    /// A work order of that incident, from station B to station B.
+    pub foreign_work_order: i64,
 }
 
 pub struct Response {
@@ -254,6 +257,8 @@ async fn build_world(state: &AppState) -> World {
     let (foreign_grid, foreign_building) =
         add_building(store, "510107004001", "望江小区", "1栋", "1单元", "101").await;
     let foreign_incident = add_incident(store, &station_b, foreign_user).await;
+    let foreign_work_order =
+        add_work_order(store, foreign_incident, station_b.id, station_b.id).await;
     World {
         county,
         station_a,
@@ -267,6 +272,7 @@ async fn build_world(state: &AppState) -> World {
         own_grid,
         foreign_grid,
         foreign_incident,
+        foreign_work_order,
     }
 }
 
@@ -337,6 +343,40 @@ pub async fn add_incident(store: &Store, station: &Organisation, reporter_user: 
     for events in [&received.events, &triaged.events, &dispatched.events] {
         tx.append_timeline(id, None, events).await.unwrap();
     }
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A work order for `owner` on an incident, written as the route endpoint
+/// writes it (the core's `divert`); returns its id.
+pub async fn add_work_order(store: &Store, incident_id: i64, originator: i64, owner: i64) -> i64 {
+    let mut tx = store.begin().await.unwrap();
+    let (stored, _) = tx.lock_incident(incident_id).await.unwrap().unwrap();
+    let order = NewWorkOrder {
+        id: tx.next_work_order_id().await.unwrap(),
+        originator_org_id: originator,
+        owner_org_id: owner,
+        supervisor_org_id: None,
+        deadlines: DeadlinePolicy::new(60, 1440).unwrap(),
+    };
+    let diversion = stored
+        .to_core()
+        .unwrap()
+        .divert(order, Actor::System, T0)
+        .unwrap();
+    tx.update_incident(&diversion.incident.state, T0)
+        .await
+        .unwrap();
+    tx.append_timeline(incident_id, None, &diversion.incident.events)
+        .await
+        .unwrap();
+    let id = diversion.work_order.state.id;
+    tx.insert_work_order(&diversion.work_order.state, T0)
+        .await
+        .unwrap();
+    tx.append_timeline(incident_id, Some(id), &diversion.work_order.events)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     id
 }

@@ -237,7 +237,8 @@ backend_tests! {
         let b = app.sign_in_as("foreign.user", crate::helpers::PASSWORD).await.session_cookie().unwrap();
         let response = app.request(Method::GET, &format!("/api/v1/incidents/{foreign}"), Some(&b), None).await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.text);
-        assert_eq!(events(&response.json()), ["received", "triaged", "routed"]);
+        // Dispatched, with a work order for B's own hands (联动).
+        assert_eq!(events(&response.json()), ["received", "triaged", "routed", "routed", "work_order_created", "created"]);
         // The auditor reads the log, not incidents; a token may report only
         // when granted report_incidents.
         let auditor = app.session(Role::Auditor).await;

@@ -4,6 +4,7 @@
 mod addresses;
 mod audit;
 mod authz;
+mod closed_loop;
 mod errors;
 mod helpers;
 mod incidents;
