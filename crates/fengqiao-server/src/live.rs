@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use fengqiao_core::org::OrgPath;
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 /// How many events a slow subscriber may lag before it is told to reload.
 const BUFFER: usize = 4096;
@@ -43,13 +43,25 @@ impl LiveEvent {
 #[derive(Clone)]
 pub struct Live {
     sender: broadcast::Sender<Arc<LiveEvent>>,
+    closing: watch::Sender<bool>,
 }
 
 impl Default for Live {
     fn default() -> Self {
         Live {
             sender: broadcast::channel(BUFFER).0,
+            closing: watch::channel(false).0,
         }
+    }
+}
+
+/// Resolves once the server begins to shut down.
+pub struct Shutdown(watch::Receiver<bool>);
+
+impl Shutdown {
+    pub async fn wait(&mut self) {
+        // An error means the sender is gone: the server is gone as well.
+        let _ = self.0.wait_for(|closing| *closing).await;
     }
 }
 
@@ -62,5 +74,15 @@ impl Live {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.sender.subscribe()
+    }
+
+    /// Ends every open stream: a board never hangs up by itself, and a
+    /// graceful shutdown waits for open responses.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    pub fn shutdown(&self) -> Shutdown {
+        Shutdown(self.closing.subscribe())
     }
 }

@@ -104,11 +104,16 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
     tokio::spawn(end_idle_sessions(state.clone()));
     println!("枫桥已启动 / Fengqiao is serving at {url}");
     tracing::info!(%address, backend = store.backend().name(), "listening");
+    let live = state.live.clone();
     axum::serve(
         listener,
         fengqiao_server::router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // Open live streams would otherwise keep the shutdown waiting.
+        live.close();
+    })
     .await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@ mod addresses;
 mod audit;
 mod incident_actions;
 pub(crate) mod incidents;
+mod live;
 pub(crate) mod open311;
 mod organisations;
 mod routing_rules;
@@ -20,6 +21,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::state::AppState;
+
+pub(crate) use incidents::triage;
 
 /// Operations tagged with this need no sign-in; every other one does.
 pub const PUBLIC_TAG: &str = "public";
@@ -93,6 +96,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(work_orders::confirm))
         .routes(routes!(routing_rules::list))
         .routes(routes!(routing_rules::set))
+        .routes(routes!(live::stream))
         .routes(routes!(audit::entries))
         .routes(routes!(audit::verify))
         .routes(routes!(crate::ops::healthz))

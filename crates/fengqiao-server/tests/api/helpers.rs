@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
@@ -156,12 +157,43 @@ impl TestApp {
             .unwrap();
         let status = response.status();
         let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let bytes = if is_event_stream(&headers) {
+            // A live stream never ends: keep what it sends on opening.
+            let mut body = response.into_body();
+            let first = tokio::time::timeout(Duration::from_secs(5), body.frame())
+                .await
+                .expect("an event stream opens at once");
+            first
+                .and_then(|frame| frame.ok()?.into_data().ok())
+                .unwrap_or_default()
+        } else {
+            response.into_body().collect().await.unwrap().to_bytes()
+        };
         Response {
             status,
             headers,
             text: String::from_utf8_lossy(&bytes).into_owned(),
             bytes: bytes.to_vec(),
+        }
+    }
+
+    /// Opens `/api/v1/live` and returns the stream, already subscribed.
+    pub async fn subscribe(&self, session: &str) -> EventStream {
+        let request = Request::builder()
+            .uri("/api/v1/live")
+            .header(header::COOKIE, format!("fq_session={session}"))
+            .body(Body::empty())
+            .unwrap();
+        let response = fengqiao_server::router(self.state.clone())
+            .oneshot(request)
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert!(is_event_stream(response.headers()));
+        EventStream {
+            body: response.into_body(),
+            pending: String::new(),
+            ended: false,
         }
     }
 
@@ -176,6 +208,72 @@ impl TestApp {
         let response = self.sign_in_as(&username_of(role), PASSWORD).await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.text);
         response.session_cookie().expect("session cookie")
+    }
+}
+
+fn is_event_stream(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"))
+}
+
+/// One server-sent event: its name (`message` unless named) and data.
+#[derive(Debug, PartialEq)]
+pub struct ServerEvent {
+    pub name: String,
+    pub data: String,
+}
+
+/// An open `/api/v1/live` response, read event by event.
+pub struct EventStream {
+    body: Body,
+    pending: String,
+    ended: bool,
+}
+
+impl EventStream {
+    /// Whether the server ended the response.
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    /// The next event, skipping comments; `None` when nothing comes within
+    /// `wait` or the stream ended.
+    pub async fn next(&mut self, wait: Duration) -> Option<ServerEvent> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            while let Some(end) = self.pending.find("\n\n") {
+                let block: String = self.pending.drain(..end + 2).collect();
+                let mut event = ServerEvent {
+                    name: "message".into(),
+                    data: String::new(),
+                };
+                let mut is_event = false;
+                for line in block.lines() {
+                    if let Some(name) = line.strip_prefix("event:") {
+                        event.name = name.trim().into();
+                        is_event = true;
+                    } else if let Some(data) = line.strip_prefix("data:") {
+                        event.data.push_str(data.strip_prefix(' ').unwrap_or(data));
+                        is_event = true;
+                    }
+                }
+                if is_event {
+                    return Some(event);
+                }
+            }
+            let Some(frame) = tokio::time::timeout_at(deadline, self.body.frame())
+                .await
+                .ok()?
+            else {
+                self.ended = true;
+                return None;
+            };
+            let frame = frame.ok()?;
+            if let Ok(data) = frame.into_data() {
+                self.pending.push_str(&String::from_utf8_lossy(&data));
+            }
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod closed_loop;
 mod errors;
 mod helpers;
 mod incidents;
+mod live;
 mod open311;
 mod openapi;
 mod personal;
