@@ -10,7 +10,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{render_problems, ApiError};
 use crate::state::AppState;
-use crate::{api, assets, ops, pages};
+use crate::{api, assets, live_pages, ops, pages};
 
 /// Nothing is loaded from outside the server; no inline script or style.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     let document = std::sync::Arc::new(document);
     let pages = Router::new()
         .route("/", get(pages::home))
+        .route("/board", get(live_pages::board))
         .route("/signin", get(pages::sign_in_form).post(pages::sign_in))
         .route("/signout", post(pages::sign_out))
         .route("/lang/{code}", get(pages::switch_language))

@@ -14,6 +14,7 @@ pub mod error;
 pub mod i18n;
 mod json;
 pub mod live;
+mod live_pages;
 mod ops;
 mod pages;
 mod routing;

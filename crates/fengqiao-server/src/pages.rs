@@ -67,9 +67,11 @@ struct HomePage {
     orgs: Vec<OrgRow>,
     users: Option<Vec<UserRow>>,
     audit: Option<String>,
+    /// Links to the live pages the roles may open.
+    board: bool,
 }
 
-fn render(template: &impl Template) -> Response {
+pub(crate) fn render(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
         Err(err) => ApiError::Internal(err.to_string()).into_response(),
@@ -179,17 +181,30 @@ pub async fn home(
     Query(query): Query<HomeQuery>,
 ) -> Response {
     let lang = Lang::of_request(&headers);
-    let Some(secret) = auth::session_secret(&headers) else {
-        return redirect("/signin");
-    };
-    let caller = match auth::session_caller(&state, &secret, source).await {
+    let caller = match page_caller(&state, &headers, source).await {
         Ok(caller) => caller,
-        Err(ApiError::Unauthenticated) => return redirect("/signin"),
-        Err(err) => return err.into_response(),
+        Err(response) => return response,
     };
     match home_page(&state, &caller, lang, query.q).await {
         Ok(page) => render(&page),
         Err(err) => err.into_response(),
+    }
+}
+
+/// The signed-in person a page is for; without a session, the way to the
+/// sign-in page.
+pub(crate) async fn page_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    source: String,
+) -> Result<Caller, Response> {
+    let Some(secret) = auth::session_secret(headers) else {
+        return Err(redirect("/signin"));
+    };
+    match auth::session_caller(state, &secret, source).await {
+        Ok(caller) => Ok(caller),
+        Err(ApiError::Unauthenticated) => Err(redirect("/signin")),
+        Err(err) => Err(err.into_response()),
     }
 }
 
@@ -413,6 +428,7 @@ async fn home_page(
         orgs,
         users,
         audit,
+        board: caller.permissions.contains(&Permission::ViewIncidents),
     })
 }
 

@@ -51,7 +51,11 @@ async fn commanded(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Stor
 
 async fn answer(state: &AppState, id: i64) -> ApiResult<Json<IncidentView>> {
     let record = state.store.incident(id).await?.ok_or(ApiError::NotFound)?;
-    Ok(Json(IncidentView::of(&record, &state.cipher)?))
+    Ok(Json(IncidentView::of(
+        &record,
+        &state.cipher,
+        state.clock.now(),
+    )?))
 }
 
 async fn publish(

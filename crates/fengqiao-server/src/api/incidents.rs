@@ -9,6 +9,8 @@
 //! every change; one transaction writes the incident, its timeline, its work
 //! order, its idempotency key and the audit entry.
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
@@ -23,7 +25,8 @@ use fengqiao_core::org::DivisionCode;
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::role::Permission;
 use fengqiao_core::secret;
-use fengqiao_core::work_order::NewWorkOrder;
+use fengqiao_core::work_order::{Deadline, NewWorkOrder};
+use fengqiao_core::Timestamp;
 use fengqiao_store::{Building, IncidentExtras, IncidentRecord, StoreError, StoredIncident};
 use fengqiao_triage::TriageSuggestion;
 use serde::{Deserialize, Serialize};
@@ -118,6 +121,9 @@ pub struct WorkOrderView {
     accept_by: String,
     /// 办结时限
     finish_by: String,
+    /// The deadlines passed by now that the work order has not met:
+    /// accept, finish.
+    overdue: Vec<String>,
     replaces: Option<i64>,
     /// What the department returned with.
     result: Option<String>,
@@ -162,6 +168,10 @@ pub struct IncidentView {
     /// the command room for them.
     awaiting_reroute: Vec<i64>,
     timeline: Vec<TimelineView>,
+    /// On reading one incident: the name of every organisation it mentions
+    /// (station, owner, work orders, timeline), by id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    org_names: Option<BTreeMap<i64, String>>,
 }
 
 fn decrypt_masked(
@@ -213,12 +223,14 @@ impl IncidentView {
             work_orders: Vec::new(),
             awaiting_reroute: Vec::new(),
             timeline: Vec::new(),
+            org_names: None,
         })
     }
 
     pub(super) fn of(
         record: &IncidentRecord,
         cipher: &PersonalDataCipher,
+        now: Timestamp,
     ) -> ApiResult<IncidentView> {
         let mut view = IncidentView::summary(&record.incident, cipher)?;
         view.work_orders = record
@@ -234,6 +246,11 @@ impl IncidentView {
                 created_at: rfc3339(w.created_at),
                 accept_by: rfc3339(w.accept_by),
                 finish_by: rfc3339(w.finish_by),
+                overdue: w
+                    .overdue(now)
+                    .into_iter()
+                    .map(|d| deadline_name(d).to_owned())
+                    .collect(),
                 replaces: w.replaces,
                 result: w.result.as_ref().map(|n| n.as_str().into()),
                 rejection: w.rejection.as_ref().map(|n| n.as_str().into()),
@@ -264,6 +281,44 @@ impl IncidentView {
             .collect();
         Ok(view)
     }
+}
+
+fn deadline_name(deadline: Deadline) -> &'static str {
+    match deadline {
+        Deadline::Accept => "accept",
+        Deadline::Finish => "finish",
+    }
+}
+
+/// The names of the organisations an incident mentions, so a reader sees
+/// who holds it without a lookup per id (departments usually lie outside the
+/// reader's own subtree).
+async fn org_names(state: &AppState, record: &IncidentRecord) -> ApiResult<BTreeMap<i64, String>> {
+    let incident = &record.incident;
+    let mut ids: Vec<i64> = [incident.station_org_id]
+        .into_iter()
+        .chain(incident.owner_org_id)
+        .chain(record.work_orders.iter().flat_map(|w| {
+            [w.originator_org_id, w.owner_org_id]
+                .into_iter()
+                .chain(w.supervisor_org_id)
+        }))
+        .collect();
+    // Timeline events name organisations in these fields.
+    for entry in &record.timeline {
+        for field in ["to_org", "owner_org_id", "org_id"] {
+            ids.extend(entry.event.get(field).and_then(Value::as_i64));
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let mut names = BTreeMap::new();
+    for id in ids {
+        if let Some(org) = state.store.organisation(id).await? {
+            names.insert(id, org.name);
+        }
+    }
+    Ok(names)
 }
 
 /// An incident the caller may see — received by, owned by or sent to an
@@ -319,7 +374,9 @@ pub async fn get(
 ) -> ApiResult<Json<IncidentView>> {
     caller.require(Permission::ViewIncidents)?;
     let record = visible_incident(&state, &caller, incident_id).await?;
-    Ok(Json(IncidentView::of(&record, &state.cipher)?))
+    let mut view = IncidentView::of(&record, &state.cipher, state.clock.now())?;
+    view.org_names = Some(org_names(&state, &record).await?);
+    Ok(Json(view))
 }
 
 /// Takes an incident in: validates it, resolves the location, triages the
@@ -343,7 +400,8 @@ pub async fn report(
         Intake::Created => StatusCode::CREATED,
         Intake::Replayed => StatusCode::OK,
     };
-    Ok((status, Json(IncidentView::of(&record, &state.cipher)?)))
+    let view = IncidentView::of(&record, &state.cipher, state.clock.now())?;
+    Ok((status, Json(view)))
 }
 
 /// Whether intake made a new incident or found the one its key made.

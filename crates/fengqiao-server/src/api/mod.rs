@@ -22,8 +22,6 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 
-pub(crate) use incidents::triage;
-
 /// Operations tagged with this need no sign-in; every other one does.
 pub const PUBLIC_TAG: &str = "public";
 

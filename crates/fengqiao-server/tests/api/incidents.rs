@@ -176,7 +176,13 @@ backend_tests! {
         let operator = app.session(Role::Operator).await;
         let read = app.request(Method::GET, &format!("/api/v1/incidents/{id}"), Some(&operator), None).await;
         assert_eq!(read.status, StatusCode::OK, "{}", read.text);
-        assert_eq!(read.json(), incident);
+        let mut read = read.json();
+        let names = read.as_object_mut().unwrap().remove("org_names").expect("a read names the organisations");
+        assert_eq!(read, incident, "besides the names, the read is what intake answered");
+        assert_eq!(names[desks.labour.id.to_string()], "武侯区劳动保障监察大队");
+        assert_eq!(names[desks.command_room.id.to_string()], "浆洗街派出所综合指挥室");
+        assert_eq!(names[app.world.county.id.to_string()], app.world.county.name, "the supervisor");
+        assert_eq!(orders[0]["overdue"], json!([]));
         let stored = app.db.store.table_text_for_tests("incidents").await.unwrap();
         assert!(!stored.contains("13812345678") && !stored.contains("王小明"));
         let list = app.request(Method::GET, "/api/v1/incidents", Some(&operator), None).await.json();

@@ -1,0 +1,211 @@
+//! The pages of the closed loop that stay current by themselves: the
+//! command room's live board (指挥室 · 实时警情) and a department's inbox
+//! (部门工单). The server renders the frame and every word the scripts show
+//! (`#labels`); `web/static/board.js` and `inbox.js` fill in the records from
+//! the JSON API and follow `/api/v1/live`.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use fengqiao_core::role::Permission;
+use fengqiao_triage::Group;
+
+use crate::auth::{Caller, ClientAddress};
+use crate::i18n::Lang;
+use crate::pages::{page_caller, render};
+use crate::routing::triage;
+use crate::state::AppState;
+
+/// A word the scripts show, found by key: `status.received` → 已接警.
+pub(crate) struct Label {
+    key: String,
+    text: &'static str,
+}
+
+pub(crate) struct Choice {
+    code: String,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "board.html")]
+struct BoardPage {
+    lang: Lang,
+    org_name: String,
+    statuses: Vec<Choice>,
+    police: Vec<Choice>,
+    non_police: Vec<Choice>,
+    labels: Vec<Label>,
+}
+
+/// (code, Chinese, English) of every incident status.
+const INCIDENT_STATUSES: &[(&str, &str, &str)] = &[
+    ("received", "已接警", "Received"),
+    ("triaged", "待派转", "Awaiting routing"),
+    ("dispatched", "已派警", "Dispatched"),
+    ("diverted", "已转部门", "With a department"),
+    ("in_progress", "处置中", "In progress"),
+    ("resolved", "已办结", "Resolved"),
+    ("closed", "已结案", "Closed"),
+    ("reopened", "已重启", "Reopened"),
+    ("cancelled", "已撤销", "Cancelled"),
+];
+
+const WORK_ORDER_STATUSES: &[(&str, &str, &str)] = &[
+    ("created", "待签收", "To accept"),
+    ("accepted", "已签收", "Accepted"),
+    ("in_progress", "办理中", "In progress"),
+    ("returned", "已反馈", "Result returned"),
+    ("confirmed", "已办结", "Confirmed"),
+    ("rejected", "已退回", "Rejected"),
+];
+
+/// Timeline events of incidents and of work orders, as the core names them.
+const EVENTS: &[(&str, &str, &str)] = &[
+    ("received", "接警", "Received"),
+    ("triaged", "分类", "Triaged"),
+    ("overridden", "人工改类", "Category changed"),
+    ("routed", "派转", "Routed"),
+    ("work_order_created", "生成工单", "Work order made"),
+    ("handling_started", "开始处置", "Handling started"),
+    ("resolved", "办结", "Resolved"),
+    ("feedback_recorded", "回访", "Feedback"),
+    ("reopened", "重启", "Reopened"),
+    ("closed", "结案", "Closed"),
+    (
+        "cancelled_as_duplicate",
+        "重复警情撤销",
+        "Cancelled as duplicate",
+    ),
+    ("linked_as_repeat", "关联重复报警", "Linked as repeat call"),
+    (
+        "repeat_call_warning_raised",
+        "重复报警预警",
+        "Repeat-call warning",
+    ),
+    ("created", "工单派发", "Work order sent"),
+    ("accepted", "签收", "Accepted"),
+    ("started", "开始办理", "Started"),
+    ("returned", "反馈结果", "Result returned"),
+    ("confirmed", "确认办结", "Confirmed"),
+    ("rejected", "退回", "Rejected"),
+    ("escalated", "超时督办", "Escalated"),
+];
+
+const SOURCES: &[(&str, &str, &str)] = &[
+    ("call_110", "110接警", "110 call"),
+    ("walk_in", "来所报警", "Walk-in"),
+    ("phone", "电话报警", "Phone"),
+    ("grid_worker", "网格员上报", "Grid worker"),
+    ("qr_report", "扫码上报", "Plate report"),
+    ("sensor", "感知设备", "Sensor"),
+    ("video_analytics", "视频分析", "Video analytics"),
+    ("open311", "Open311", "Open311"),
+];
+
+/// Words of the pages themselves.
+const WORDS: &[(&str, &str, &str)] = &[
+    ("group.police", "警情", "Police"),
+    ("group.non_police", "非警情", "Non-police"),
+    ("deadline.accept", "签收超时", "Accept overdue"),
+    ("deadline.finish", "办结超时", "Finish overdue"),
+    ("priority", "级", "P"),
+    ("live.connecting", "连接中…", "Connecting…"),
+    ("live.live", "实时", "Live"),
+    (
+        "live.offline",
+        "连接中断，正在重连…",
+        "Disconnected, reconnecting…",
+    ),
+    (
+        "live.signed_out",
+        "登录已失效，请重新登录",
+        "Signed out: sign in again",
+    ),
+    ("count", "条", "shown"),
+    ("empty", "暂无警情", "No incidents"),
+    ("empty.work_orders", "暂无工单", "No work orders"),
+    ("received_at", "接警时间", "Received"),
+    ("source", "来源", "Source"),
+    ("location", "地点", "Location"),
+    ("reporter", "报警人", "Reporter"),
+    ("category", "类别", "Category"),
+    ("matched", "判定依据", "Decided by"),
+    ("text", "警情内容", "Report"),
+    ("owner", "当前承办", "Held by"),
+    ("work_orders", "工单", "Work orders"),
+    ("timeline", "处置经过", "Timeline"),
+    ("accept_by", "签收时限", "Accept by"),
+    ("finish_by", "办结时限", "Finish by"),
+    ("result", "办理结果", "Result"),
+    ("reason", "退回理由", "Reason"),
+    ("actor.system", "系统", "System"),
+    ("actor.user", "账号", "Account"),
+    ("actor.token", "接口", "API token"),
+    ("close", "关闭", "Close"),
+    ("unnamed_org", "单位", "Organisation"),
+    ("error", "操作失败", "Failed"),
+];
+
+fn labels(lang: Lang) -> Vec<Label> {
+    let prefixed = |prefix: &str, table: &'static [(&str, &str, &str)]| {
+        table
+            .iter()
+            .map(|(code, zh, en)| Label {
+                key: format!("{prefix}{code}"),
+                text: lang.pick(zh, en),
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut labels = prefixed("status.", INCIDENT_STATUSES);
+    labels.extend(prefixed("work_order.", WORK_ORDER_STATUSES));
+    labels.extend(prefixed("event.", EVENTS));
+    labels.extend(prefixed("source.", SOURCES));
+    labels.extend(prefixed("", WORDS));
+    labels
+}
+
+fn categories(lang: Lang, group: Group) -> Vec<Choice> {
+    triage()
+        .table()
+        .categories
+        .iter()
+        .filter(|c| c.group == group)
+        .map(|c| Choice {
+            code: c.code.clone(),
+            name: lang.pick(&c.name_zh, &c.name_en).to_owned(),
+        })
+        .collect()
+}
+
+/// 指挥室 · 实时警情: the incidents of the caller's jurisdiction, live.
+pub async fn board(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientAddress(source): ClientAddress,
+) -> Response {
+    let lang = Lang::of_request(&headers);
+    let caller: Caller = match page_caller(&state, &headers, source).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    if let Err(err) = caller.require(Permission::ViewIncidents) {
+        return err.into_response();
+    }
+    let statuses = INCIDENT_STATUSES
+        .iter()
+        .map(|(code, zh, en)| Choice {
+            code: (*code).into(),
+            name: lang.pick(zh, en).into(),
+        })
+        .collect();
+    render(&BoardPage {
+        lang,
+        org_name: caller.org.name.clone(),
+        statuses,
+        police: categories(lang, Group::Police),
+        non_police: categories(lang, Group::NonPolice),
+        labels: labels(lang),
+    })
+}

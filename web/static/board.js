@@ -1,0 +1,220 @@
+// 指挥室 · 实时警情: the jurisdiction's incidents, kept current by the live
+// stream. A change names an incident; the board reads that incident again
+// and puts it in its place, so the list is always what the API says.
+'use strict';
+
+(() => {
+  const { label, time, api, el, follow, showProblem } = window.Fengqiao;
+  const board = document.getElementById('board');
+  const list = document.getElementById('incidents');
+  const empty = document.getElementById('empty');
+  const detail = document.getElementById('detail');
+  const count = document.getElementById('count');
+  const filters = {
+    status: document.getElementById('filter-status'),
+    category: document.getElementById('filter-category'),
+    group: document.getElementById('filter-group'),
+  };
+  const categoryNames = new Map(
+    [...filters.category.options].filter((o) => o.value).map((o) => [o.value, o.textContent]),
+  );
+  const incidents = new Map(); // id → summary as the API gives it
+  let openId = null;
+  let loaded = false;
+  let loading = null; // the list being read; changes wait for it
+
+  const newestFirst = (a, b) => b.received_at.localeCompare(a.received_at) || b.id - a.id;
+
+  function row(incident) {
+    const triage = incident.triage;
+    const group = triage?.group ?? '';
+    const item = el('li', {
+      class: `incident priority-${triage?.priority ?? 0}`,
+      'data-id': incident.id,
+      'data-status': incident.status,
+      'data-category': triage?.category ?? '',
+      'data-group': group,
+      'aria-current': incident.id === openId ? 'true' : null,
+    });
+    const button = el('button', { type: 'button', class: 'incident-open' },
+      el('span', { class: 'line' },
+        el('span', { class: 'receipt', text: incident.receipt_number }),
+        el('time', { datetime: incident.received_at, text: time(incident.received_at) }),
+        triage && el('span', { class: 'priority', text: `${triage.priority}${label('priority')}` }),
+        group && el('span', { class: `tag group-${group}`, text: label(`group.${group}`) }),
+        triage && el('span', { class: 'category', text: categoryNames.get(triage.category) ?? triage.category }),
+        el('span', { class: `status status-${incident.status}`, text: label(`status.${incident.status}`) })),
+      el('span', { class: 'where', text: incident.location.text }),
+      el('span', { class: 'what', text: incident.text }));
+    button.addEventListener('click', () => open(incident.id));
+    item.append(button);
+    return item;
+  }
+
+  function visible(incident) {
+    const { status, category, group } = filters;
+    return (!status.value || incident.status === status.value)
+      && (!category.value || incident.triage?.category === category.value)
+      && (!group.value || incident.triage?.group === group.value);
+  }
+
+  function applyFilters() {
+    let shown = 0;
+    for (const item of list.children) {
+      const incident = incidents.get(Number(item.dataset.id));
+      item.hidden = !visible(incident);
+      if (!item.hidden) shown += 1;
+    }
+    empty.hidden = shown > 0;
+    count.textContent = `${shown} ${label('count')}`;
+  }
+
+  // Puts one incident in its place, replacing its old row.
+  function upsert(incident, fresh) {
+    const summary = { ...incident, work_orders: undefined, timeline: undefined, org_names: undefined };
+    incidents.set(incident.id, summary);
+    list.querySelector(`li[data-id="${incident.id}"]`)?.remove();
+    const item = row(summary);
+    if (fresh) item.classList.add('fresh');
+    const next = [...list.children].find((li) => newestFirst(summary, incidents.get(Number(li.dataset.id))) < 0);
+    list.insertBefore(item, next ?? null);
+    applyFilters();
+  }
+
+  function loadList() {
+    loading = readList().finally(() => { loading = null; });
+    return loading;
+  }
+
+  async function readList() {
+    const all = await api('GET', '/api/v1/incidents');
+    incidents.clear();
+    list.replaceChildren(...all.sort(newestFirst).map((incident) => {
+      incidents.set(incident.id, incident);
+      return row(incident);
+    }));
+    applyFilters();
+    loaded = true;
+    board.dataset.loaded = 'true';
+    if (openId !== null) await open(openId);
+  }
+
+  async function changed(change) {
+    const id = change.incident_id;
+    if (id === null || id === undefined) return;
+    // A change pushed while the list is read applies after it, or the
+    // list would overwrite it.
+    if (loading) await loading.catch(() => {});
+    try {
+      const incident = await api('GET', `/api/v1/incidents/${id}`);
+      upsert(incident, loaded && !incidents.has(id));
+      if (openId === id) showDetail(incident);
+    } catch (problem) {
+      // Handed out of the jurisdiction since: it leaves the board.
+      if (problem.status === 404) {
+        incidents.delete(id);
+        list.querySelector(`li[data-id="${id}"]`)?.remove();
+        applyFilters();
+      } else {
+        showProblem(problem);
+      }
+    }
+  }
+
+  function fact(key, value) {
+    if (value === null || value === undefined || value === '') return [];
+    return [el('dt', { text: label(key) }), el('dd', {}, value)];
+  }
+
+  function actorName(actor) {
+    const [kind, id] = actor.split(':');
+    if (kind === 'system') return label('actor.system');
+    return `${label(`actor.${kind}`, kind)} #${id}`;
+  }
+
+  function orgName(incident, id) {
+    return incident.org_names?.[id] ?? `${label('unnamed_org')} #${id}`;
+  }
+
+  function workOrder(incident, order) {
+    const late = order.overdue ?? [];
+    return el('li', { class: `work-order${late.length ? ' overdue' : ''}`, 'data-work-order': order.id },
+      el('div', { class: 'line' },
+        el('strong', { text: orgName(incident, order.owner_org_id) }),
+        el('span', { class: `status work-order-${order.status}`, text: label(`work_order.${order.status}`) }),
+        late.map((d) => el('span', { class: 'badge overdue', text: label(`deadline.${d}`) }))),
+      el('dl', { class: 'facts compact' },
+        fact('accept_by', el('time', { datetime: order.accept_by, text: time(order.accept_by), class: late.includes('accept') ? 'late' : null })),
+        fact('finish_by', el('time', { datetime: order.finish_by, text: time(order.finish_by), class: late.includes('finish') ? 'late' : null }))));
+  }
+
+  function timelineEntry(incident, entry) {
+    const d = entry.detail ?? {};
+    const org = d.to_org ?? d.owner_org_id ?? d.org_id;
+    const note = d.result ?? d.reason;
+    return el('li', { 'data-event': entry.event },
+      el('time', { datetime: entry.at, text: time(entry.at) }),
+      el('span', { class: 'event', text: label(`event.${entry.event}`, entry.event) }),
+      org !== undefined && el('span', { class: 'org', text: orgName(incident, org) }),
+      el('span', { class: 'actor', text: actorName(entry.actor) }),
+      note && el('span', { class: 'note', text: note }));
+  }
+
+  function showDetail(incident) {
+    const triage = incident.triage;
+    const close = el('button', { type: 'button', class: 'secondary close', text: label('close') });
+    close.addEventListener('click', closeDetail);
+    const orders = incident.work_orders ?? [];
+    detail.replaceChildren(
+      el('div', { class: 'detail-head' },
+        el('h2', { text: incident.receipt_number }),
+        el('span', { class: `status status-${incident.status}`, text: label(`status.${incident.status}`) }),
+        close),
+      el('dl', { class: 'facts' },
+        fact('received_at', time(incident.received_at)),
+        fact('source', label(`source.${incident.source}`, incident.source)),
+        fact('location', incident.location.text),
+        fact('reporter', [incident.reporter_name, incident.reporter_phone].filter(Boolean).join(' ')),
+        fact('category', triage && `${categoryNames.get(triage.category) ?? triage.category} · ${label(`group.${triage.group}`)} · ${triage.priority}${label('priority')}`),
+        fact('matched', [...new Set(triage?.matched ?? [])].join('、')),
+        fact('owner', incident.owner_org_id && orgName(incident, incident.owner_org_id)),
+        fact('text', incident.text)),
+      el('h3', { text: label('work_orders') }),
+      orders.length
+        ? el('ul', { class: 'work-orders' }, orders.map((o) => workOrder(incident, o)))
+        : el('p', { class: 'hint', text: label('empty.work_orders') }),
+      el('h3', { text: label('timeline') }),
+      el('ol', { class: 'timeline' }, (incident.timeline ?? []).map((e) => timelineEntry(incident, e))));
+    detail.dataset.id = incident.id;
+    detail.hidden = false;
+    board.classList.add('detail-open');
+  }
+
+  async function open(id) {
+    openId = id;
+    for (const li of list.children) {
+      if (Number(li.dataset.id) === id) li.setAttribute('aria-current', 'true');
+      else li.removeAttribute('aria-current');
+    }
+    try {
+      showDetail(await api('GET', `/api/v1/incidents/${id}`));
+    } catch (problem) {
+      showProblem(problem);
+    }
+  }
+
+  function closeDetail() {
+    openId = null;
+    detail.hidden = true;
+    board.classList.remove('detail-open');
+    for (const li of list.querySelectorAll('[aria-current]')) li.removeAttribute('aria-current');
+  }
+
+  for (const select of Object.values(filters)) select.addEventListener('change', applyFilters);
+  document.addEventListener('keydown', (event) => { if (event.key === 'Escape') closeDetail(); });
+  // Deadlines pass without a change being pushed: read the open incident
+  // again now and then, so its overdue marks (the server's) stay true.
+  setInterval(() => { if (openId !== null) open(openId); }, 30000);
+
+  follow({ onOpen: loadList, onChange: changed, onReload: loadList });
+})();
