@@ -111,6 +111,67 @@ backend_tests! {
         assert!(data["id"].as_i64().unwrap() > 0, "{data}");
     }
 
+    async fn the_board_page_is_for_incident_viewers(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        let signed_out = app.request(Method::GET, "/board", None, None).await;
+        assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
+        assert_eq!(signed_out.headers["location"], "/signin");
+
+        let operator = app.session(Role::Operator).await;
+        let page = app.request(Method::GET, "/board", Some(&operator), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("<h1>指挥室 · 实时警情</h1>"));
+        assert!(page.text.contains(r#"<script src="/assets/board.js"></script>"#));
+        assert!(page.text.contains(r#"<option value="wage_arrears" data-group="non_police">拖欠工资</option>"#), "categories from the triage table");
+        assert!(page.text.contains(r#"<span data-key="work_order.created">待签收</span>"#), "the script's words come from the page");
+        assert!(!page.text.contains("<script>") && !page.text.contains("style="), "nothing inline for the CSP to refuse");
+        let home = app.request(Method::GET, "/", Some(&operator), None).await;
+        assert!(home.text.contains(r#"href="/board""#));
+        for asset in ["/assets/board.js", "/assets/live.js"] {
+            let response = app.request(Method::GET, asset, None, None).await;
+            assert_eq!(response.status, StatusCode::OK, "{asset}");
+            assert!(response.headers["content-type"].to_str().unwrap().contains("javascript"), "{asset}");
+        }
+
+        let admin = app.session(Role::Administrator).await;
+        let refused = app.request(Method::GET, "/board", Some(&admin), None).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let home = app.request(Method::GET, "/", Some(&admin), None).await;
+        assert!(!home.text.contains(r#"href="/board""#), "no link to a page the role cannot open");
+    }
+
+    async fn a_read_marks_the_deadlines_that_passed(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        let mut labour = new_org(Some(app.world.county.id), OrgKind::Department, "武侯区劳动保障监察大队", "510107");
+        labour.department_type = Some("labour_inspection".into());
+        let mut tx = app.db.store.begin().await.unwrap();
+        tx.insert_organisation(&labour, T0).await.unwrap();
+        tx.commit().await.unwrap();
+        let operator = app.session(Role::Operator).await;
+        let wages = post(&app, &operator, json!({"source": "phone", "text": "老板拖欠我们三个月工资不给", "location_text": JINLI})).await;
+        let path = format!("/api/v1/incidents/{}", wages["id"]);
+        let overdue = |incident: &Value| incident["work_orders"][0]["overdue"].clone();
+        // A new session each time: hours pass between the reads.
+        let read_now = || async {
+            let operator = app.session(Role::Operator).await;
+            let response = app.request(Method::GET, &path, Some(&operator), None).await;
+            assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+            response.json()
+        };
+        assert_eq!(overdue(&wages), json!([]));
+        // 60 minutes to accept, 7200 to finish (the category table's).
+        app.clock.advance_minutes(60);
+        let read = read_now().await;
+        assert_eq!(overdue(&read), json!([]), "met at its last moment");
+        app.clock.advance_minutes(1);
+        let read = read_now().await;
+        assert_eq!(overdue(&read), json!(["accept"]));
+        app.clock.advance_minutes(7200);
+        let read = read_now().await;
+        assert_eq!(overdue(&read), json!(["accept", "finish"]));
+        assert_eq!(read["org_names"][read["work_orders"][0]["owner_org_id"].to_string()], "武侯区劳动保障监察大队");
+    }
+
     async fn streams_end_when_the_server_shuts_down(db: TestDatabase) {
         let app = TestApp::new(db).await;
         let operator = app.session(Role::Operator).await;
