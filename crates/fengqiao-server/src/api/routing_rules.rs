@@ -12,7 +12,7 @@ use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::incident::{CategoryCode, Group};
 use fengqiao_core::org::DivisionCode;
 use fengqiao_core::role::Permission;
-use fengqiao_store::RoutingRule;
+use fengqiao_store::{RoutingRule, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -165,8 +165,20 @@ pub async fn set(
     }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    tx.replace_routing_rules(&code, |c| caller.covers(c.as_str()), &rules, now)
-        .await?;
+    match tx
+        .replace_routing_rules(&code, |c| caller.covers(c.as_str()), &rules, now)
+        .await
+    {
+        Ok(()) => {}
+        // Another request set a rule for one of these places meanwhile.
+        Err(StoreError::Duplicate(_)) => {
+            return Err(ApiError::Conflict {
+                zh: "分流规则刚被他人修改，请刷新后重试。".into(),
+                en: "The routing rules were changed meanwhile; reload and try again.".into(),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    }
     let detail = rules
         .iter()
         .map(|(place, org)| format!("{}→{org}", place.as_str()))

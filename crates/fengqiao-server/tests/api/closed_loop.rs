@@ -271,6 +271,7 @@ backend_tests! {
         let order = reported["work_orders"][0]["id"].as_i64().unwrap();
         let before = incident(&app, &operator, id).await;
         let audit_before = app.db.store.audit_entries(0, 1000).await.unwrap().entries.len();
+        let mut live = app.state.live.subscribe();
 
         let start = post(&app, &labour.session, &format!("/api/v1/work-orders/{order}/start"), json!({})).await;
         assert_eq!(start.status, StatusCode::CONFLICT, "{}", start.text);
@@ -309,9 +310,18 @@ backend_tests! {
 
         assert_eq!(incident(&app, &operator, id).await, before, "nothing changed");
         assert_eq!(app.db.store.audit_entries(0, 1000).await.unwrap().entries.len(), audit_before);
+        assert!(live.try_recv().is_err(), "a refusal publishes nothing");
 
         // Accept, then a second accept is refused the same way.
         ok(&app, &labour.session, &format!("/api/v1/work-orders/{order}/accept"), json!({})).await;
+        let published = [live.try_recv().unwrap(), live.try_recv().unwrap()];
+        assert_eq!((published[0].id, published[0].change.as_str()), (order, "accepted"));
+        assert_eq!((published[1].id, published[1].change.as_str()), (id, "handling_started"));
+        for event in &published {
+            assert_eq!(event.incident_id, Some(id));
+            assert!(event.visible_within(&desks.labour.path) && event.visible_within(&app.world.station_a.path));
+            assert!(!event.visible_within(&app.world.station_b.path));
+        }
         let again = post(&app, &labour.session, &format!("/api/v1/work-orders/{order}/accept"), json!({})).await;
         assert_eq!(again.status, StatusCode::CONFLICT);
         assert_eq!(again.json()["detail"], "该流转单当前状态为「已签收」，不能签收。");
