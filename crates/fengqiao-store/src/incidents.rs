@@ -16,7 +16,7 @@ use fengqiao_core::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
-use crate::{duplicate_as, get, Backend, Result, Store, StoreError, Tx};
+use crate::{bind_double, duplicate_as, get, Backend, Result, Store, StoreError, Tx};
 
 /// An incident as stored: personal data still encrypted, for the layer that
 /// holds the key to mask it.
@@ -345,7 +345,7 @@ impl Tx {
         now: Timestamp,
     ) -> Result<()> {
         let triage = incident.triage.as_ref();
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO incidents (id, receipt_number, station_org_id, source, received_at,
                  reporter_name, reporter_phone, reporter_phone_index, text, location_text,
                  building_id, community_code, lat, lon, category, category_family, grp, priority,
@@ -364,23 +364,24 @@ impl Tx {
         .bind(incident.text.as_str())
         .bind(incident.location.text.clone())
         .bind(incident.location.address_id)
-        .bind(extras.community_code.clone())
-        .bind(incident.location.coordinates.map(|c| c.lat()))
-        .bind(incident.location.coordinates.map(|c| c.lon()))
-        .bind(triage.map(|t| t.category.code.as_str().to_owned()))
-        .bind(triage.map(|t| t.category.family.as_str().to_owned()))
-        .bind(triage.map(|t| t.group.as_str()))
-        .bind(triage.map(|t| i64::from(t.priority.get())))
-        .bind(incident.status.as_str())
-        .bind(incident.owner_org_id)
-        .bind(
-            serde_json::to_string(&extras.triage_matched)
-                .map_err(|e| StoreError::Corrupt(format!("matched: {e}")))?,
-        )
-        .bind(now.millis())
-        .execute(self.conn())
-        .await
-        .map_err(duplicate_as("receipt_number"))?;
+        .bind(extras.community_code.clone());
+        let query = bind_double(query, incident.location.coordinates.map(|c| c.lat()));
+        let query = bind_double(query, incident.location.coordinates.map(|c| c.lon()));
+        query
+            .bind(triage.map(|t| t.category.code.as_str().to_owned()))
+            .bind(triage.map(|t| t.category.family.as_str().to_owned()))
+            .bind(triage.map(|t| t.group.as_str()))
+            .bind(triage.map(|t| i64::from(t.priority.get())))
+            .bind(incident.status.as_str())
+            .bind(incident.owner_org_id)
+            .bind(
+                serde_json::to_string(&extras.triage_matched)
+                    .map_err(|e| StoreError::Corrupt(format!("matched: {e}")))?,
+            )
+            .bind(now.millis())
+            .execute(self.conn())
+            .await
+            .map_err(duplicate_as("receipt_number"))?;
         Ok(())
     }
 

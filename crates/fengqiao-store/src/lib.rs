@@ -163,6 +163,20 @@ fn duplicate_as(field: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     }
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds an optional double. sqlx 0.8.6's `Any` driver swaps the null types
+/// of f32 and f64 (sqlx-core `any/arguments.rs`): a `None::<f64>` reaches
+/// PostgreSQL as float4, and the statement cached with it then refuses the
+/// next real f64 ("incorrect binary data format"). A `None::<f32>` goes as
+/// float8, which is what the column is.
+fn bind_double(query: AnyQuery<'_>, value: Option<f64>) -> AnyQuery<'_> {
+    match value {
+        Some(v) => query.bind(v),
+        None => query.bind(None::<f32>),
+    }
+}
+
 fn get<'r, T>(row: &'r AnyRow, column: &str) -> Result<T>
 where
     T: sqlx::Decode<'r, Any> + sqlx::Type<Any>,
