@@ -1,0 +1,400 @@
+//! 统计: the figures of an organisation's period, computed from the facts of
+//! its incidents. The store reads the facts (one row set, the same on both
+//! backends); every figure is defined and counted here, once.
+//!
+//! Definitions (each rate is a share from 0 to 1, `None` when its
+//! denominator is 0):
+//!
+//! - **incidents**: those received in the period that concern the
+//!   organisation's subtree (received by a station in it, handled by an
+//!   organisation in it, or with a work order for one), counted by group
+//!   (`police`, `non_police`, `untriaged`) and by category code.
+//! - **non-police diversion rate** (非警务分流率): non-police incidents with
+//!   at least one work order ÷ non-police incidents.
+//! - **linked-handling rate** (联动处置率): incidents whose work orders, not
+//!   counting rejected ones, go to more than one organisation ÷ incidents
+//!   with at least one work order.
+//! - **on-scene resolution rate** (就地化解率): incidents now resolved or
+//!   closed that never had a work order (the station handled them itself) ÷
+//!   all incidents.
+//! - **repeat-call rate** (重复报警率): incidents linked as repeats of
+//!   earlier ones ÷ all incidents.
+//! - **time to accept** / **time to finish**, in minutes, over the work
+//!   orders of these incidents: from creation to acceptance (those
+//!   accepted), from creation to the department's return with a result
+//!   (those returned); the mean, and the 90th percentile by nearest rank
+//!   (the smallest time that at least 90% of them did not exceed).
+//! - **overdue work orders** (超期工单): work orders that missed a deadline:
+//!   accepted after the accept deadline, returned after the finish deadline,
+//!   or past a deadline at the moment of asking and still not accepted or
+//!   returned (`WorkOrder::overdue`).
+//! - **satisfaction** (满意度): the caller's latest answer (1 to 5) per
+//!   incident: how many incidents have one, and their mean.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::clock::Timestamp;
+use crate::incident::{Group, IncidentStatus, Satisfaction};
+use crate::work_order::{WorkOrder, WorkOrderStatus};
+
+/// What the figures need to know of one incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentFacts {
+    /// `None` while untriaged.
+    pub group: Option<Group>,
+    pub category: Option<String>,
+    pub status: IncidentStatus,
+    /// Linked as a repeat of at least one earlier incident.
+    pub repeat: bool,
+    /// The caller's latest answer, if any.
+    pub satisfaction: Option<Satisfaction>,
+    pub work_orders: Vec<WorkOrder>,
+}
+
+/// A count over a denominator, with the share when there is one.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Rate {
+    pub count: u64,
+    pub of: u64,
+    pub rate: Option<f64>,
+}
+
+impl Rate {
+    fn new(count: u64, of: u64) -> Rate {
+        Rate {
+            count,
+            of,
+            rate: (of > 0).then(|| count as f64 / of as f64),
+        }
+    }
+}
+
+/// Durations in minutes: how many, their mean and 90th percentile.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Minutes {
+    pub count: u64,
+    pub mean: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+impl Minutes {
+    fn of(mut millis: Vec<i64>) -> Minutes {
+        millis.sort_unstable();
+        let count = millis.len();
+        if count == 0 {
+            return Minutes {
+                count: 0,
+                mean: None,
+                p90: None,
+            };
+        }
+        let minutes = |ms: i64| ms as f64 / 60_000.0;
+        let mean = minutes(millis.iter().sum::<i64>()) / count as f64;
+        // Nearest rank: the ceil(0.9 n)-th smallest.
+        let rank = (count * 9).div_ceil(10);
+        Minutes {
+            count: count as u64,
+            mean: Some(mean),
+            p90: Some(minutes(millis[rank - 1])),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SatisfactionFigure {
+    pub count: u64,
+    pub mean: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    pub incidents: u64,
+    /// police, non_police, untriaged → count.
+    pub by_group: BTreeMap<String, u64>,
+    /// Category code → count; untriaged incidents are not in it.
+    pub by_category: BTreeMap<String, u64>,
+    pub diversion: Rate,
+    pub linked_handling: Rate,
+    pub on_scene_resolution: Rate,
+    pub repeat_calls: Rate,
+    pub time_to_accept: Minutes,
+    pub time_to_finish: Minutes,
+    pub work_orders: u64,
+    pub overdue_work_orders: u64,
+    pub satisfaction: SatisfactionFigure,
+}
+
+/// Whether `order` missed a deadline, as of `now`.
+fn missed_a_deadline(order: &WorkOrder, now: Timestamp) -> bool {
+    let late_accept = order.accepted_at.is_some_and(|at| at > order.accept_by);
+    let late_return = order.returned_at.is_some_and(|at| at > order.finish_by);
+    late_accept || late_return || !order.overdue(now).is_empty()
+}
+
+/// The figures of `incidents` (already chosen for the organisation and
+/// period), with `now` deciding which open work orders are overdue.
+pub fn compute(incidents: &[IncidentFacts], now: Timestamp) -> Figures {
+    let mut by_group = BTreeMap::new();
+    let mut by_category = BTreeMap::new();
+    let (mut non_police, mut diverted) = (0, 0);
+    let (mut with_orders, mut linked) = (0, 0);
+    let (mut on_scene, mut repeats) = (0, 0);
+    let (mut accept, mut finish) = (Vec::new(), Vec::new());
+    let (mut work_orders, mut overdue) = (0, 0);
+    let mut satisfaction = Vec::new();
+    for incident in incidents {
+        let group = incident.group.map_or("untriaged", Group::as_str);
+        *by_group.entry(group.to_owned()).or_insert(0) += 1;
+        if let Some(category) = &incident.category {
+            *by_category.entry(category.clone()).or_insert(0) += 1;
+        }
+        let has_orders = !incident.work_orders.is_empty();
+        if incident.group == Some(Group::NonPolice) {
+            non_police += 1;
+            diverted += u64::from(has_orders);
+        }
+        if has_orders {
+            with_orders += 1;
+            let owners: BTreeSet<i64> = incident
+                .work_orders
+                .iter()
+                .filter(|w| w.status != WorkOrderStatus::Rejected)
+                .map(|w| w.owner_org_id)
+                .collect();
+            linked += u64::from(owners.len() > 1);
+        }
+        let done = matches!(
+            incident.status,
+            IncidentStatus::Resolved | IncidentStatus::Closed
+        );
+        on_scene += u64::from(done && !has_orders);
+        repeats += u64::from(incident.repeat);
+        satisfaction.extend(incident.satisfaction.map(|s| u64::from(s.get())));
+        for order in &incident.work_orders {
+            work_orders += 1;
+            overdue += u64::from(missed_a_deadline(order, now));
+            accept.extend(order.accepted_at.map(|at| at.0 - order.created_at.0));
+            finish.extend(order.returned_at.map(|at| at.0 - order.created_at.0));
+        }
+    }
+    let total = incidents.len() as u64;
+    Figures {
+        incidents: total,
+        by_group,
+        by_category,
+        diversion: Rate::new(diverted, non_police),
+        linked_handling: Rate::new(linked, with_orders),
+        on_scene_resolution: Rate::new(on_scene, total),
+        repeat_calls: Rate::new(repeats, total),
+        time_to_accept: Minutes::of(accept),
+        time_to_finish: Minutes::of(finish),
+        work_orders,
+        overdue_work_orders: overdue,
+        satisfaction: SatisfactionFigure {
+            count: satisfaction.len() as u64,
+            mean: (!satisfaction.is_empty())
+                .then(|| satisfaction.iter().sum::<u64>() as f64 / satisfaction.len() as f64),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::incident::CategoryCode;
+
+    const T: i64 = 1_764_000_000_000;
+    const MINUTE: i64 = 60_000;
+
+    fn at(minutes: i64) -> Timestamp {
+        Timestamp(T + minutes * MINUTE)
+    }
+
+    /// A work order created at T to `owner`, due accepted in 60 minutes and
+    /// finished in one day.
+    fn order(id: i64, owner: i64, status: WorkOrderStatus) -> WorkOrder {
+        WorkOrder {
+            id,
+            incident_id: 0,
+            category: CategoryCode::parse("category", "noise").unwrap(),
+            originator_org_id: 1,
+            owner_org_id: owner,
+            supervisor_org_id: None,
+            status,
+            created_at: at(0),
+            accept_by: at(60),
+            finish_by: at(24 * 60),
+            accepted_at: None,
+            returned_at: None,
+            result: None,
+            rejection: None,
+            replaces: None,
+            escalated_accept: false,
+            escalated_finish: false,
+        }
+    }
+
+    fn accepted(mut order: WorkOrder, minutes: i64) -> WorkOrder {
+        order.accepted_at = Some(at(minutes));
+        order
+    }
+
+    fn returned(mut order: WorkOrder, minutes: i64) -> WorkOrder {
+        order.returned_at = Some(at(minutes));
+        order
+    }
+
+    fn incident(
+        group: Option<Group>,
+        category: Option<&str>,
+        status: IncidentStatus,
+        work_orders: Vec<WorkOrder>,
+    ) -> IncidentFacts {
+        IncidentFacts {
+            group,
+            category: category.map(str::to_owned),
+            status,
+            repeat: false,
+            satisfaction: None,
+            work_orders,
+        }
+    }
+
+    fn satisfied(mut facts: IncidentFacts, value: u8) -> IncidentFacts {
+        facts.satisfaction = Some(Satisfaction::parse(value).unwrap());
+        facts
+    }
+
+    fn repeat(mut facts: IncidentFacts) -> IncidentFacts {
+        facts.repeat = true;
+        facts
+    }
+
+    /// Seven incidents whose figures were worked out by hand.
+    fn seven() -> Vec<IncidentFacts> {
+        use Group::{NonPolice, Police};
+        use IncidentStatus as S;
+        use WorkOrderStatus as W;
+        vec![
+            // 1: a theft the station resolved itself; caller very satisfied.
+            satisfied(
+                incident(Some(Police), Some("theft"), S::Resolved, vec![]),
+                5,
+            ),
+            // 2: a fight, still with the command room; a repeat call.
+            repeat(incident(Some(Police), Some("fight"), S::Dispatched, vec![])),
+            // 3: noise, accepted after 30 min, returned after 120, closed.
+            satisfied(
+                incident(
+                    Some(NonPolice),
+                    Some("noise"),
+                    S::Closed,
+                    vec![returned(accepted(order(1, 10, W::Confirmed), 30), 120)],
+                ),
+                3,
+            ),
+            // 4: wages, two departments at once: one accepted late (90 > 60)
+            // and returned after 600 min, one never accepted (overdue now).
+            repeat(incident(
+                Some(NonPolice),
+                Some("wage_arrears"),
+                S::InProgress,
+                vec![
+                    returned(accepted(order(2, 11, W::Returned), 90), 600),
+                    order(3, 12, W::Created),
+                ],
+            )),
+            // 5: noise that nobody covered: no work order.
+            incident(Some(NonPolice), Some("noise"), S::Triaged, vec![]),
+            // 6: not triaged yet.
+            incident(None, None, S::Received, vec![]),
+            // 7: rejected by one department, re-routed to another that
+            // accepted after 10 min and still holds it past its finish
+            // deadline: one organisation, not linked handling.
+            incident(
+                Some(NonPolice),
+                Some("consultation"),
+                S::InProgress,
+                vec![
+                    order(4, 10, W::Rejected),
+                    accepted(order(5, 13, W::InProgress), 10),
+                ],
+            ),
+        ]
+    }
+
+    #[test]
+    fn seven_incidents_give_the_figures_worked_out_by_hand() {
+        let now = at(10 * 24 * 60);
+        let figures = compute(&seven(), now);
+        assert_eq!(figures.incidents, 7);
+        let counts = |pairs: &[(&str, u64)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), *v))
+                .collect::<BTreeMap<_, _>>()
+        };
+        assert_eq!(
+            figures.by_group,
+            counts(&[("police", 2), ("non_police", 4), ("untriaged", 1)])
+        );
+        assert_eq!(
+            figures.by_category,
+            counts(&[
+                ("theft", 1),
+                ("fight", 1),
+                ("noise", 2),
+                ("wage_arrears", 1),
+                ("consultation", 1)
+            ])
+        );
+        assert_eq!(figures.diversion, Rate::new(3, 4));
+        assert_eq!(figures.diversion.rate, Some(0.75));
+        assert_eq!(figures.linked_handling, Rate::new(1, 3));
+        assert_eq!(figures.on_scene_resolution, Rate::new(1, 7));
+        assert_eq!(figures.repeat_calls, Rate::new(2, 7));
+        assert_eq!(figures.time_to_accept.count, 3);
+        assert!((figures.time_to_accept.mean.unwrap() - 130.0 / 3.0).abs() < 1e-9);
+        assert_eq!(figures.time_to_accept.p90, Some(90.0));
+        assert_eq!(figures.time_to_finish.count, 2);
+        assert_eq!(figures.time_to_finish.mean, Some(360.0));
+        assert_eq!(figures.time_to_finish.p90, Some(600.0));
+        assert_eq!(figures.work_orders, 5);
+        assert_eq!(figures.overdue_work_orders, 3);
+        assert_eq!(figures.satisfaction.count, 2);
+        assert_eq!(figures.satisfaction.mean, Some(4.0));
+    }
+
+    #[test]
+    fn an_open_work_order_is_overdue_only_once_its_deadline_has_passed() {
+        let waiting = vec![incident(
+            Some(Group::NonPolice),
+            Some("noise"),
+            IncidentStatus::Diverted,
+            vec![order(1, 10, WorkOrderStatus::Created)],
+        )];
+        assert_eq!(compute(&waiting, at(60)).overdue_work_orders, 0);
+        assert_eq!(compute(&waiting, at(61)).overdue_work_orders, 1);
+    }
+
+    #[test]
+    fn the_90th_percentile_is_the_nearest_rank() {
+        let minutes = |values: &[i64]| Minutes::of(values.iter().map(|m| m * MINUTE).collect());
+        let ten: Vec<i64> = (1..=10).collect();
+        assert_eq!(minutes(&ten).p90, Some(9.0));
+        let eleven: Vec<i64> = (1..=11).collect();
+        assert_eq!(minutes(&eleven).p90, Some(10.0));
+        assert_eq!(minutes(&[7]).p90, Some(7.0));
+        assert_eq!(minutes(&[]).mean, None);
+    }
+
+    #[test]
+    fn no_incidents_have_no_rates() {
+        let figures = compute(&[], at(0));
+        assert_eq!(figures.incidents, 0);
+        assert_eq!(figures.diversion.rate, None);
+        assert_eq!(figures.satisfaction.mean, None);
+    }
+}
