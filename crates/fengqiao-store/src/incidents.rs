@@ -251,6 +251,14 @@ impl Store {
         rows.iter().map(incident_from_row).collect()
     }
 
+    /// How many incidents are stored: a benchmark checks that every
+    /// acknowledged intake is there.
+    pub async fn count_incidents(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM incidents")
+            .fetch_one(self.reader())
+            .await?)
+    }
+
     /// The request an idempotency key of `actor` was first used with.
     pub async fn idempotency_key(
         &self,

@@ -33,29 +33,43 @@ impl TestDatabase {
             }
             Backend::Postgres => {
                 let admin_url = std::env::var(PG_URL_VARIABLE).ok()?;
-                let schema = unique_schema_name();
-                let admin = Store::connect(&admin_url)
-                    .await
-                    .expect("connect to test PostgreSQL");
-                sqlx::query(&format!("CREATE SCHEMA {schema}"))
-                    .execute(&admin.writer)
-                    .await
-                    .expect("create test schema");
-                admin.close().await;
-                let separator = if admin_url.contains('?') { '&' } else { '?' };
-                let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
-                (url, Cleanup::Postgres { admin_url, schema })
+                return Some(TestDatabase::postgres_at(&admin_url).await);
             }
         };
+        Some(TestDatabase::migrated(url, cleanup).await)
+    }
+
+    /// A fresh schema on the PostgreSQL server at `admin_url`, dropped with
+    /// the value: for tests and for benchmarks that must leave nothing behind.
+    pub async fn postgres_at(admin_url: &str) -> TestDatabase {
+        let schema = unique_schema_name();
+        let admin = Store::connect(admin_url)
+            .await
+            .expect("connect to test PostgreSQL");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin.writer)
+            .await
+            .expect("create test schema");
+        admin.close().await;
+        let separator = if admin_url.contains('?') { '&' } else { '?' };
+        let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
+        let cleanup = Cleanup::Postgres {
+            admin_url: admin_url.to_owned(),
+            schema,
+        };
+        TestDatabase::migrated(url, cleanup).await
+    }
+
+    async fn migrated(url: String, cleanup: Cleanup) -> TestDatabase {
         let store = Store::connect(&url)
             .await
             .expect("connect to test database");
         store.migrate().await.expect("migrate test database");
-        Some(TestDatabase {
+        TestDatabase {
             store,
             url,
             cleanup,
-        })
+        }
     }
 }
 

@@ -41,3 +41,7 @@ pub use table::{
 };
 pub use threat::{ThreatDetector, ThreatMatch, ThreatRule, ThreatRules, DEFAULT_THREATS_TOML};
 pub use triage::{Matched, Triage, TriageSuggestion};
+
+/// The labelled set (text TAB category code, one per line) written in the
+/// words callers use: the accuracy test scores it, benchmarks send it.
+pub const LABELLED_TSV: &str = include_str!("../data/labelled.tsv");

@@ -302,7 +302,7 @@ pub async fn ensure_world(
     Ok(accounts)
 }
 
-async fn seed(
+pub(crate) async fn seed(
     store: &Store,
     cipher: &PersonalDataCipher,
     hashing: &PasswordHashing,
@@ -374,7 +374,7 @@ async fn seed(
 }
 
 /// (street key, community code, community name, compounds)
-const COMMUNITIES: &[(&str, &str, &str, &[&str])] = &[
+pub(crate) const COMMUNITIES: &[(&str, &str, &str, &[&str])] = &[
     ("jxj", "510107001001", "锦里社区", &["锦里小区", "洗面桥苑"]),
     (
         "jxj",

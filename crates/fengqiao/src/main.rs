@@ -4,6 +4,7 @@
 
 mod address_import;
 mod admin;
+mod bench_intake;
 mod bench_resolve;
 mod config;
 mod demo;
@@ -123,6 +124,25 @@ enum BenchCommand {
         #[arg(long, default_value_t = 10_000_000)]
         rows: u64,
     },
+    /// Incident intake over HTTP through the real server and pipeline, beside
+    /// raw inserts of the same rows, in a fresh SQLite file (or PostgreSQL schema).
+    Intake {
+        /// Concurrent clients for the saturation figure.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Seconds of saturation, then seconds of offered load.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Incidents per second offered (open loop) for the latency figure.
+        #[arg(long, default_value_t = 2_000)]
+        rate: u32,
+        /// Seconds of each kind of raw insert.
+        #[arg(long, default_value_t = 3.0)]
+        raw_seconds: f64,
+        /// Run against this PostgreSQL server, in a schema created and dropped by the run.
+        #[arg(long, value_name = "URL")]
+        pg: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -198,6 +218,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Audit(AuditCommand::Verify) => admin::verify_audit(&settings).await,
                     Command::Bench(BenchCommand::Import { rows }) => {
                         address_import::bench(rows).await
+                    }
+                    Command::Bench(BenchCommand::Intake {
+                        clients,
+                        seconds,
+                        rate,
+                        raw_seconds,
+                        pg,
+                    }) => {
+                        bench_intake::run(bench_intake::Options {
+                            clients,
+                            seconds,
+                            rate,
+                            raw_seconds,
+                            pg,
+                        })
+                        .await
                     }
                     Command::Config(_)
                     | Command::Triage

@@ -289,3 +289,55 @@ fn a_printed_plate_sheet_scans_to_each_buildings_report_page() {
     assert!(!nothing.status.success());
     assert!(String::from_utf8_lossy(&nothing.stderr).contains("no buildings"));
 }
+
+/// `bench intake` with tiny numbers, so the benchmark cannot rot: every
+/// acknowledged incident is stored, nothing failed, every figure printed.
+fn bench_intake_with_tiny_numbers(extra: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_fengqiao"))
+        .current_dir(dir.path())
+        .args(["bench", "intake", "--clients", "2", "--seconds", "0.5"])
+        .args(["--rate", "20", "--raw-seconds", "0.1"])
+        .args(extra)
+        .env_remove("FENGQIAO_DATABASE_URL")
+        .output()
+        .unwrap();
+    let text = stdout(&output);
+    assert!(
+        output.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for figure in [
+        "incidents/s",
+        "p99",
+        "matched a registry building",
+        "1 row per transaction",
+        "1,000 rows per transaction",
+        "intake ÷ 1 row per tx",
+    ] {
+        assert!(text.contains(figure), "{figure} missing: {text}");
+    }
+    let counts = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("acknowledged / stored"))
+        .unwrap();
+    let (acknowledged, rest) = counts.trim().split_once(" / ").unwrap();
+    let stored = rest.split(';').next().unwrap();
+    assert_eq!(acknowledged, stored, "{text}");
+    assert!(acknowledged.parse::<u64>().unwrap() > 0, "{text}");
+    assert!(rest.contains("; 0 failed"), "{text}");
+}
+
+#[test]
+fn bench_intake_runs_on_sqlite() {
+    bench_intake_with_tiny_numbers(&[]);
+}
+
+#[test]
+fn bench_intake_runs_on_postgres() {
+    match std::env::var(fengqiao_store::testing::PG_URL_VARIABLE) {
+        Ok(url) => bench_intake_with_tiny_numbers(&["--pg", &url]),
+        Err(_) => eprintln!("skipped on postgres: set FENGQIAO_TEST_PG_URL to run it"),
+    }
+}
