@@ -116,6 +116,10 @@ fn format_hint(lang: Lang, expected: &str) -> String {
             "应为 6、9 或 12 位数字的行政区划代码",
             "must be a division code of 6, 9 or 12 digits",
         ),
+        "datetime" => (
+            "应为带时区的 RFC 3339 时间，如 2026-11-01T00:00:00+08:00",
+            "must be an RFC 3339 time with its offset, e.g. 2026-11-01T00:00:00+08:00",
+        ),
         "json" => ("不是有效的 JSON", "is not valid JSON"),
         "integer" => ("应为整数", "must be a whole number"),
         "string" => ("应为文本", "must be text"),
@@ -151,6 +155,7 @@ fn conflict(lang: Lang, detail: &str) -> String {
             "警务类警情一律由指挥室处置，不能设置分流规则",
             "is police work, which always goes to the command room",
         ),
+        "period_order" => ("应晚于开始时间", "must be after the start of the period"),
         _ => ("与现有数据冲突", "conflicts with existing data"),
     };
     lang.pick(zh, en).to_owned()

@@ -93,7 +93,7 @@ pub(crate) fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
 }
 
 /// A snake_case enum of the core from its stored name.
-fn from_name<T: serde::de::DeserializeOwned>(what: &str, name: &str) -> Result<T> {
+pub(crate) fn from_name<T: serde::de::DeserializeOwned>(what: &str, name: &str) -> Result<T> {
     serde_json::from_value(serde_json::Value::String(name.to_owned()))
         .map_err(|_| corrupt(what, name))
 }

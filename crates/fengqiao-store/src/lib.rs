@@ -9,6 +9,7 @@
 mod addresses;
 mod audit;
 mod closed_loop;
+mod figures;
 mod incidents;
 mod orgs;
 mod postgres;

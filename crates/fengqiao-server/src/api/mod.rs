@@ -4,6 +4,7 @@
 
 mod addresses;
 mod audit;
+mod figures;
 mod incident_actions;
 pub(crate) mod incidents;
 mod live;
@@ -95,6 +96,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(routing_rules::list))
         .routes(routes!(routing_rules::set))
         .routes(routes!(live::stream))
+        .routes(routes!(figures::get))
         .routes(routes!(audit::entries))
         .routes(routes!(audit::verify))
         .routes(routes!(crate::ops::healthz))

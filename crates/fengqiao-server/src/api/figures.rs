@@ -1,0 +1,219 @@
+//! 统计: the figures of an organisation and period, for people who steer the
+//! work (station chiefs, analysts). What each figure means is defined once in
+//! `fengqiao_core::figures` and repeated in the OpenAPI description below.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Query, State};
+use axum::Json;
+use fengqiao_core::error::{FieldError, Reason};
+use fengqiao_core::figures::{self, Minutes, Rate};
+use fengqiao_core::role::Permission;
+use fengqiao_core::Timestamp;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::rfc3339;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+
+#[derive(Deserialize, IntoParams)]
+pub struct FiguresQuery {
+    /// The organisation whose subtree is counted; within the caller's
+    /// jurisdiction. Default: the caller's own organisation.
+    org_id: Option<String>,
+    /// Start of the period (inclusive), RFC 3339, e.g. 2026-11-01T00:00:00+08:00.
+    from: Option<String>,
+    /// End of the period (exclusive), RFC 3339; after `from`.
+    to: Option<String>,
+}
+
+/// A count over its denominator and their share (null when the denominator is 0).
+#[derive(Serialize, ToSchema)]
+pub struct RateView {
+    count: u64,
+    of: u64,
+    rate: Option<f64>,
+}
+
+impl From<Rate> for RateView {
+    fn from(r: Rate) -> Self {
+        RateView {
+            count: r.count,
+            of: r.of,
+            rate: r.rate,
+        }
+    }
+}
+
+/// Durations in minutes.
+#[derive(Serialize, ToSchema)]
+pub struct MinutesView {
+    /// How many work orders the figure is over.
+    count: u64,
+    mean: Option<f64>,
+    /// 90th percentile, nearest rank.
+    p90: Option<f64>,
+}
+
+impl From<Minutes> for MinutesView {
+    fn from(m: Minutes) -> Self {
+        MinutesView {
+            count: m.count,
+            mean: m.mean,
+            p90: m.p90,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SatisfactionView {
+    /// Incidents with an answer from the caller.
+    count: u64,
+    /// Mean of each incident's latest answer, 1 to 5.
+    mean: Option<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FiguresView {
+    org_id: i64,
+    from: String,
+    to: String,
+    /// Incidents received in the period that concern the organisation's
+    /// subtree (received by a station in it, handled by or sent as a work
+    /// order to an organisation in it).
+    incidents: u64,
+    /// police, non_police, untriaged → incidents.
+    by_group: BTreeMap<String, u64>,
+    /// Category code → incidents (untriaged ones are not counted here).
+    by_category: BTreeMap<String, u64>,
+    /// 非警务分流率: non-police incidents with at least one work order ÷
+    /// non-police incidents.
+    diversion: RateView,
+    /// 联动处置率: incidents whose work orders (rejected ones not counted)
+    /// go to more than one organisation ÷ incidents with a work order.
+    linked_handling: RateView,
+    /// 就地化解率: incidents now resolved or closed that never had a work
+    /// order ÷ all incidents.
+    on_scene_resolution: RateView,
+    /// 重复报警率: incidents linked as repeats of earlier ones ÷ all incidents.
+    repeat_calls: RateView,
+    /// Work order created → accepted, over those accepted.
+    time_to_accept: MinutesView,
+    /// Work order created → returned with a result, over those returned.
+    time_to_finish: MinutesView,
+    /// Work orders of these incidents.
+    work_orders: u64,
+    /// 超期工单: work orders accepted after the accept deadline, returned
+    /// after the finish deadline, or past a deadline now and still not
+    /// accepted or returned.
+    overdue_work_orders: u64,
+    /// 满意度: the caller's latest answer per incident.
+    satisfaction: SatisfactionView,
+}
+
+fn parse_time(field: &'static str, text: Option<&str>) -> Result<Timestamp, FieldError> {
+    let text = text
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| FieldError::new(field, Reason::Required))?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| Timestamp(t.timestamp_millis()))
+        .map_err(|_| {
+            FieldError::new(
+                field,
+                Reason::InvalidFormat {
+                    expected: "datetime",
+                },
+            )
+        })
+}
+
+/// The query checked field by field: every wrong one is named at once.
+fn parse_query(query: &FiguresQuery) -> ApiResult<(Option<i64>, Timestamp, Timestamp)> {
+    let mut errors = Vec::new();
+    let org_id = match query.org_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => match text.parse::<i64>() {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.push(FieldError::new(
+                    "org_id",
+                    Reason::InvalidFormat {
+                        expected: "integer",
+                    },
+                ));
+                None
+            }
+        },
+    };
+    let from = parse_time("from", query.from.as_deref()).map_err(|e| errors.push(e));
+    let to = parse_time("to", query.to.as_deref()).map_err(|e| errors.push(e));
+    if let (Ok(from), Ok(to)) = (from, to) {
+        if to <= from {
+            errors.push(FieldError::new(
+                "to",
+                Reason::Conflict {
+                    detail: "period_order",
+                },
+            ));
+        }
+    }
+    match (from, to) {
+        (Ok(from), Ok(to)) if errors.is_empty() => Ok((org_id, from, to)),
+        _ => Err(ApiError::Validation(errors)),
+    }
+}
+
+/// 统计: the figures of the incidents an organisation's subtree received in
+/// a period — counts by group and category, non-police diversion rate,
+/// linked-handling rate, on-scene resolution rate, repeat-call rate, mean and
+/// 90th-percentile minutes to accept and to finish work orders, overdue work
+/// orders and callers' satisfaction. Each field's description gives its exact
+/// definition. An organisation outside the caller's jurisdiction is a 404.
+#[utoipa::path(get, path = "/api/v1/figures", params(FiguresQuery),
+    responses((status = 200, body = FiguresView), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<FiguresQuery>,
+) -> ApiResult<Json<FiguresView>> {
+    caller.require(Permission::ViewFigures)?;
+    let (org_id, from, to) = parse_query(&query)?;
+    let org = match org_id {
+        Some(id) => state
+            .store
+            .organisation(id)
+            .await?
+            .filter(|org| caller.sees(&org.path))
+            .ok_or(ApiError::NotFound)?,
+        None => caller.org.clone(),
+    };
+    let facts = state
+        .store
+        .figure_facts(org.path.as_str(), from, to)
+        .await?;
+    let f = figures::compute(&facts, state.clock.now());
+    Ok(Json(FiguresView {
+        org_id: org.id,
+        from: rfc3339(from),
+        to: rfc3339(to),
+        incidents: f.incidents,
+        by_group: f.by_group,
+        by_category: f.by_category,
+        diversion: f.diversion.into(),
+        linked_handling: f.linked_handling.into(),
+        on_scene_resolution: f.on_scene_resolution.into(),
+        repeat_calls: f.repeat_calls.into(),
+        time_to_accept: f.time_to_accept.into(),
+        time_to_finish: f.time_to_finish.into(),
+        work_orders: f.work_orders,
+        overdue_work_orders: f.overdue_work_orders,
+        satisfaction: SatisfactionView {
+            count: f.satisfaction.count,
+            mean: f.satisfaction.mean,
+        },
+    }))
+}
