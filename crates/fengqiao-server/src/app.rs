@@ -10,7 +10,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{render_problems, ApiError};
 use crate::state::AppState;
-use crate::{api, assets, live_pages, ops, pages};
+use crate::{api, assets, live_pages, ops, pages, report};
 
 /// Nothing is loaded from outside the server; no inline script or style.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -32,6 +32,8 @@ pub fn router(state: AppState) -> Router {
         .route("/signout", post(pages::sign_out))
         .route("/lang/{code}", get(pages::switch_language))
         .route("/assets/{*path}", get(assets::serve))
+        .route("/r/track", get(report::track))
+        .route("/r/{plate}", get(report::form).post(report::submit))
         .route(
             "/open311/v2/services/{file}",
             get(api::open311::service_definition),

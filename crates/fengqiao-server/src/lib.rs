@@ -17,6 +17,7 @@ pub mod live;
 mod live_pages;
 mod ops;
 mod pages;
+mod report;
 mod routing;
 pub mod state;
 

@@ -78,7 +78,10 @@ fn cover_depth(org: &Organisation, code: &DivisionCode) -> Option<usize> {
 
 /// The organisation of `candidates` that covers `code` most specifically;
 /// the first one on a tie.
-fn best_cover(candidates: Vec<Organisation>, code: &DivisionCode) -> Option<Organisation> {
+pub(crate) fn best_cover(
+    candidates: Vec<Organisation>,
+    code: &DivisionCode,
+) -> Option<Organisation> {
     let mut best: Option<(usize, Organisation)> = None;
     for org in candidates {
         if let Some(depth) = cover_depth(&org, code) {

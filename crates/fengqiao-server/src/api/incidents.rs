@@ -432,6 +432,8 @@ pub(crate) struct Known<'a> {
     pub category: Option<&'a str>,
     pub building: Option<&'a Building>,
     pub coordinates: Option<Wgs84>,
+    /// Counted in the intake's transaction; over it, nothing is stored.
+    pub limit: Option<&'a crate::report::PlateLimit>,
 }
 
 /// [`take_in`] with what the entry point already knows used instead of
@@ -495,6 +497,9 @@ pub(crate) async fn take_in_known(
 
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
+    if let (Some(limit), Some((building_id, _))) = (known.limit, building) {
+        limit.count(&mut tx, *building_id, now).await?;
+    }
     let id = tx.next_incident_id().await?;
     let sequence = tx
         .next_receipt_sequence(route.station.id, ReceiptDate::of(now))

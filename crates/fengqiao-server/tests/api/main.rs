@@ -13,4 +13,5 @@ mod live;
 mod open311;
 mod openapi;
 mod personal;
+mod report;
 mod sessions;

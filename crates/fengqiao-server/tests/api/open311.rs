@@ -248,7 +248,7 @@ backend_tests! {
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, errors) = post_form(&app, "/open311/v2/requests.json", "%%%".into()).await;
         assert!(status == StatusCode::BAD_REQUEST || status == StatusCode::FORBIDDEN, "{errors}");
-        assert_eq!(app.db.store.table_text_for_tests("incidents").await.unwrap().lines().count(), 1, "only the world's incident");
+        assert_eq!(app.db.store.incidents_within("/", 1000).await.unwrap().len(), 1, "only the world's incident");
 
         let (status, errors) = get(&app, "/open311/v2/requests/not-a-receipt.json").await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{errors}");
