@@ -5,15 +5,15 @@
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use fengqiao_core::org::{OrgKind, Organisation};
-use fengqiao_core::role::Permission;
+use fengqiao_core::role::{Permission, Role};
 use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
 use fengqiao_store::backend_tests;
 use fengqiao_store::testing::TestDatabase;
 use http_body_util::BodyExt;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use crate::helpers::{new_org, TestApp, T0};
+use crate::helpers::{add_account, new_org, TestApp, PASSWORD, T0};
 
 const JINLI: &str = "成都市武侯区浆洗街锦里小区3栋";
 
@@ -115,6 +115,15 @@ async fn get(app: &TestApp, path: &str) -> (StatusCode, Value) {
     (response.status, response.json())
 }
 
+/// A work-order action through the API of the closed loop.
+async fn act(app: &TestApp, session: &str, order: i64, action: &str, body: Value) {
+    let path = format!("/api/v1/work-orders/{order}/{action}");
+    let response = app
+        .request(Method::POST, &path, Some(session), Some(&body))
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{path}: {}", response.text);
+}
+
 /// Posts a noise complaint for 锦里小区3栋 and returns its receipt number.
 async fn post_noise(app: &TestApp, token: &str) -> String {
     let body = form(&[
@@ -198,7 +207,7 @@ backend_tests! {
         let (_, listed) = get(&app, "/open311/v2/requests.json?service_code=noise&status=open").await;
         assert_eq!(listed.as_array().unwrap().len(), 1);
         let (_, listed) = get(&app, "/open311/v2/requests.json?status=closed").await;
-        assert_eq!(listed.as_array().unwrap().len(), 0);
+        assert!(listed.as_array().unwrap().is_empty());
         let (_, listed) = get(&app, "/open311/v2/requests.json?service_code=street_light").await;
         assert_eq!(listed.as_array().unwrap().len(), 0);
         let (_, listed) = get(&app, "/open311/v2/requests.json?jurisdiction_id=510107004").await;
@@ -207,6 +216,26 @@ backend_tests! {
         assert_eq!(listed[0]["service_request_id"], id.as_str());
         let (_, listed) = get(&app, "/open311/v2/requests.json?start_date=2030-01-01T00:00:00%2B08:00").await;
         assert_eq!(listed.as_array().unwrap().len(), 0);
+
+        // The department accepts and returns; open until the command room
+        // confirms, then closed with the department's result as the note.
+        add_account(&app.state, "env.handler", desks.environment.id, Role::DepartmentHandler).await;
+        let handler = app.sign_in_as("env.handler", PASSWORD).await.session_cookie().unwrap();
+        let operator = app.session(Role::Operator).await;
+        let order = record.work_orders[0].id;
+        act(&app, &handler, order, "accept", json!({})).await;
+        let (_, found) = get(&app, &format!("/open311/v2/requests/{id}.json")).await;
+        assert_eq!(found[0]["status_notes"], "武侯区生态环境局已签收。");
+        act(&app, &handler, order, "return", json!({"result": "已责令酒吧夜间关闭外放音响"})).await;
+        let (_, found) = get(&app, &format!("/open311/v2/requests/{id}.json")).await;
+        assert_eq!(found[0]["status"], "open");
+        act(&app, &operator, order, "confirm", json!({})).await;
+        let (_, found) = get(&app, &format!("/open311/v2/requests/{id}.json")).await;
+        assert_eq!(found[0]["status"], "closed", "{found}");
+        assert_eq!(found[0]["status_notes"], "已办结：已责令酒吧夜间关闭外放音响");
+        assert!(found[0]["expected_datetime"].is_null());
+        let (_, listed) = get(&app, "/open311/v2/requests.json?status=closed").await;
+        assert_eq!(listed.as_array().unwrap().len(), 1);
 
         // Other sources are not Open311 requests.
         let foreign = app.db.store.incident(app.world.foreign_incident).await.unwrap().unwrap();
