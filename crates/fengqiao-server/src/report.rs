@@ -284,7 +284,7 @@ pub async fn form(
         Ok(None) => return unknown_plate(),
         Err(e) => return e.into_response(),
     };
-    let cookie = form_cookie(&headers).unwrap_or_else(|| random_text());
+    let cookie = form_cookie(&headers).unwrap_or_else(random_text);
     let page = form_page(
         &state,
         &building,

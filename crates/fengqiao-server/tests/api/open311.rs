@@ -252,7 +252,8 @@ backend_tests! {
             let body = fields.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect::<Vec<_>>().join("&");
             post_form(&app, "/open311/v2/requests.json", body)
         };
-        let cases: Vec<(Vec<(&str, String)>, StatusCode, &str)> = vec![
+        type Case<'a> = (Vec<(&'a str, String)>, StatusCode, &'a str);
+        let cases: Vec<Case> = vec![
             (vec![("service_code", "noise".into()), ("address_string", JINLI.into())], StatusCode::FORBIDDEN, "api_key"),
             (vec![("api_key", "fqt_forged".into()), ("service_code", "noise".into()), ("address_string", JINLI.into())], StatusCode::FORBIDDEN, "api_key"),
             (vec![("api_key", app.world.token_a_secret.clone()), ("service_code", "noise".into()), ("address_string", JINLI.into())], StatusCode::FORBIDDEN, "无权"),
