@@ -125,13 +125,24 @@ async fn write(app: &TestApp, desks: &Desks, story: Story<'_>) -> i64 {
         events.extend(transition.events);
         transition.state
     };
-    let mut incident = step(Incident::receive(id, station.id, receipt, new, system.clone(), t));
+    let mut incident = step(Incident::receive(
+        id,
+        station.id,
+        receipt,
+        new,
+        system.clone(),
+        t,
+    ));
     let triage = Triage {
         category: Category::new(story.category.0, story.category.1).unwrap(),
         group: story.group,
         priority: Priority::parse(3).unwrap(),
     };
-    incident = step(incident.triage(triage, TriagedBy::Rules, system.clone(), t).unwrap());
+    incident = step(
+        incident
+            .triage(triage, TriagedBy::Rules, system.clone(), t)
+            .unwrap(),
+    );
     let mut orders: Vec<WorkOrder> = Vec::new();
     let mut order_timelines = Vec::new();
     let mut last_order_id = 0;
@@ -142,7 +153,11 @@ async fn write(app: &TestApp, desks: &Desks, story: Story<'_>) -> i64 {
     for handling in &story.handled_by {
         let new_order = NewWorkOrder {
             // SQLite counts from the rows written, which these are not yet.
-            id: tx.next_work_order_id().await.unwrap().max(last_order_id + 1),
+            id: tx
+                .next_work_order_id()
+                .await
+                .unwrap()
+                .max(last_order_id + 1),
             originator_org_id: room,
             owner_org_id: handling.owner,
             supervisor_org_id: Some(app.world.county.id),
@@ -154,13 +169,24 @@ async fn write(app: &TestApp, desks: &Desks, story: Story<'_>) -> i64 {
         let owner = OrgActor::new(system.clone(), handling.owner);
         let accepted_at = Timestamp(t.0 + handling.accepted_after * MINUTE);
         let returned_at = Timestamp(t.0 + handling.returned_after * MINUTE);
-        let accepted = diversion.work_order.state.accept(&owner, accepted_at).unwrap();
+        let accepted = diversion
+            .work_order
+            .state
+            .accept(&owner, accepted_at)
+            .unwrap();
         order_events.extend(accepted.events);
         if incident.status == fengqiao_core::incident::IncidentStatus::Diverted {
-            incident = step(incident.start_handling(system.clone(), accepted_at).unwrap());
+            incident = step(
+                incident
+                    .start_handling(system.clone(), accepted_at)
+                    .unwrap(),
+            );
         }
         let note = HandlingNote::parse("result", "已协调处理").unwrap();
-        let returned = accepted.state.return_result(&owner, note, returned_at).unwrap();
+        let returned = accepted
+            .state
+            .return_result(&owner, note, returned_at)
+            .unwrap();
         order_events.extend(returned.events);
         let confirmed = returned
             .state
@@ -197,7 +223,9 @@ async fn write(app: &TestApp, desks: &Desks, story: Story<'_>) -> i64 {
     tx.append_timeline(id, None, &events).await.unwrap();
     for (order, timeline) in orders.iter().zip(&order_timelines) {
         tx.insert_work_order(order, t).await.unwrap();
-        tx.append_timeline(id, Some(order.id), timeline).await.unwrap();
+        tx.append_timeline(id, Some(order.id), timeline)
+            .await
+            .unwrap();
     }
     tx.commit().await.unwrap();
     id
@@ -217,7 +245,10 @@ async fn figures(app: &TestApp, secret: &str, query: &str) -> crate::helpers::Re
 const NOVEMBER: &str = "from=2025-11-01T00:00:00%2B08:00&to=2025-12-01T00:00:00%2B08:00";
 
 fn rate(value: &Value) -> (u64, u64) {
-    (value["count"].as_u64().unwrap(), value["of"].as_u64().unwrap())
+    (
+        value["count"].as_u64().unwrap(),
+        value["of"].as_u64().unwrap(),
+    )
 }
 
 backend_tests! {
