@@ -155,3 +155,61 @@ test('a diverted incident shows its work order, deadlines and department', async
   await page.screenshot({ path: join(screenshotDir, 'board-work-order.png'), fullPage: true });
   await context.close();
 });
+
+test("a department handler accepts and returns a work order from the inbox", async () => {
+  // The operator reports from one browser; the labour handler works in another.
+  const desk = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
+  const operator = await desk.newPage();
+  await signIn(operator, 'operator');
+  const phone = await browser.newContext({ locale: 'zh-CN', viewport: { width: 360, height: 780 } });
+  const page = await phone.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  const handler = server.accounts.find((a) => a.username === 'chuzhi.labour');
+  assert.ok(handler, 'the demo has a labour inspection handler');
+  await page.goto(`${server.url}/signin`);
+  await page.fill('input[name=username]', handler.username);
+  await page.fill('input[name=password]', handler.password);
+  await Promise.all([page.waitForURL(`${server.url}/`), page.click('button[type=submit]')]);
+  await Promise.all([page.waitForURL(`${server.url}/inbox`), page.click('#to-inbox')]);
+  assert.equal(await page.locator('h1').innerText(), '部门工单');
+  await page.locator('#live[data-state="live"]').waitFor({ timeout: 10_000 });
+
+  const posted = await report(operator, {
+    source: 'phone', text: '工地老板拖欠我们十几个人两个月工资', location_text: '成都市武侯区浆洗街红墙巷新村1栋',
+  });
+  assert.equal(posted.status, 201, JSON.stringify(posted.incident));
+  const orderId = posted.incident.work_orders[0]?.id;
+  assert.ok(orderId, `the incident became a work order: ${JSON.stringify(posted.incident)}`);
+  const card = page.locator(`li[data-work-order="${orderId}"]`);
+  await card.waitFor({ timeout: 2000 });
+  assert.match(await card.innerText(), /待签收/);
+  assert.match(await card.innerText(), /签收时限/);
+
+  await card.locator('button[data-action=accept]').click();
+  await page.locator(`li[data-work-order="${orderId}"][data-status=accepted]`).waitFor();
+
+  // An empty result is refused with the server's Chinese reason.
+  await page.locator(`li[data-work-order="${orderId}"] button[data-action=return]`).click();
+  await page.locator(`li[data-work-order="${orderId}"] form.note button[type=submit]`).click();
+  const refusal = page.locator(`li[data-work-order="${orderId}"] .error`);
+  await refusal.waitFor();
+  assert.match(await refusal.innerText(), /[\u4e00-\u9fff]/, 'the refusal is in Chinese');
+  await page.screenshot({ path: join(screenshotDir, 'inbox-refused-phone.png'), fullPage: true });
+
+  await page.fill(`li[data-work-order="${orderId}"] textarea`, '已约谈用工单位，承诺本周内结清工资');
+  await page.locator(`li[data-work-order="${orderId}"] form.note button[type=submit]`).click();
+  const returned = page.locator(`li[data-work-order="${orderId}"][data-status=returned]`);
+  await returned.waitFor();
+  assert.match(await returned.innerText(), /已反馈/);
+  assert.match(await returned.innerText(), /已约谈用工单位/);
+  await page.screenshot({ path: join(screenshotDir, 'inbox-returned-phone.png'), fullPage: true });
+
+  // The command room sees both steps in the incident's timeline.
+  const incident = await operator.evaluate(async (id) => (await fetch(`/api/v1/incidents/${id}`)).json(), posted.incident.id);
+  const events = incident.timeline.map((e) => e.event);
+  assert.ok(events.includes('accepted') && events.includes('returned'), events.join(','));
+  assert.deepEqual(errors, []);
+  await desk.close();
+  await phone.close();
+});

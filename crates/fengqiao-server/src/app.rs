@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/", get(pages::home))
         .route("/board", get(live_pages::board))
+        .route("/inbox", get(live_pages::inbox))
         .route("/signin", get(pages::sign_in_form).post(pages::sign_in))
         .route("/signout", post(pages::sign_out))
         .route("/lang/{code}", get(pages::switch_language))

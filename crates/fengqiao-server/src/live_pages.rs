@@ -29,6 +29,17 @@ pub(crate) struct Choice {
 }
 
 #[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    lang: Lang,
+    org_name: String,
+    statuses: Vec<Choice>,
+    police: Vec<Choice>,
+    non_police: Vec<Choice>,
+    labels: Vec<Label>,
+}
+
+#[derive(Template)]
 #[template(path = "board.html")]
 struct BoardPage {
     lang: Lang,
@@ -90,6 +101,7 @@ const EVENTS: &[(&str, &str, &str)] = &[
     ("returned", "反馈结果", "Result returned"),
     ("confirmed", "确认办结", "Confirmed"),
     ("rejected", "退回", "Rejected"),
+    ("sent_back", "退回指挥室", "Sent back"),
     ("escalated", "超时督办", "Escalated"),
 ];
 
@@ -146,6 +158,19 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("close", "关闭", "Close"),
     ("unnamed_org", "单位", "Organisation"),
     ("error", "操作失败", "Failed"),
+    ("action.accept", "签收", "Accept"),
+    ("action.start", "开始办理", "Start"),
+    ("action.return", "反馈结果", "Return result"),
+    ("action.reject", "退回", "Reject"),
+    ("note.return", "办理结果", "What was done"),
+    (
+        "note.reject",
+        "退回理由（如：不属于本部门职责）",
+        "Why (e.g. not ours)",
+    ),
+    ("submit", "提交", "Submit"),
+    ("cancel", "取消", "Cancel"),
+    ("rejection", "退回理由", "Reason"),
 ];
 
 fn labels(lang: Lang) -> Vec<Label> {
@@ -201,6 +226,41 @@ pub async fn board(
         })
         .collect();
     render(&BoardPage {
+        lang,
+        org_name: caller.org.name.clone(),
+        statuses,
+        police: categories(lang, Group::Police),
+        non_police: categories(lang, Group::NonPolice),
+        labels: labels(lang),
+    })
+}
+
+/// 部门工单: the work orders of the caller's department, with accept,
+/// start, return and reject.
+pub async fn inbox(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientAddress(source): ClientAddress,
+) -> Response {
+    let lang = Lang::of_request(&headers);
+    let caller: Caller = match page_caller(&state, &headers, source).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let allowed = caller
+        .require(Permission::HandleWorkOrders)
+        .and_then(|()| caller.require(Permission::ViewIncidents));
+    if let Err(err) = allowed {
+        return err.into_response();
+    }
+    let statuses = WORK_ORDER_STATUSES
+        .iter()
+        .map(|(code, zh, en)| Choice {
+            code: (*code).into(),
+            name: lang.pick(zh, en).into(),
+        })
+        .collect();
+    render(&InboxPage {
         lang,
         org_name: caller.org.name.clone(),
         statuses,

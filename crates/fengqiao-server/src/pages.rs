@@ -69,6 +69,7 @@ struct HomePage {
     audit: Option<String>,
     /// Links to the live pages the roles may open.
     board: bool,
+    inbox: bool,
 }
 
 pub(crate) fn render(template: &impl Template) -> Response {
@@ -429,6 +430,8 @@ async fn home_page(
         users,
         audit,
         board: caller.permissions.contains(&Permission::ViewIncidents),
+        inbox: caller.permissions.contains(&Permission::HandleWorkOrders)
+            && caller.permissions.contains(&Permission::ViewIncidents),
     })
 }
 

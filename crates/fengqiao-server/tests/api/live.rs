@@ -140,6 +140,24 @@ backend_tests! {
         assert!(!home.text.contains(r#"href="/board""#), "no link to a page the role cannot open");
     }
 
+    async fn the_inbox_page_is_for_department_handlers(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        let handler = app.session(Role::DepartmentHandler).await;
+        let page = app.request(Method::GET, "/inbox", Some(&handler), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("<h1>部门工单</h1>"));
+        assert!(page.text.contains(r#"<script src="/assets/inbox.js"></script>"#));
+        assert!(page.text.contains(r#"<span data-key="action.reject">退回</span>"#));
+        let home = app.request(Method::GET, "/", Some(&handler), None).await;
+        assert!(home.text.contains(r#"href="/inbox""#));
+        let operator = app.session(Role::Operator).await;
+        let refused = app.request(Method::GET, "/inbox", Some(&operator), None).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "operators do not handle work orders");
+        let home = app.request(Method::GET, "/", Some(&operator), None).await;
+        assert!(!home.text.contains(r#"href="/inbox""#));
+        assert_eq!(app.request(Method::GET, "/inbox", None, None).await.status, StatusCode::SEE_OTHER);
+    }
+
     async fn a_read_marks_the_deadlines_that_passed(db: TestDatabase) {
         let app = TestApp::new(db).await;
         let mut labour = new_org(Some(app.world.county.id), OrgKind::Department, "武侯区劳动保障监察大队", "510107");
