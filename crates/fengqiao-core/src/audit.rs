@@ -29,6 +29,17 @@ impl Actor {
             Actor::Anonymous => "anonymous".into(),
         }
     }
+
+    /// Reads what `to_stored` wrote; `None` for anything else.
+    pub fn from_stored(text: &str) -> Option<Actor> {
+        match text.split_once(':') {
+            Some(("user", id)) => id.parse().ok().map(Actor::User),
+            Some(("token", id)) => id.parse().ok().map(Actor::Token),
+            None if text == "system" => Some(Actor::System),
+            None if text == "anonymous" => Some(Actor::Anonymous),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -15,6 +15,7 @@ pub mod repeat_call;
 pub mod role;
 pub mod secret;
 pub mod user;
+pub mod warning;
 pub mod work_order;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

@@ -67,6 +67,16 @@ impl RepeatCallPolicy {
         })
     }
 
+    /// The default catch-all families with another window and threshold,
+    /// as the server's configuration sets them.
+    pub fn with_limits(window_days: u32, threshold: usize) -> Result<Self, FieldError> {
+        Self::new(
+            window_days,
+            threshold,
+            RepeatCallPolicy::default().unlinked_families,
+        )
+    }
+
     pub fn window_days(&self) -> u32 {
         self.window_days
     }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use fengqiao_core::personal::PersonalDataCipher;
+use fengqiao_core::repeat_call::RepeatCallPolicy;
 use fengqiao_core::user::{LockoutPolicy, PasswordHashing};
 use fengqiao_core::Clock;
 use fengqiao_store::Store;
@@ -22,6 +23,8 @@ pub struct ServerSettings {
     pub secure_cookies: bool,
     /// The address people and plates use to reach the server.
     pub public_url: String,
+    /// 重复报警: the window and threshold of the repeat-call warning.
+    pub repeat_calls: RepeatCallPolicy,
 }
 
 impl Default for ServerSettings {
@@ -32,6 +35,7 @@ impl Default for ServerSettings {
             lockout: LockoutPolicy::default(),
             secure_cookies: false,
             public_url: "http://127.0.0.1:8080".into(),
+            repeat_calls: RepeatCallPolicy::default(),
         }
     }
 }

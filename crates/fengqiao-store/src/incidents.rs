@@ -16,6 +16,7 @@ use fengqiao_core::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
+use crate::repeats::RepeatLink;
 use crate::{bind_double, duplicate_as, get, Backend, Result, Store, StoreError, Tx};
 
 /// An incident as stored: personal data still encrypted, for the layer that
@@ -63,12 +64,14 @@ pub struct TimelineEntry {
     pub event: serde_json::Value,
 }
 
-/// An incident with its timeline (oldest first) and its work orders.
+/// An incident with its timeline (oldest first), its work orders and the
+/// earlier incidents it repeats.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentRecord {
     pub incident: StoredIncident,
     pub timeline: Vec<TimelineEntry>,
     pub work_orders: Vec<WorkOrder>,
+    pub repeats: Vec<RepeatLink>,
 }
 
 /// An idempotency key already used: the hash of the request that used it
@@ -228,6 +231,7 @@ impl Store {
             incident,
             timeline,
             work_orders,
+            repeats: self.repeats_of(id).await?,
         }))
     }
 

@@ -9,15 +9,18 @@
 mod addresses;
 mod audit;
 mod closed_loop;
+mod deadlines;
 mod figures;
 mod incidents;
 mod orgs;
 mod postgres;
 mod public_reports;
+mod repeats;
 mod sessions;
 mod sqlite;
 mod tokens;
 mod users;
+mod warnings;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -33,6 +36,7 @@ pub use incidents::{
     IdempotencyRecord, IncidentExtras, IncidentRecord, StoredIncident, TimelineEntry,
 };
 pub use public_reports::SourceQuery;
+pub use repeats::RepeatLink;
 pub use sessions::Session;
 pub use tokens::ApiToken;
 pub use users::{NewUser, StoredUser};

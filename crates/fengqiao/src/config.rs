@@ -38,6 +38,10 @@ pub struct Settings {
     pub session_idle_minutes: i64,
     /// `text` for people, `json` for log collectors.
     pub log_format: String,
+    /// 重复报警: days back a new incident links to earlier ones (1 to 365)…
+    pub repeat_call_window_days: u32,
+    /// …and how many linked incidents, the new one included, raise a warning.
+    pub repeat_call_threshold: usize,
 }
 
 impl Default for Settings {
@@ -50,6 +54,8 @@ impl Default for Settings {
             personal_data_key: Secret::default(),
             session_idle_minutes: 30,
             log_format: "text".into(),
+            repeat_call_window_days: 30,
+            repeat_call_threshold: 3,
         }
     }
 }
@@ -78,7 +84,7 @@ impl<T: Serialize> Provider for Named<T> {
     }
 }
 
-pub const KEYS: [&str; 7] = [
+pub const KEYS: [&str; 9] = [
     "bind",
     "data_dir",
     "database_url",
@@ -86,6 +92,8 @@ pub const KEYS: [&str; 7] = [
     "personal_data_key",
     "session_idle_minutes",
     "log_format",
+    "repeat_call_window_days",
+    "repeat_call_threshold",
 ];
 
 pub struct Loaded {
@@ -168,6 +176,8 @@ impl Settings {
             "personal_data_key" => "<redacted>".into(),
             "session_idle_minutes" => self.session_idle_minutes.to_string(),
             "log_format" => self.log_format.clone(),
+            "repeat_call_window_days" => self.repeat_call_window_days.to_string(),
+            "repeat_call_threshold" => self.repeat_call_threshold.to_string(),
             _ => String::new(),
         }
     }

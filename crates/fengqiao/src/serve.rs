@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use fengqiao_core::personal::PersonalDataCipher;
+use fengqiao_core::repeat_call::RepeatCallPolicy;
 use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::SystemClock;
 use fengqiao_server::{AppState, ServerSettings};
@@ -65,6 +66,17 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<ExitCode> {
+    let repeat_calls = RepeatCallPolicy::with_limits(
+        settings.repeat_call_window_days,
+        settings.repeat_call_threshold,
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "配置项 repeat_call_{0} 无效：窗口应为 1–365 天，阈值至少为 2 / \
+             invalid repeat_call_{0}: the window must be 1 to 365 days, the threshold at least 2",
+            e.field
+        )
+    })?;
     let store = open_store(settings).await?;
     let cipher = cipher(settings)?;
     let villages = fengqiao_server::addresses::load_villages(&store).await?;
@@ -98,10 +110,12 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
             session_idle_minutes: settings.session_idle_minutes,
             secure_cookies: url.starts_with("https://"),
             public_url: url.clone(),
+            repeat_calls,
             ..ServerSettings::default()
         },
     );
     tokio::spawn(end_idle_sessions(state.clone()));
+    tokio::spawn(escalate_overdue_work_orders(state.clone()));
     println!("枫桥已启动 / Fengqiao is serving at {url}");
     tracing::info!(%address, backend = store.backend().name(), "listening");
     let live = state.live.clone();
@@ -139,6 +153,22 @@ async fn end_idle_sessions(state: AppState) {
             Ok(0) => {}
             Ok(ended) => tracing::info!(ended, "idle sessions removed"),
             Err(err) => tracing::warn!(error = %err, "could not remove idle sessions"),
+        }
+    }
+}
+
+/// 超时督办: at start-up, to catch up on deadlines that passed while the
+/// server was stopped, then every 30 seconds. The job keeps its state in the
+/// work orders, so a restart resumes it and nothing escalates twice.
+async fn escalate_overdue_work_orders(state: AppState) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(30));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match fengqiao_server::escalation::escalate_due(&state).await {
+            Ok(0) => {}
+            Ok(escalated) => tracing::info!(escalated, "overdue work orders escalated"),
+            Err(err) => tracing::warn!(error = %err, "could not escalate overdue work orders"),
         }
     }
 }

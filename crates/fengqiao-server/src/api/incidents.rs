@@ -39,6 +39,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::live::{LiveEvent, LiveKind};
+use crate::repeat_calls;
 use crate::routing::{route, route_to_name, Target};
 use crate::state::AppState;
 
@@ -167,6 +168,8 @@ pub struct IncidentView {
     /// Rejected work orders not yet re-routed: the incident is back with
     /// the command room for them.
     awaiting_reroute: Vec<i64>,
+    /// 重复报警: the earlier incidents this one repeats, oldest first.
+    repeats: Vec<repeat_calls::RepeatView>,
     timeline: Vec<TimelineView>,
     /// On reading one incident: the name of every organisation it mentions
     /// (station, owner, work orders, timeline), by id.
@@ -222,6 +225,7 @@ impl IncidentView {
             owner_org_id: incident.owner_org_id,
             work_orders: Vec::new(),
             awaiting_reroute: Vec::new(),
+            repeats: Vec::new(),
             timeline: Vec::new(),
             org_names: None,
         })
@@ -260,6 +264,7 @@ impl IncidentView {
             .iter()
             .map(|w| w.id)
             .collect();
+        view.repeats = repeat_calls::views(&record.repeats);
         view.timeline = record
             .timeline
             .iter()
@@ -562,6 +567,9 @@ pub(crate) async fn take_in_known(
         tx.append_timeline(id, Some(order.state.id), &order.events)
             .await?;
     }
+    let phone_index = extras.reporter_phone_index.as_deref();
+    let warning_raised =
+        repeat_calls::link(state, &mut tx, &incident, &route.station, phone_index, now).await?;
     if let Some(key) = key {
         match tx
             .insert_idempotency_key(&actor, key, &request_hash, id, now)
@@ -597,6 +605,9 @@ pub(crate) async fn take_in_known(
         change: "created".into(),
         orgs,
     });
+    if let Some(event) = warning_raised {
+        state.live.publish(event);
+    }
     let record = state.store.incident(id).await?.ok_or(ApiError::NotFound)?;
     Ok((Intake::Created, record))
 }

@@ -14,6 +14,7 @@ mod routing_rules;
 mod session;
 mod tokens;
 mod users;
+mod warnings;
 mod work_orders;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -97,6 +98,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(routing_rules::set))
         .routes(routes!(live::stream))
         .routes(routes!(figures::get))
+        .routes(routes!(warnings::list))
+        .routes(routes!(warnings::acknowledge))
+        .routes(routes!(warnings::close))
         .routes(routes!(audit::entries))
         .routes(routes!(audit::verify))
         .routes(routes!(crate::ops::healthz))

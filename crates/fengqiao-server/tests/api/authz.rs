@@ -5,6 +5,7 @@
 
 use axum::http::{Method, StatusCode};
 use fengqiao_core::role::Role;
+use fengqiao_core::warning::WarningStatus;
 use fengqiao_server::PUBLIC_TAG;
 use fengqiao_store::backend_tests;
 use fengqiao_store::testing::TestDatabase;
@@ -77,6 +78,7 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
             "building_id" => world.foreign_building.id,
             "incident_id" => world.foreign_incident,
             "work_order_id" => world.foreign_work_order,
+            "warning_id" => world.foreign_warning,
             other => panic!(
                 "{} {}: no foreign record for path parameter `{other}`; add one to the authorisation matrix",
                 op.method, op.path
@@ -142,6 +144,7 @@ fn foreign_body(app: &TestApp, op: &Operation, document: &Value) -> Option<Value
             "satisfaction" => json!(5),
             "note" => json!("越权测试回访"),
             "rules" => json!([{"division_code": "510107004", "org_id": b}]),
+            "action" => json!("visited"),
             other => panic!(
                 "{} {}: no test value for body property `{other}`; add one to the authorisation matrix",
                 op.method, op.path
@@ -207,6 +210,8 @@ backend_tests! {
             }
         }
         assert!(checked > 100, "the matrix covered only {checked} requests");
+        let warning = app.db.store.warning(app.world.foreign_warning).await.unwrap().unwrap();
+        assert_eq!(warning.status, WarningStatus::Open, "the foreign warning was not touched");
     }
 
     async fn every_private_operation_needs_credentials(db: TestDatabase) {

@@ -16,9 +16,11 @@ use fengqiao_core::incident::{
 };
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind, Organisation};
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
+use fengqiao_core::repeat_call::{RepeatCallPolicy, RepeatCallWarning};
 use fengqiao_core::role::{Permission, Role, Roles};
 use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
 use fengqiao_core::user::{Password, PasswordHashing, Username};
+use fengqiao_core::warning::NewWarning;
 use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
 use fengqiao_core::{ManualClock, Timestamp};
 use fengqiao_server::accounts::{self, NewAccount};
@@ -59,6 +61,8 @@ pub struct World {
     pub foreign_incident: i64,
     /// A work order of that incident, from station B to station B.
     pub foreign_work_order: i64,
+    /// A repeat-call warning on 望江小区1栋 for station B.
+    pub foreign_warning: i64,
 }
 
 pub struct Response {
@@ -105,6 +109,17 @@ impl TestApp {
             key_hex,
             world,
         }
+    }
+
+    /// The same server with other settings, e.g. another repeat-call policy.
+    pub fn set_settings(&mut self, settings: ServerSettings) {
+        self.state = AppState::new(
+            self.db.store.clone(),
+            PersonalDataCipher::from_hex(&self.key_hex).unwrap(),
+            self.clock.clone(),
+            PasswordHashing::fast_for_tests(),
+            settings,
+        );
     }
 
     /// A server process started anew on the same database: nothing is kept
@@ -357,6 +372,8 @@ async fn build_world(state: &AppState) -> World {
     let foreign_incident = add_incident(store, &station_b, foreign_user).await;
     let foreign_work_order =
         add_work_order(store, foreign_incident, station_b.id, station_b.id).await;
+    let foreign_warning =
+        add_warning(store, &station_b, foreign_building.id, foreign_incident).await;
     World {
         county,
         station_a,
@@ -371,6 +388,7 @@ async fn build_world(state: &AppState) -> World {
         foreign_grid,
         foreign_incident,
         foreign_work_order,
+        foreign_warning,
     }
 }
 
@@ -475,6 +493,30 @@ pub async fn add_work_order(store: &Store, incident_id: i64, originator: i64, ow
     tx.append_timeline(incident_id, Some(id), &diversion.work_order.events)
         .await
         .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A repeat-call warning for `station` on `building`, raised as intake
+/// raises it.
+pub async fn add_warning(
+    store: &Store,
+    station: &Organisation,
+    building: i64,
+    incident: i64,
+) -> i64 {
+    let found = RepeatCallWarning {
+        address_id: Some(building),
+        incidents: vec![incident],
+    };
+    let new =
+        NewWarning::repeat_call(station.id, &found, &RepeatCallPolicy::default(), T0).unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let id = tx
+        .raise_warning(&new, T0)
+        .await
+        .unwrap()
+        .expect("no warning open yet");
     tx.commit().await.unwrap();
     id
 }

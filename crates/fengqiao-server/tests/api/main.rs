@@ -15,3 +15,4 @@ mod openapi;
 mod personal;
 mod report;
 mod sessions;
+mod warnings;

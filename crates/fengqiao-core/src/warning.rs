@@ -1,0 +1,594 @@
+//! 预警: a rule fired on an incident, a work order, an address or a dispute
+//! case, and someone must act on it.
+//!
+//! ```text
+//! open ──acknowledge──▶ acknowledged ──close (with an action record)──▶ closed
+//! ```
+//!
+//! A warning attaches to a thing — never to a person or a group of people —
+//! and carries the evidence of the rule that fired, so it explains itself.
+//! At most one warning per subject and rule is not yet closed: the store
+//! enforces it, and a rule that fires again while one is open adds nothing.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::Actor;
+use crate::clock::Timestamp;
+use crate::error::{FieldError, Reason};
+use crate::repeat_call::{RepeatCallPolicy, RepeatCallWarning};
+use crate::work_order::{Deadline, Escalation, HandlingNote};
+
+/// Which rule fired. Stored as its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningRule {
+    /// 重复报警: the repeat-call threshold was reached.
+    RepeatCall,
+    /// 超时督办: a work order's deadline passed.
+    WorkOrderOverdue,
+}
+
+impl WarningRule {
+    pub const ALL: [WarningRule; 2] = [WarningRule::RepeatCall, WarningRule::WorkOrderOverdue];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningRule::RepeatCall => "repeat_call",
+            WarningRule::WorkOrderOverdue => "work_order_overdue",
+        }
+    }
+
+    /// Minutes to acknowledge a warning of this rule. Repeat calls are the
+    /// first sign of a dispute that may turn violent: the station answers
+    /// within the duty shift. An overdue work order is supervision: a day.
+    pub fn acknowledge_minutes(self) -> i64 {
+        match self {
+            WarningRule::RepeatCall => 4 * 60,
+            WarningRule::WorkOrderOverdue => 24 * 60,
+        }
+    }
+}
+
+impl fmt::Display for WarningRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for WarningRule {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        WarningRule::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| unknown("rule", WarningRule::ALL.map(WarningRule::as_str)))
+    }
+}
+
+fn unknown<const N: usize>(field: &str, allowed: [&str; N]) -> FieldError {
+    FieldError::new(
+        field,
+        Reason::UnknownValue {
+            allowed: allowed.iter().map(|a| (*a).to_owned()).collect(),
+        },
+    )
+}
+
+/// What a warning can attach to. There is deliberately no person here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SubjectKind {
+    Incident,
+    WorkOrder,
+    /// A building of the address registry (标准地址).
+    Address,
+    /// A dispute case (矛盾纠纷).
+    Case,
+}
+
+impl SubjectKind {
+    pub const ALL: [SubjectKind; 4] = [
+        SubjectKind::Incident,
+        SubjectKind::WorkOrder,
+        SubjectKind::Address,
+        SubjectKind::Case,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::Incident => "incident",
+            SubjectKind::WorkOrder => "work_order",
+            SubjectKind::Address => "address",
+            SubjectKind::Case => "case",
+        }
+    }
+}
+
+impl FromStr for SubjectKind {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        SubjectKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| unknown("subject_kind", SubjectKind::ALL.map(SubjectKind::as_str)))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct WarningSubject {
+    pub kind: SubjectKind,
+    pub id: i64,
+}
+
+/// A deadline that passed, as the evidence of an overdue work order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PassedDeadline {
+    pub deadline: Deadline,
+    pub due_at: Timestamp,
+}
+
+/// What the rule fired on, tagged with the rule: stored as JSON and shown
+/// as it is, so whoever reads the warning sees why it was raised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum Evidence {
+    RepeatCall {
+        /// The building, when the chain is linked by address.
+        address_id: Option<i64>,
+        /// The chain, oldest first, ending with the incident that reached
+        /// the threshold.
+        incidents: Vec<i64>,
+        window_days: u32,
+        threshold: usize,
+    },
+    WorkOrderOverdue {
+        work_order_id: i64,
+        incident_id: i64,
+        deadlines: Vec<PassedDeadline>,
+    },
+}
+
+impl Evidence {
+    pub fn rule(&self) -> WarningRule {
+        match self {
+            Evidence::RepeatCall { .. } => WarningRule::RepeatCall,
+            Evidence::WorkOrderOverdue { .. } => WarningRule::WorkOrderOverdue,
+        }
+    }
+
+    /// The incident the warning concerns, for boards that follow incidents:
+    /// the newest of a repeat-call chain.
+    pub fn incident_id(&self) -> Option<i64> {
+        match self {
+            Evidence::RepeatCall { incidents, .. } => incidents.last().copied(),
+            Evidence::WorkOrderOverdue { incident_id, .. } => Some(*incident_id),
+        }
+    }
+}
+
+/// A warning to raise. The store gives it an id, or says one for the same
+/// subject and rule is still open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewWarning {
+    /// The organisation that must act: the station, the supervisor.
+    pub org_id: i64,
+    pub subject: WarningSubject,
+    pub evidence: Evidence,
+    pub raised_at: Timestamp,
+    pub acknowledge_by: Timestamp,
+}
+
+impl NewWarning {
+    fn new(org_id: i64, subject: WarningSubject, evidence: Evidence, at: Timestamp) -> Self {
+        let acknowledge_by = at.plus_minutes(evidence.rule().acknowledge_minutes());
+        NewWarning {
+            org_id,
+            subject,
+            evidence,
+            raised_at: at,
+            acknowledge_by,
+        }
+    }
+
+    pub fn rule(&self) -> WarningRule {
+        self.evidence.rule()
+    }
+
+    /// 重复报警预警 for `station_org_id`: on the building when the chain is
+    /// linked by address, else on the incident that reached the threshold
+    /// (a chain linked only by the caller's number must not attach to the
+    /// caller).
+    pub fn repeat_call(
+        station_org_id: i64,
+        found: &RepeatCallWarning,
+        policy: &RepeatCallPolicy,
+        at: Timestamp,
+    ) -> Option<Self> {
+        let newest = *found.incidents.last()?;
+        let subject = match found.address_id {
+            Some(building) => WarningSubject {
+                kind: SubjectKind::Address,
+                id: building,
+            },
+            None => WarningSubject {
+                kind: SubjectKind::Incident,
+                id: newest,
+            },
+        };
+        let evidence = Evidence::RepeatCall {
+            address_id: found.address_id,
+            incidents: found.incidents.clone(),
+            window_days: policy.window_days(),
+            threshold: policy.threshold(),
+        };
+        Some(NewWarning::new(station_org_id, subject, evidence, at))
+    }
+
+    /// 超时督办 for the organisation that supervises the work order, on the
+    /// work order, with every deadline escalated at once. `None` when
+    /// nothing was escalated.
+    pub fn work_order_overdue(
+        org_id: i64,
+        escalations: &[Escalation],
+        at: Timestamp,
+    ) -> Option<Self> {
+        let first = escalations.first()?;
+        let evidence = Evidence::WorkOrderOverdue {
+            work_order_id: first.work_order_id,
+            incident_id: first.incident_id,
+            deadlines: escalations
+                .iter()
+                .map(|e| PassedDeadline {
+                    deadline: e.deadline,
+                    due_at: e.due_at,
+                })
+                .collect(),
+        };
+        let subject = WarningSubject {
+            kind: SubjectKind::WorkOrder,
+            id: first.work_order_id,
+        };
+        Some(NewWarning::new(org_id, subject, evidence, at))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningStatus {
+    Open,
+    Acknowledged,
+    Closed,
+}
+
+impl WarningStatus {
+    pub const ALL: [WarningStatus; 3] = [
+        WarningStatus::Open,
+        WarningStatus::Acknowledged,
+        WarningStatus::Closed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningStatus::Open => "open",
+            WarningStatus::Acknowledged => "acknowledged",
+            WarningStatus::Closed => "closed",
+        }
+    }
+}
+
+impl fmt::Display for WarningStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for WarningStatus {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        WarningStatus::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| unknown("status", WarningStatus::ALL.map(WarningStatus::as_str)))
+    }
+}
+
+/// What was done about a warning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningAction {
+    /// 上门走访
+    Visited,
+    /// 调解
+    Mediated,
+    /// 移交: to a department, a court, the criminal investigators.
+    Referred,
+    /// 排查无风险
+    NoRiskFound,
+}
+
+impl WarningAction {
+    pub const ALL: [WarningAction; 4] = [
+        WarningAction::Visited,
+        WarningAction::Mediated,
+        WarningAction::Referred,
+        WarningAction::NoRiskFound,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningAction::Visited => "visited",
+            WarningAction::Mediated => "mediated",
+            WarningAction::Referred => "referred",
+            WarningAction::NoRiskFound => "no_risk_found",
+        }
+    }
+}
+
+impl FromStr for WarningAction {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        WarningAction::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| unknown("action", WarningAction::ALL.map(WarningAction::as_str)))
+    }
+}
+
+/// 处置记录: without one a warning cannot be closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionRecord {
+    pub action: WarningAction,
+    /// What was found and done, 1 to 1000 characters.
+    pub note: HandlingNote,
+}
+
+impl ActionRecord {
+    /// Both are required; every missing or wrong one is reported.
+    pub fn parse(action: Option<&str>, note: Option<&str>) -> Result<Self, Vec<FieldError>> {
+        let mut errors = Vec::new();
+        let action = match action.map(str::trim).filter(|a| !a.is_empty()) {
+            None => {
+                errors.push(FieldError::new("action", Reason::Required));
+                None
+            }
+            Some(a) => WarningAction::from_str(a).map_err(|e| errors.push(e)).ok(),
+        };
+        let note = HandlingNote::parse("note", note.unwrap_or(""))
+            .map_err(|e| errors.push(e))
+            .ok();
+        match (action, note) {
+            (Some(action), Some(note)) => Ok(ActionRecord { action, note }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// Why a warning transition was refused. Nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WarningError {
+    #[error("a warning that is {from} cannot be {action}")]
+    NotAllowed {
+        action: &'static str,
+        from: WarningStatus,
+    },
+}
+
+/// 预警 as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub id: i64,
+    pub org_id: i64,
+    pub subject: WarningSubject,
+    pub evidence: Evidence,
+    pub status: WarningStatus,
+    pub raised_at: Timestamp,
+    pub acknowledge_by: Timestamp,
+    pub acknowledged_at: Option<Timestamp>,
+    pub acknowledged_by: Option<Actor>,
+    pub closed_at: Option<Timestamp>,
+    pub closed_by: Option<Actor>,
+    pub action: Option<ActionRecord>,
+}
+
+impl Warning {
+    pub fn rule(&self) -> WarningRule {
+        self.evidence.rule()
+    }
+
+    /// Not acknowledged, and its deadline to be has passed (met at its last
+    /// millisecond, like a work order's).
+    pub fn overdue(&self, now: Timestamp) -> bool {
+        self.status == WarningStatus::Open && now > self.acknowledge_by
+    }
+
+    /// 签收: someone has seen it and takes it on.
+    pub fn acknowledge(&self, by: Actor, at: Timestamp) -> Result<Warning, WarningError> {
+        if self.status != WarningStatus::Open {
+            return Err(WarningError::NotAllowed {
+                action: "acknowledged",
+                from: self.status,
+            });
+        }
+        Ok(Warning {
+            status: WarningStatus::Acknowledged,
+            acknowledged_at: Some(at),
+            acknowledged_by: Some(by),
+            ..self.clone()
+        })
+    }
+
+    /// 办结: closed with what was done. Only an acknowledged warning: the
+    /// record shows who took it on before it shows what they did.
+    pub fn close(
+        &self,
+        record: ActionRecord,
+        by: Actor,
+        at: Timestamp,
+    ) -> Result<Warning, WarningError> {
+        if self.status != WarningStatus::Acknowledged {
+            return Err(WarningError::NotAllowed {
+                action: "closed",
+                from: self.status,
+            });
+        }
+        Ok(Warning {
+            status: WarningStatus::Closed,
+            closed_at: Some(at),
+            closed_by: Some(by),
+            action: Some(record),
+            ..self.clone()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T0: Timestamp = Timestamp(1_764_000_000_000);
+
+    fn raised() -> Warning {
+        let found = RepeatCallWarning {
+            address_id: Some(501),
+            incidents: vec![1, 2, 3],
+        };
+        let new = NewWarning::repeat_call(7, &found, &RepeatCallPolicy::default(), T0).unwrap();
+        Warning {
+            id: 1,
+            org_id: new.org_id,
+            subject: new.subject,
+            evidence: new.evidence,
+            status: WarningStatus::Open,
+            raised_at: new.raised_at,
+            acknowledge_by: new.acknowledge_by,
+            acknowledged_at: None,
+            acknowledged_by: None,
+            closed_at: None,
+            closed_by: None,
+            action: None,
+        }
+    }
+
+    fn record() -> ActionRecord {
+        ActionRecord::parse(Some("visited"), Some("已上门走访，双方同意调解")).unwrap()
+    }
+
+    #[test]
+    fn repeat_calls_attach_to_the_building_or_else_the_newest_incident() {
+        let warning = raised();
+        assert_eq!(
+            warning.subject,
+            WarningSubject {
+                kind: SubjectKind::Address,
+                id: 501
+            }
+        );
+        assert_eq!(warning.rule(), WarningRule::RepeatCall);
+        assert_eq!(warning.acknowledge_by, T0.plus_minutes(240));
+        let by_caller = RepeatCallWarning {
+            address_id: None,
+            incidents: vec![4, 9],
+        };
+        let new = NewWarning::repeat_call(7, &by_caller, &RepeatCallPolicy::default(), T0).unwrap();
+        assert_eq!(
+            new.subject,
+            WarningSubject {
+                kind: SubjectKind::Incident,
+                id: 9
+            }
+        );
+    }
+
+    #[test]
+    fn open_then_acknowledged_then_closed_with_a_record() {
+        let open = raised();
+        assert_eq!(
+            open.close(record(), Actor::User(2), T0).unwrap_err(),
+            WarningError::NotAllowed {
+                action: "closed",
+                from: WarningStatus::Open
+            }
+        );
+        let acknowledged = open
+            .acknowledge(Actor::User(2), T0.plus_minutes(5))
+            .unwrap();
+        assert_eq!(acknowledged.status, WarningStatus::Acknowledged);
+        assert_eq!(acknowledged.acknowledged_by, Some(Actor::User(2)));
+        assert!(acknowledged.acknowledge(Actor::User(3), T0).is_err());
+        let closed = acknowledged
+            .close(record(), Actor::User(3), T0.plus_minutes(60))
+            .unwrap();
+        assert_eq!(closed.status, WarningStatus::Closed);
+        assert_eq!(closed.action, Some(record()));
+        assert_eq!(closed.closed_by, Some(Actor::User(3)));
+        assert!(closed.acknowledge(Actor::User(2), T0).is_err());
+        assert!(closed.close(record(), Actor::User(2), T0).is_err());
+    }
+
+    #[test]
+    fn overdue_only_while_unacknowledged_past_the_deadline() {
+        let open = raised();
+        assert!(!open.overdue(open.acknowledge_by));
+        let late = Timestamp(open.acknowledge_by.0 + 1);
+        assert!(open.overdue(late));
+        let acknowledged = open.acknowledge(Actor::User(2), late).unwrap();
+        assert!(!acknowledged.overdue(late.plus_minutes(600)));
+    }
+
+    #[test]
+    fn an_action_record_needs_an_action_and_a_note() {
+        let errors = ActionRecord::parse(None, None).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["action", "note"]);
+        let errors = ActionRecord::parse(Some("shrugged"), Some("看过了")).unwrap_err();
+        assert!(matches!(errors[0].reason, Reason::UnknownValue { .. }));
+        assert!(ActionRecord::parse(Some("no_risk_found"), Some("  ")).is_err());
+        assert_eq!(
+            ActionRecord::parse(Some("no_risk_found"), Some("经排查无风险"))
+                .unwrap()
+                .action,
+            WarningAction::NoRiskFound
+        );
+    }
+
+    #[test]
+    fn overdue_work_orders_carry_every_deadline_escalated_at_once() {
+        let escalations = [Deadline::Accept, Deadline::Finish].map(|deadline| Escalation {
+            work_order_id: 5,
+            incident_id: 1,
+            deadline,
+            due_at: T0,
+            to_org: Some(30),
+        });
+        let new = NewWarning::work_order_overdue(30, &escalations, T0).unwrap();
+        assert_eq!(new.rule(), WarningRule::WorkOrderOverdue);
+        assert_eq!(new.subject.kind, SubjectKind::WorkOrder);
+        match &new.evidence {
+            Evidence::WorkOrderOverdue { deadlines, .. } => assert_eq!(deadlines.len(), 2),
+            other => panic!("{other:?}"),
+        }
+        assert!(NewWarning::work_order_overdue(30, &[], T0).is_none());
+    }
+
+    #[test]
+    fn evidence_names_its_rule_in_json() {
+        let json = serde_json::to_string(&raised().evidence).unwrap();
+        assert!(json.starts_with("{\"rule\":\"repeat_call\""), "{json}");
+        assert_eq!(
+            serde_json::from_str::<Evidence>(&json).unwrap(),
+            raised().evidence
+        );
+        assert_eq!(
+            "closed".parse::<WarningStatus>().unwrap(),
+            WarningStatus::Closed
+        );
+        assert!("gone".parse::<WarningStatus>().is_err());
+    }
+}

@@ -1,0 +1,257 @@
+//! 预警: the warnings of the caller's jurisdiction, acknowledged and then
+//! closed with an action record. The core decides every move
+//! (`fengqiao_core::warning`); a move that lost a race to another caller is
+//! refused like a move from the wrong state, and changes nothing.
+
+use std::str::FromStr;
+
+use axum::extract::{Path, Query, State};
+use axum::Json;
+use fengqiao_core::audit::AuditAction;
+use fengqiao_core::org::Organisation;
+use fengqiao_core::role::Permission;
+use fengqiao_core::warning::{ActionRecord, Warning, WarningError, WarningRule, WarningStatus};
+use fengqiao_core::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::rfc3339;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::json::ApiJson;
+use crate::live::{LiveEvent, LiveKind};
+use crate::state::AppState;
+
+const LIST_LIMIT: i64 = 200;
+
+#[derive(Serialize, ToSchema)]
+pub struct SubjectView {
+    /// incident, work_order, address (a registry building) or case.
+    kind: String,
+    id: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WarningView {
+    id: i64,
+    /// repeat_call, work_order_overdue.
+    rule: String,
+    /// The rule in Chinese, e.g. 重复报警.
+    rule_name: String,
+    /// The organisation that must act on it.
+    org_id: i64,
+    subject: SubjectView,
+    /// Which rule fired on what: incident ids, deadlines.
+    #[schema(value_type = Object)]
+    evidence: Value,
+    /// open, acknowledged or closed.
+    status: String,
+    raised_at: String,
+    /// 签收时限
+    acknowledge_by: String,
+    /// Not acknowledged by its deadline.
+    overdue: bool,
+    acknowledged_at: Option<String>,
+    acknowledged_by: Option<String>,
+    closed_at: Option<String>,
+    closed_by: Option<String>,
+    /// visited, mediated, referred or no_risk_found.
+    action: Option<String>,
+    note: Option<String>,
+}
+
+fn rule_name(rule: WarningRule) -> &'static str {
+    match rule {
+        WarningRule::RepeatCall => "重复报警",
+        WarningRule::WorkOrderOverdue => "流转单超时",
+    }
+}
+
+impl WarningView {
+    fn of(warning: &Warning, now: Timestamp) -> ApiResult<WarningView> {
+        Ok(WarningView {
+            id: warning.id,
+            rule: warning.rule().as_str().into(),
+            rule_name: rule_name(warning.rule()).into(),
+            org_id: warning.org_id,
+            subject: SubjectView {
+                kind: warning.subject.kind.as_str().into(),
+                id: warning.subject.id,
+            },
+            evidence: serde_json::to_value(&warning.evidence)
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            status: warning.status.as_str().into(),
+            raised_at: rfc3339(warning.raised_at),
+            acknowledge_by: rfc3339(warning.acknowledge_by),
+            overdue: warning.overdue(now),
+            acknowledged_at: warning.acknowledged_at.map(rfc3339),
+            acknowledged_by: warning.acknowledged_by.as_ref().map(|a| a.to_stored()),
+            closed_at: warning.closed_at.map(rfc3339),
+            closed_by: warning.closed_by.as_ref().map(|a| a.to_stored()),
+            action: warning.action.as_ref().map(|a| a.action.as_str().into()),
+            note: warning.action.as_ref().map(|a| a.note.as_str().into()),
+        })
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct WarningQuery {
+    /// open, acknowledged or closed; all when absent.
+    status: Option<String>,
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseWarning {
+    /// visited, mediated, referred or no_risk_found.
+    action: Option<String>,
+    /// What was found and done, 1 to 1000 characters.
+    note: Option<String>,
+}
+
+/// The warnings raised for the caller's jurisdiction, newest first (at
+/// most 200).
+#[utoipa::path(get, path = "/api/v1/warnings", params(WarningQuery),
+    responses((status = 200, body = [WarningView]), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<WarningQuery>,
+) -> ApiResult<Json<Vec<WarningView>>> {
+    caller.require(Permission::ViewWarnings)?;
+    let status = query
+        .status
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(WarningStatus::from_str)
+        .transpose()?;
+    let warnings = state
+        .store
+        .warnings_within(caller.scope().as_str(), status, LIST_LIMIT)
+        .await?;
+    let now = state.clock.now();
+    let views = warnings
+        .iter()
+        .map(|w| WarningView::of(w, now))
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(views))
+}
+
+/// 签收: takes an open warning on. Any body is ignored.
+#[utoipa::path(post, path = "/api/v1/warnings/{warning_id}/acknowledge",
+    params(("warning_id" = i64, Path, description = "warning id")),
+    responses((status = 200, body = WarningView), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(warning_id): Path<i64>,
+) -> ApiResult<Json<WarningView>> {
+    caller.require(Permission::HandleWarnings)?;
+    let (warning, org) = visible_warning(&state, &caller, warning_id).await?;
+    let now = state.clock.now();
+    let next = warning
+        .acknowledge(caller.actor.clone(), now)
+        .map_err(refused)?;
+    store_move(&state, &caller, &warning, &next, org, "acknowledged").await
+}
+
+/// 办结: closes an acknowledged warning with what was done; without an
+/// action and a note it is a 422 and nothing changes.
+#[utoipa::path(post, path = "/api/v1/warnings/{warning_id}/close", request_body = CloseWarning,
+    params(("warning_id" = i64, Path, description = "warning id")),
+    responses((status = 200, body = WarningView), (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn close(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(warning_id): Path<i64>,
+    ApiJson(body): ApiJson<CloseWarning>,
+) -> ApiResult<Json<WarningView>> {
+    caller.require(Permission::HandleWarnings)?;
+    let (warning, org) = visible_warning(&state, &caller, warning_id).await?;
+    let record = ActionRecord::parse(body.action.as_deref(), body.note.as_deref())
+        .map_err(ApiError::Validation)?;
+    let now = state.clock.now();
+    let next = warning
+        .close(record, caller.actor.clone(), now)
+        .map_err(refused)?;
+    store_move(&state, &caller, &warning, &next, org, "closed").await
+}
+
+/// A 409 naming the state the warning is in. Nothing changed.
+fn refused(err: WarningError) -> ApiError {
+    let WarningError::NotAllowed { action, from } = &err;
+    let state = match from {
+        WarningStatus::Open => "待签收",
+        WarningStatus::Acknowledged => "已签收",
+        WarningStatus::Closed => "已办结",
+    };
+    let zh = match (*action, from) {
+        ("closed", WarningStatus::Open) => format!("预警当前{state}，不能办结：请先签收。"),
+        ("closed", _) => format!("预警{state}，不能再办结。"),
+        (_, _) => format!("预警{state}，不能再签收。"),
+    };
+    ApiError::Conflict {
+        zh,
+        en: format!("{err}."),
+    }
+}
+
+/// A warning raised for an organisation in the caller's subtree, with that
+/// organisation, or 404 as if it did not exist.
+async fn visible_warning(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> ApiResult<(Warning, Organisation)> {
+    let warning = state.store.warning(id).await?.ok_or(ApiError::NotFound)?;
+    let org = state
+        .store
+        .organisation(warning.org_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !caller.sees(&org.path) {
+        return Err(ApiError::NotFound);
+    }
+    Ok((warning, org))
+}
+
+/// Writes the move with its audit entry, unless someone moved the warning
+/// first (then 409 and nothing written), and publishes it.
+async fn store_move(
+    state: &AppState,
+    caller: &Caller,
+    before: &Warning,
+    after: &Warning,
+    org: Organisation,
+    change: &'static str,
+) -> ApiResult<Json<WarningView>> {
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    if !tx.update_warning(after, before.status, now).await? {
+        return Err(ApiError::Conflict {
+            zh: "预警刚被他人处理，请刷新后重试。".into(),
+            en: "The warning was changed meanwhile; reload it and try again.".into(),
+        });
+    }
+    let detail = match &after.action {
+        Some(record) => format!("{change} {}", record.action.as_str()),
+        None => change.to_owned(),
+    };
+    let event = caller
+        .audit(AuditAction::Update, "warning")
+        .object(after.id)
+        .detail(detail);
+    tx.append_audit(&event, now).await?;
+    tx.commit().await?;
+    state.live.publish(LiveEvent {
+        kind: LiveKind::Warning,
+        id: after.id,
+        incident_id: after.evidence.incident_id(),
+        change: change.into(),
+        orgs: vec![org.path],
+    });
+    Ok(Json(WarningView::of(after, now)?))
+}

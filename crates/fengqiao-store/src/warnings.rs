@@ -1,0 +1,192 @@
+//! Warnings (预警). The core decides when one is raised and how it moves
+//! (`fengqiao_core::warning`); this module writes what it decided. The
+//! database holds the rule of one warning per subject and rule that is not
+//! closed (a partial unique index), so two raises racing each other make one.
+
+use std::str::FromStr;
+
+use fengqiao_core::audit::Actor;
+use fengqiao_core::warning::{
+    ActionRecord, Evidence, NewWarning, SubjectKind, Warning, WarningAction, WarningRule,
+    WarningStatus, WarningSubject,
+};
+use fengqiao_core::work_order::HandlingNote;
+use fengqiao_core::Timestamp;
+use sqlx::any::AnyRow;
+
+use crate::{get, Result, Store, StoreError, Tx};
+
+const WARNING_COLUMNS: &str = "id, rule, org_id, subject_kind, subject_id, evidence, status,
+    raised_at, acknowledge_by, acknowledged_at, acknowledged_by, closed_at, closed_by,
+    action, action_note";
+
+fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}"))
+}
+
+fn actor(row: &AnyRow, column: &str) -> Result<Option<Actor>> {
+    let text: Option<String> = get(row, column)?;
+    text.map(|t| Actor::from_stored(&t).ok_or_else(|| corrupt(column, &t)))
+        .transpose()
+}
+
+fn warning_from_row(row: &AnyRow) -> Result<Warning> {
+    let rule: String = get(row, "rule")?;
+    let kind: String = get(row, "subject_kind")?;
+    let evidence: String = get(row, "evidence")?;
+    let status: String = get(row, "status")?;
+    let evidence: Evidence =
+        serde_json::from_str(&evidence).map_err(|_| corrupt("evidence", &evidence))?;
+    // The column is what the index de-duplicates on; it must agree with the
+    // evidence that says which rule fired.
+    if evidence.rule().as_str() != rule {
+        return Err(corrupt("rule", &rule));
+    }
+    let action: Option<String> = get(row, "action")?;
+    let note: Option<String> = get(row, "action_note")?;
+    let action = match (action, note) {
+        (Some(action), Some(note)) => Some(ActionRecord {
+            action: WarningAction::from_str(&action).map_err(|_| corrupt("action", &action))?,
+            note: HandlingNote::parse("note", &note).map_err(|_| corrupt("action_note", &note))?,
+        }),
+        _ => None,
+    };
+    Ok(Warning {
+        id: get(row, "id")?,
+        org_id: get(row, "org_id")?,
+        subject: WarningSubject {
+            kind: SubjectKind::from_str(&kind).map_err(|_| corrupt("subject_kind", &kind))?,
+            id: get(row, "subject_id")?,
+        },
+        evidence,
+        status: WarningStatus::from_str(&status).map_err(|_| corrupt("status", &status))?,
+        raised_at: Timestamp(get(row, "raised_at")?),
+        acknowledge_by: Timestamp(get(row, "acknowledge_by")?),
+        acknowledged_at: get::<Option<i64>>(row, "acknowledged_at")?.map(Timestamp),
+        acknowledged_by: actor(row, "acknowledged_by")?,
+        closed_at: get::<Option<i64>>(row, "closed_at")?.map(Timestamp),
+        closed_by: actor(row, "closed_by")?,
+        action,
+    })
+}
+
+impl Store {
+    pub async fn warning(&self, id: i64) -> Result<Option<Warning>> {
+        let sql = format!("SELECT {WARNING_COLUMNS} FROM warnings WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(warning_from_row).transpose()
+    }
+
+    /// The newest warnings (at most `limit`) raised for organisations whose
+    /// path starts with `scope`, in `status` when given.
+    pub async fn warnings_within(
+        &self,
+        scope: &str,
+        status: Option<WarningStatus>,
+        limit: i64,
+    ) -> Result<Vec<Warning>> {
+        let sql = format!(
+            "SELECT {WARNING_COLUMNS} FROM warnings
+             WHERE org_id IN (SELECT id FROM organisations WHERE path LIKE $1 || '%')
+               AND ($2 = '' OR status = $2)
+             ORDER BY raised_at DESC, id DESC LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(scope)
+            .bind(status.map_or("", WarningStatus::as_str))
+            .bind(limit)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter().map(warning_from_row).collect()
+    }
+}
+
+impl Tx {
+    /// Raises a warning and returns its id, or `None` when one for the same
+    /// subject and rule is still open (acknowledged counts as open). Never
+    /// fails on that conflict, so the transaction it is part of goes on.
+    pub async fn raise_warning(&mut self, new: &NewWarning, now: Timestamp) -> Result<Option<i64>> {
+        let evidence = serde_json::to_string(&new.evidence)
+            .map_err(|e| StoreError::Corrupt(format!("evidence: {e}")))?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO warnings (rule, org_id, subject_kind, subject_id, evidence, status,
+                 raised_at, acknowledge_by, updated_at)
+             VALUES ($1, $2, $3, $4, $5, 'open', $6, $7, $8)
+             ON CONFLICT (subject_kind, subject_id, rule) WHERE status <> 'closed' DO NOTHING
+             RETURNING id",
+        )
+        .bind(new.rule().as_str())
+        .bind(new.org_id)
+        .bind(new.subject.kind.as_str())
+        .bind(new.subject.id)
+        .bind(evidence)
+        .bind(new.raised_at.millis())
+        .bind(new.acknowledge_by.millis())
+        .bind(now.millis())
+        .fetch_optional(self.conn())
+        .await?;
+        Ok(id)
+    }
+
+    /// Whether a warning of `rule` on any of `subjects` is not yet closed.
+    pub async fn open_warning_on(
+        &mut self,
+        rule: WarningRule,
+        subjects: &[WarningSubject],
+    ) -> Result<bool> {
+        if subjects.is_empty() {
+            return Ok(false);
+        }
+        let any_subject = (0..subjects.len())
+            .map(|i| {
+                format!(
+                    "(subject_kind = ${} AND subject_id = ${})",
+                    2 * i + 2,
+                    2 * i + 3
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        let sql = format!(
+            "SELECT COUNT(*) FROM warnings
+             WHERE rule = $1 AND status <> 'closed' AND ({any_subject})"
+        );
+        let mut query = sqlx::query_scalar(&sql).bind(rule.as_str());
+        for subject in subjects {
+            query = query.bind(subject.kind.as_str()).bind(subject.id);
+        }
+        let count: i64 = query.fetch_one(self.conn()).await?;
+        Ok(count > 0)
+    }
+
+    /// Writes a transition of the warning `from` the status it was read in;
+    /// `false` when someone else moved it first, and nothing is written.
+    pub async fn update_warning(
+        &mut self,
+        warning: &Warning,
+        from: WarningStatus,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE warnings SET status = $1, acknowledged_at = $2, acknowledged_by = $3,
+                 closed_at = $4, closed_by = $5, action = $6, action_note = $7, updated_at = $8
+             WHERE id = $9 AND status = $10",
+        )
+        .bind(warning.status.as_str())
+        .bind(warning.acknowledged_at.map(Timestamp::millis))
+        .bind(warning.acknowledged_by.as_ref().map(Actor::to_stored))
+        .bind(warning.closed_at.map(Timestamp::millis))
+        .bind(warning.closed_by.as_ref().map(Actor::to_stored))
+        .bind(warning.action.as_ref().map(|a| a.action.as_str()))
+        .bind(warning.action.as_ref().map(|a| a.note.as_str().to_owned()))
+        .bind(now.millis())
+        .bind(warning.id)
+        .bind(from.as_str())
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
