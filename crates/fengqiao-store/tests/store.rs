@@ -392,6 +392,8 @@ mod incidents {
         Category, Group, Incident, IncidentInput, NewIncident, Priority, ReceiptDate,
         ReceiptNumber, StationCode, Triage, TriagedBy,
     };
+    use fengqiao_core::repeat_call::{RepeatCallPolicy, RepeatCallWarning};
+    use fengqiao_core::warning::{ActionRecord, NewWarning, WarningStatus};
     use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
     use fengqiao_core::Timestamp;
     use fengqiao_store::testing::TestDatabase;
@@ -564,6 +566,68 @@ mod incidents {
             assert_eq!(ids(store.incidents_within(path(b).await.as_str(), 10).await.unwrap()), [in_b]);
             assert_eq!(ids(store.incidents_within(path(county).await.as_str(), 10).await.unwrap()), [in_b, in_a], "newest first");
             assert_eq!(store.incidents_within(path(county).await.as_str(), 1).await.unwrap().len(), 1);
+        }
+
+        async fn one_warning_per_subject_and_rule_is_open_even_when_raised_concurrently(db: TestDatabase) {
+            let store = &db.store;
+            let (_, a, _) = three_orgs(store).await;
+            let found = RepeatCallWarning { address_id: Some(501), incidents: vec![1, 2, 3] };
+            let new = NewWarning::repeat_call(a, &found, &RepeatCallPolicy::default(), T0).unwrap();
+            let mut first = store.begin().await.unwrap();
+            let id = first.raise_warning(&new, T0).await.unwrap().expect("the first raise");
+            // The second waits for the first (a row lock, or SQLite's one
+            // writer) and then finds the warning open: no error, no second row.
+            let second = tokio::spawn({
+                let (store, new) = (store.clone(), new.clone());
+                async move {
+                    let mut tx = store.begin().await.unwrap();
+                    let raised = tx.raise_warning(&new, T0).await.unwrap();
+                    tx.commit().await.unwrap();
+                    raised
+                }
+            });
+            first.commit().await.unwrap();
+            assert_eq!(second.await.unwrap(), None);
+            let scope = store.organisation(a).await.unwrap().unwrap().path;
+            assert_eq!(store.warnings_within(scope.as_str(), None, 10).await.unwrap().len(), 1);
+
+            // Acknowledged is still open; closed frees the subject for a new one.
+            let warning = store.warning(id).await.unwrap().unwrap();
+            let acknowledged = warning.acknowledge(Actor::User(7), T0).unwrap();
+            let mut tx = store.begin().await.unwrap();
+            assert!(tx.update_warning(&acknowledged, WarningStatus::Open, T0).await.unwrap());
+            assert!(!tx.update_warning(&acknowledged, WarningStatus::Open, T0).await.unwrap(), "a stale move writes nothing");
+            assert_eq!(tx.raise_warning(&new, T0).await.unwrap(), None);
+            let record = ActionRecord::parse(Some("no_risk_found"), Some("经排查无风险")).unwrap();
+            let closed = acknowledged.close(record, Actor::User(7), T0).unwrap();
+            assert!(tx.update_warning(&closed, WarningStatus::Acknowledged, T0).await.unwrap());
+            let again = tx.raise_warning(&new, T0).await.unwrap().expect("a new warning after the close");
+            tx.commit().await.unwrap();
+            assert_ne!(again, id);
+            assert_eq!(store.warning(id).await.unwrap().unwrap(), closed, "read back as written");
+            let listed = store.warnings_within(scope.as_str(), Some(WarningStatus::Open), 10).await.unwrap();
+            assert_eq!(listed.iter().map(|w| w.id).collect::<Vec<_>>(), [again]);
+        }
+
+        async fn the_deadline_scan_lists_a_work_order_until_it_escalates(db: TestDatabase) {
+            let store = &db.store;
+            let (county, a, _) = three_orgs(store).await;
+            let mut tx = store.begin().await.unwrap();
+            let incident = divert_wage_arrears(&mut tx, a, county, T0).await;
+            tx.commit().await.unwrap();
+            let order = store.incident(incident).await.unwrap().unwrap().work_orders[0].clone();
+            assert!(store.work_orders_due(order.accept_by, 10).await.unwrap().is_empty(), "met at its last millisecond");
+            let late = order.accept_by.plus_minutes(1);
+            assert_eq!(store.work_orders_due(late, 10).await.unwrap(), [order.id]);
+            let escalated = order.escalate(late).state;
+            let mut tx = store.begin().await.unwrap();
+            assert!(tx.record_escalation(&order, &escalated, late).await.unwrap());
+            assert!(!tx.record_escalation(&order, &escalated, late).await.unwrap(), "only from the state it was read in");
+            tx.commit().await.unwrap();
+            assert!(store.work_orders_due(late, 10).await.unwrap().is_empty());
+            let reloaded = store.incident(incident).await.unwrap().unwrap().work_orders[0].clone();
+            assert_eq!(reloaded, escalated);
+            assert_eq!(store.work_orders_due(order.finish_by.plus_minutes(1), 10).await.unwrap(), [order.id]);
         }
     }
 }
