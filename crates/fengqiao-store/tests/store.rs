@@ -618,7 +618,7 @@ mod incidents {
             let order = store.incident(incident).await.unwrap().unwrap().work_orders[0].clone();
             assert!(store.work_orders_due(order.accept_by, 10).await.unwrap().is_empty(), "met at its last millisecond");
             let late = order.accept_by.plus_minutes(1);
-            assert_eq!(store.work_orders_due(late, 10).await.unwrap(), [order.id]);
+            assert_eq!(store.work_orders_due(late, 10).await.unwrap(), [(order.id, incident)]);
             let escalated = order.escalate(late).state;
             let mut tx = store.begin().await.unwrap();
             assert!(tx.record_escalation(&order, &escalated, late).await.unwrap());
@@ -627,7 +627,7 @@ mod incidents {
             assert!(store.work_orders_due(late, 10).await.unwrap().is_empty());
             let reloaded = store.incident(incident).await.unwrap().unwrap().work_orders[0].clone();
             assert_eq!(reloaded, escalated);
-            assert_eq!(store.work_orders_due(order.finish_by.plus_minutes(1), 10).await.unwrap(), [order.id]);
+            assert_eq!(store.work_orders_due(order.finish_by.plus_minutes(1), 10).await.unwrap(), [(order.id, incident)]);
         }
     }
 }

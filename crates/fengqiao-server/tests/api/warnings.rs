@@ -124,6 +124,18 @@ async fn act(
     .await
 }
 
+/// The world's work order in station B (60 minutes to accept, 1440 to
+/// finish, from T0) escalates both its deadlines first, so that what the
+/// job does afterwards is ours alone. The clock ends at T0 + 1441 minutes.
+async fn past_the_worlds_deadlines(app: &TestApp) {
+    app.clock.advance_minutes(1441);
+    assert_eq!(
+        escalate_due(&app.state).await.unwrap(),
+        2,
+        "station B's work order"
+    );
+}
+
 /// Three noise complaints at 锦里小区3栋, with the repeat-call warning they
 /// raise; returns the warning.
 async fn three_complaints(app: &TestApp, secret: &str) -> Value {
@@ -368,11 +380,12 @@ backend_tests! {
     async fn a_deadline_that_passes_while_the_server_is_stopped_escalates_once_after_restart(db: TestDatabase) {
         let mut app = TestApp::new(db).await;
         let desks = add_desks(&app).await;
+        past_the_worlds_deadlines(&app).await;
         let operator = app.session(Role::Operator).await;
         let incident = report(&app, &operator, "老板拖欠我们三个月工资不给").await;
         let order = incident["work_orders"][0].clone();
         assert_eq!(order["owner_org_id"], desks.labour.id);
-        assert_eq!(order["accept_by"], "2025-11-24T17:00:00.000Z");
+        assert_eq!(order["accept_by"], "2025-11-25T17:01:00.000Z");
         assert_eq!(escalate_due(&app.state).await.unwrap(), 0, "nothing is due yet");
 
         // The server stops; the deadline passes; a new process starts.
@@ -390,12 +403,14 @@ backend_tests! {
         assert_eq!(escalations[0]["work_order_id"], order["id"]);
         assert_eq!(escalations[0]["detail"]["deadline"], "accept");
         assert_eq!(escalations[0]["detail"]["to_org"], app.world.county.id);
-        let listed: Vec<Value> = warnings(&app, &county, "").await.into_iter().filter(|w| w["rule"] != "repeat_call").collect();
+        // The county also sees station B's warnings; these are ours.
+        let ours = |w: &Value| w["evidence"]["incident_id"] == incident["id"];
+        let listed: Vec<Value> = warnings(&app, &county, "").await.into_iter().filter(ours).collect();
         assert_eq!(listed.len(), 1, "{listed:?}");
         assert_eq!(listed[0]["rule"], "work_order_overdue");
         assert_eq!(listed[0]["org_id"], app.world.county.id, "the supervising organisation");
         assert_eq!(listed[0]["subject"], json!({"kind": "work_order", "id": order["id"]}));
-        assert_eq!(listed[0]["evidence"]["deadlines"], json!([{"deadline": "accept", "due_at": T0.plus_minutes(60).millis()}]));
+        assert_eq!(listed[0]["evidence"]["deadlines"], json!([{"deadline": "accept", "due_at": T0.plus_minutes(1441 + 60).millis()}]));
         let a = app.session(Role::CommunityOfficer).await;
         assert!(warnings(&app, &a, "").await.is_empty(), "the station does not supervise the county's brigade");
         let kinds: Vec<(LiveKind, String)> = std::iter::from_fn(|| live.try_recv().ok()).map(|e| (e.kind, e.change.clone())).collect();
@@ -409,14 +424,16 @@ backend_tests! {
         let county = app.sign_in_as("county.chief", crate::helpers::PASSWORD).await.session_cookie().unwrap();
         let read = app.request(Method::GET, &format!("/api/v1/incidents/{}", id(&incident)), Some(&county), None).await.json();
         assert_eq!(read["timeline"].as_array().unwrap().iter().filter(|e| e["event"] == "escalated").count(), 1);
-        assert_eq!(warnings(&app, &county, "?status=open").await.iter().filter(|w| w["rule"] == "work_order_overdue").count(), 1);
+        assert_eq!(warnings(&app, &county, "?status=open").await.iter().filter(|w| ours(w)).count(), 1);
         let audit = app.state.store.audit_entries(0, 1000).await.unwrap().entries;
-        assert_eq!(audit.iter().filter(|e| e.object_type == "work_order").count(), 1);
+        let order_id = order["id"].to_string();
+        assert_eq!(audit.iter().filter(|e| e.object_type == "work_order" && e.object_id.as_ref() == Some(&order_id)).count(), 1);
     }
 
     async fn both_deadlines_passed_during_a_long_stop_escalate_together_once(db: TestDatabase) {
         let mut app = TestApp::new(db).await;
         add_desks(&app).await;
+        past_the_worlds_deadlines(&app).await;
         let operator = app.session(Role::Operator).await;
         let incident = report(&app, &operator, "老板拖欠我们三个月工资不给").await;
         app.restart().await;
@@ -430,31 +447,31 @@ backend_tests! {
         assert!(record.work_orders[0].escalated_accept && record.work_orders[0].escalated_finish);
         let county = app.world.county.path.as_str().to_owned();
         let raised = app.state.store.warnings_within(&county, None, 10).await.unwrap();
-        let overdue: Vec<_> = raised.iter().filter(|w| w.rule().as_str() == "work_order_overdue").collect();
+        let overdue: Vec<_> = raised.iter().filter(|w| w.evidence.incident_id() == Some(id(&incident))).collect();
         assert_eq!(overdue.len(), 1, "one warning naming both deadlines");
         let evidence = serde_json::to_value(&overdue[0].evidence).unwrap();
         assert_eq!(evidence["deadlines"].as_array().unwrap().len(), 2);
     }
 
-    async fn an_accepted_work_order_does_not_escalate_its_accept_deadline(db: TestDatabase) {
+    async fn a_work_order_accepted_in_time_escalates_only_its_finish_deadline(db: TestDatabase) {
         let app = TestApp::new(db).await;
-        add_desks(&app).await;
+        let desks = add_desks(&app).await;
+        past_the_worlds_deadlines(&app).await;
         let operator = app.session(Role::Operator).await;
         let incident = report(&app, &operator, "老板拖欠我们三个月工资不给").await;
-        // Accepted in time. The department's inbox is another part of this
-        // issue; here the row is moved as the core's transition says.
-        let record = app.state.store.incident(id(&incident)).await.unwrap().unwrap();
-        let order = &record.work_orders[0];
-        let owner = fengqiao_core::work_order::OrgActor::new(fengqiao_core::audit::Actor::User(1), order.owner_org_id);
-        let accepted = order.accept(&owner, T0.plus_minutes(30)).unwrap().state;
-        let mut tx = app.state.store.begin().await.unwrap();
-        // The conditional write refuses a stale read: the department moved it.
-        assert!(!tx.record_escalation(&accepted, &accepted, T0).await.unwrap());
-        drop(tx);
-        app.state.store.execute_raw_for_tests(&format!("UPDATE work_orders SET status = 'accepted', accepted_at = {} WHERE id = {}", T0.plus_minutes(30).millis(), order.id)).await.unwrap();
+        let order = id(&incident["work_orders"][0]);
+        add_account(&app.state, "labour.handler", desks.labour.id, Role::DepartmentHandler).await;
+        let handler = app.sign_in_as("labour.handler", crate::helpers::PASSWORD).await.session_cookie().unwrap();
+        app.clock.advance_minutes(20);
+        let accepted = app.request(Method::POST, &format!("/api/v1/work-orders/{order}/accept"), Some(&handler), None).await;
+        assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text);
         app.clock.advance_minutes(24 * 60);
         assert_eq!(escalate_due(&app.state).await.unwrap(), 0, "accepted within its deadline, finish not due");
         app.clock.advance_minutes(7200);
         assert_eq!(escalate_due(&app.state).await.unwrap(), 1, "the finish deadline passed");
+        let record = app.state.store.incident(id(&incident)).await.unwrap().unwrap();
+        let deadlines: Vec<&str> = record.timeline.iter().filter(|e| e.event["event"] == "escalated")
+            .map(|e| e.event["deadline"].as_str().unwrap()).collect();
+        assert_eq!(deadlines, ["finish"]);
     }
 }
