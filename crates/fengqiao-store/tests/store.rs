@@ -388,6 +388,7 @@ mod address_registry {
 
 mod incidents {
     use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+    use fengqiao_core::geo::Wgs84;
     use fengqiao_core::incident::{
         Category, Group, Incident, IncidentInput, NewIncident, Priority, ReceiptDate,
         ReceiptNumber, StationCode, Triage, TriagedBy,
@@ -566,6 +567,31 @@ mod incidents {
             assert_eq!(ids(store.incidents_within(path(b).await.as_str(), 10).await.unwrap()), [in_b]);
             assert_eq!(ids(store.incidents_within(path(county).await.as_str(), 10).await.unwrap()), [in_b, in_a], "newest first");
             assert_eq!(store.incidents_within(path(county).await.as_str(), 1).await.unwrap().len(), 1);
+        }
+
+        async fn an_incident_with_coordinates_after_one_without_on_one_connection(db: TestDatabase) {
+            let store = &db.store;
+            let (_, a, _) = three_orgs(store).await;
+            // One transaction is one connection: the second insert reuses the
+            // statement the first one prepared.
+            let mut tx = store.begin().await.unwrap();
+            for (i, coordinates) in [None, Some(Wgs84::new(30.6431, 104.0434).unwrap())].into_iter().enumerate() {
+                let new = NewIncident::parse(IncidentInput {
+                    source: "open311",
+                    text: "路灯不亮了",
+                    location_text: "浆洗街",
+                    coordinates,
+                    ..Default::default()
+                })
+                .unwrap();
+                let id = tx.next_incident_id().await.unwrap();
+                let receipt = ReceiptNumber::new(StationCode::parse("JXJ").unwrap(), T0, i as u32 + 1).unwrap();
+                let received = Incident::receive(id, a, receipt, new, Actor::System, T0);
+                tx.insert_incident(&received.state, &IncidentExtras::default(), T0).await.unwrap();
+            }
+            tx.commit().await.unwrap();
+            let stored = store.incidents_within("/", 10).await.unwrap();
+            assert_eq!(stored.iter().filter(|i| i.coordinates.is_some()).count(), 1);
         }
 
         async fn one_warning_per_subject_and_rule_is_open_even_when_raised_concurrently(db: TestDatabase) {
