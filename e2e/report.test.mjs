@@ -62,8 +62,8 @@ test('a resident reports through a building plate on a phone and tracks it', asy
   assert.match(code, /^[A-Z0-9]+-\d{8}-\d{4,5}-[0-9A-Z]{6}$/);
   await page.screenshot({ path: join(screenshotDir, 'report-receipt-phone.png'), fullPage: true });
 
-  await page.click('text=查询处理进展');
-  await page.waitForSelector('#state');
+  await Promise.all([page.waitForSelector('#state'), page.click('a.button')]);
+  assert.equal(await page.locator('input[name=code]').inputValue(), code);
   assert.match(await page.locator('#state').innerText(), /处理中|已办结/);
   assert.ok(!(await page.content()).includes('13912345678'), 'no phone number on the tracking page');
   await page.screenshot({ path: join(screenshotDir, 'report-track-phone.png'), fullPage: true });
