@@ -4,71 +4,22 @@
 //! change nothing; routing rules.
 
 use axum::http::{Method, StatusCode};
-use fengqiao_core::org::{OrgKind, Organisation};
 use fengqiao_core::role::Role;
 use fengqiao_store::backend_tests;
 use fengqiao_store::testing::TestDatabase;
 use serde_json::{json, Value};
 
-use crate::helpers::{add_account, new_org, TestApp, PASSWORD, T0};
+use crate::helpers::{add_account, add_desks, TestApp, PASSWORD};
 
 const JINLI: &str = "成都市武侯区浆洗街锦里小区3栋";
 const WAGES: &str = "老板拖欠我们三个月工资不给";
 
 /// Station A's command room, the district's labour inspection brigade and
 /// the street's governance centre, each department with a handler.
-struct Desks {
-    command_room: Organisation,
-    labour: Organisation,
-    governance: Organisation,
-}
 
 struct Handler {
     id: i64,
     session: String,
-}
-
-async fn add_desks(app: &TestApp) -> Desks {
-    let world = &app.world;
-    let mut tx = app.db.store.begin().await.unwrap();
-    let command_room = tx
-        .insert_organisation(
-            &new_org(
-                Some(world.station_a.id),
-                OrgKind::CommandRoom,
-                "浆洗街派出所综合指挥室",
-                "510107001",
-            ),
-            T0,
-        )
-        .await
-        .unwrap();
-    let mut labour = new_org(
-        Some(world.county.id),
-        OrgKind::Department,
-        "武侯区劳动保障监察大队",
-        "510107",
-    );
-    labour.department_type = Some("labour_inspection".into());
-    let labour = tx.insert_organisation(&labour, T0).await.unwrap();
-    let governance = tx
-        .insert_organisation(
-            &new_org(
-                Some(world.county.id),
-                OrgKind::GovernanceCentre,
-                "浆洗街综治中心",
-                "510107001",
-            ),
-            T0,
-        )
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    Desks {
-        command_room,
-        labour,
-        governance,
-    }
 }
 
 async fn handler(app: &TestApp, username: &str, org_id: i64) -> Handler {

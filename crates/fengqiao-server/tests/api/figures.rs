@@ -9,7 +9,6 @@ use fengqiao_core::incident::{
     Category, Feedback, Group, Incident, IncidentInput, NewIncident, Priority, ReceiptDate,
     ReceiptNumber, Satisfaction, StationCode, TimelineEvent, Triage, TriagedBy,
 };
-use fengqiao_core::org::{OrgKind, Organisation};
 use fengqiao_core::repeat_call::RepeatCallFinding;
 use fengqiao_core::role::Role;
 use fengqiao_core::work_order::{DeadlinePolicy, HandlingNote, NewWorkOrder, OrgActor, WorkOrder};
@@ -18,7 +17,7 @@ use fengqiao_store::testing::TestDatabase;
 use fengqiao_store::{backend_tests, IncidentExtras};
 use serde_json::{json, Value};
 
-use crate::helpers::{add_account, new_org, TestApp, T0};
+use crate::helpers::{add_account, add_desks, Desks, TestApp, T0};
 
 const JINLI: &str = "成都市武侯区浆洗街锦里小区3栋";
 const MINUTE: i64 = 60_000;
@@ -26,55 +25,6 @@ const DAY: i64 = 24 * 60 * MINUTE;
 
 fn at(minutes: i64) -> Timestamp {
     Timestamp(T0.0 + minutes * MINUTE)
-}
-
-struct Desks {
-    command_room: Organisation,
-    labour: Organisation,
-    governance: Organisation,
-}
-
-async fn add_desks(app: &TestApp) -> Desks {
-    let world = &app.world;
-    let mut tx = app.db.store.begin().await.unwrap();
-    let command_room = tx
-        .insert_organisation(
-            &new_org(
-                Some(world.station_a.id),
-                OrgKind::CommandRoom,
-                "浆洗街派出所综合指挥室",
-                "510107001",
-            ),
-            T0,
-        )
-        .await
-        .unwrap();
-    let mut labour = new_org(
-        Some(world.county.id),
-        OrgKind::Department,
-        "武侯区劳动保障监察大队",
-        "510107",
-    );
-    labour.department_type = Some("labour_inspection".into());
-    let labour = tx.insert_organisation(&labour, T0).await.unwrap();
-    let governance = tx
-        .insert_organisation(
-            &new_org(
-                Some(world.county.id),
-                OrgKind::GovernanceCentre,
-                "浆洗街综治中心",
-                "510107001",
-            ),
-            T0,
-        )
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    Desks {
-        command_room,
-        labour,
-        governance,
-    }
 }
 
 /// A department's handling: accepted and returned so many minutes after

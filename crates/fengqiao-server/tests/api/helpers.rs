@@ -520,3 +520,54 @@ pub async fn add_warning(
     tx.commit().await.unwrap();
     id
 }
+
+/// Station A's command room, a labour inspection brigade for the district
+/// and the street's governance centre.
+pub struct Desks {
+    pub command_room: Organisation,
+    pub labour: Organisation,
+    pub governance: Organisation,
+}
+
+pub async fn add_desks(app: &TestApp) -> Desks {
+    let world = &app.world;
+    let mut tx = app.db.store.begin().await.unwrap();
+    let command_room = tx
+        .insert_organisation(
+            &new_org(
+                Some(world.station_a.id),
+                OrgKind::CommandRoom,
+                "浆洗街派出所综合指挥室",
+                "510107001",
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    let mut labour = new_org(
+        Some(world.county.id),
+        OrgKind::Department,
+        "武侯区劳动保障监察大队",
+        "510107",
+    );
+    labour.department_type = Some("labour_inspection".into());
+    let labour = tx.insert_organisation(&labour, T0).await.unwrap();
+    let governance = tx
+        .insert_organisation(
+            &new_org(
+                Some(world.county.id),
+                OrgKind::GovernanceCentre,
+                "浆洗街综治中心",
+                "510107001",
+            ),
+            T0,
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    Desks {
+        command_room,
+        labour,
+        governance,
+    }
+}

@@ -3,66 +3,14 @@
 //! nothing, and reading within the jurisdiction.
 
 use axum::http::{Method, StatusCode};
-use fengqiao_core::org::{OrgKind, Organisation};
 use fengqiao_core::role::Role;
 use fengqiao_store::backend_tests;
 use fengqiao_store::testing::TestDatabase;
 use serde_json::{json, Value};
 
-use crate::helpers::{new_org, TestApp, T0};
+use crate::helpers::{add_desks, TestApp};
 
 const JINLI: &str = "成都市武侯区浆洗街锦里小区3栋";
-
-/// Station A's command room, a labour inspection brigade for the district
-/// and the street's governance centre.
-struct Desks {
-    command_room: Organisation,
-    labour: Organisation,
-    governance: Organisation,
-}
-
-async fn add_desks(app: &TestApp) -> Desks {
-    let world = &app.world;
-    let mut tx = app.db.store.begin().await.unwrap();
-    let command_room = tx
-        .insert_organisation(
-            &new_org(
-                Some(world.station_a.id),
-                OrgKind::CommandRoom,
-                "浆洗街派出所综合指挥室",
-                "510107001",
-            ),
-            T0,
-        )
-        .await
-        .unwrap();
-    let mut labour = new_org(
-        Some(world.county.id),
-        OrgKind::Department,
-        "武侯区劳动保障监察大队",
-        "510107",
-    );
-    labour.department_type = Some("labour_inspection".into());
-    let labour = tx.insert_organisation(&labour, T0).await.unwrap();
-    let governance = tx
-        .insert_organisation(
-            &new_org(
-                Some(world.county.id),
-                OrgKind::GovernanceCentre,
-                "浆洗街综治中心",
-                "510107001",
-            ),
-            T0,
-        )
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    Desks {
-        command_room,
-        labour,
-        governance,
-    }
-}
 
 async fn report(
     app: &TestApp,
