@@ -114,6 +114,7 @@ impl Role {
                 DispatchIncidents,
                 ViewWarnings,
                 HandleWarnings,
+                ViewDisputes,
             ],
             Role::CommunityOfficer => &[
                 ViewOrganisations,
@@ -123,12 +124,20 @@ impl Role {
                 ViewIncidents,
                 ViewWarnings,
                 HandleWarnings,
+                ViewDisputes,
+                HandleDisputes,
+                FileFieldReports,
+                DoTasks,
             ],
             Role::AuxiliaryOfficer => &[
                 ViewOrganisations,
                 ViewAddresses,
                 ReportIncidents,
                 ViewIncidents,
+                ViewDisputes,
+                HandleDisputes,
+                FileFieldReports,
+                DoTasks,
             ],
             Role::GridWorker => &[
                 ViewOrganisations,
@@ -137,6 +146,10 @@ impl Role {
                 ViewIncidents,
                 ViewWarnings,
                 HandleWarnings,
+                ViewDisputes,
+                HandleDisputes,
+                FileFieldReports,
+                DoTasks,
             ],
             Role::DepartmentHandler => &[
                 ViewOrganisations,
@@ -155,6 +168,9 @@ impl Role {
                 ViewWarnings,
                 HandleWarnings,
                 ViewFigures,
+                ViewDisputes,
+                HandleDisputes,
+                AssignTasks,
             ],
             Role::Analyst => &[
                 ViewOrganisations,
@@ -162,6 +178,7 @@ impl Role {
                 ViewIncidents,
                 ViewWarnings,
                 ViewFigures,
+                ViewDisputes,
             ],
             Role::Administrator => &[
                 ViewOrganisations,
@@ -245,10 +262,22 @@ pub enum Permission {
     HandleWarnings,
     /// Read the figures (统计) of an organisation and period.
     ViewFigures,
+    /// See dispute cases (矛盾纠纷), their sessions and follow-ups.
+    ViewDisputes,
+    /// Register disputes, record mediation sessions, agreements, transfers
+    /// and follow-up visits.
+    HandleDisputes,
+    /// File field reports (e治采) from the grid: a dispute, a safety risk, a
+    /// visit.
+    FileFieldReports,
+    /// See one's own daily task list (工作清单) and record what was done.
+    DoTasks,
+    /// Assign tasks by hand and see every task list of the station.
+    AssignTasks,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 24] = [
         Permission::ViewOrganisations,
         Permission::ManageOrganisations,
         Permission::ViewUsers,
@@ -268,6 +297,11 @@ impl Permission {
         Permission::ViewWarnings,
         Permission::HandleWarnings,
         Permission::ViewFigures,
+        Permission::ViewDisputes,
+        Permission::HandleDisputes,
+        Permission::FileFieldReports,
+        Permission::DoTasks,
+        Permission::AssignTasks,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -291,6 +325,11 @@ impl Permission {
             Permission::ViewWarnings => "view_warnings",
             Permission::HandleWarnings => "handle_warnings",
             Permission::ViewFigures => "view_figures",
+            Permission::ViewDisputes => "view_disputes",
+            Permission::HandleDisputes => "handle_disputes",
+            Permission::FileFieldReports => "file_field_reports",
+            Permission::DoTasks => "do_tasks",
+            Permission::AssignTasks => "assign_tasks",
         }
     }
 
