@@ -10,6 +10,8 @@ pub enum Reason {
     Required,
     TooShort { min: usize },
     TooLong { max: usize },
+    /// A file (a photo) larger than this many bytes.
+    TooLarge { max_bytes: usize },
     InvalidFormat { expected: &'static str },
     UnknownValue { allowed: Vec<String> },
     AlreadyExists,

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod clock;
 pub mod error;
+pub mod field_report;
 pub mod figures;
 pub mod geo;
 pub mod incident;

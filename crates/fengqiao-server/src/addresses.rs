@@ -215,7 +215,8 @@ async fn registry_match(
     })
 }
 
-async fn person(
+/// A responsible person with their name masked.
+pub(crate) async fn person(
     store: &Store,
     cipher: &PersonalDataCipher,
     id: i64,

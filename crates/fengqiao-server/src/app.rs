@@ -1,10 +1,14 @@
 //! The router: API, pages, assets and operations endpoints, with the layers
 //! every response passes through.
 
-use axum::http::{header, HeaderValue};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{middleware, Router};
-use tower_http::limit::RequestBodyLimitLayer;
+use http_body_util::Limited;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -20,6 +24,30 @@ frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 /// The generated OpenAPI document, served at `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api::router().split_for_parts().1
+}
+
+/// Requests carry small JSON or forms…
+const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// …except a field report, which may carry a photo of up to 5 MB in Base64.
+async fn limit_body(request: Request, next: Next) -> Response {
+    let limit = if request.method() == Method::POST
+        && request.uri().path() == api::field_reports::PATH
+    {
+        api::field_reports::BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    next.run(request.map(|body| Body::new(Limited::new(body, limit))))
+        .await
 }
 
 pub fn router(state: AppState) -> Router {
@@ -56,7 +84,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound })
         .layer(middleware::from_fn(render_problems))
         .layer(middleware::from_fn(ops::record_metrics))
-        .layer(RequestBodyLimitLayer::new(2 * 1024 * 1024))
+        .layer(middleware::from_fn(limit_body))
         .layer(SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

@@ -80,6 +80,12 @@ impl Lang {
             (Lang::En, Reason::TooShort { min }) => format!("must be at least {min} characters"),
             (Lang::Zh, Reason::TooLong { max }) => format!("最多 {max} 个字符"),
             (Lang::En, Reason::TooLong { max }) => format!("must be at most {max} characters"),
+            (Lang::Zh, Reason::TooLarge { max_bytes }) => {
+                format!("文件过大，最大 {} MB", max_bytes / (1024 * 1024))
+            }
+            (Lang::En, Reason::TooLarge { max_bytes }) => {
+                format!("is too large: at most {} MB", max_bytes / (1024 * 1024))
+            }
             (lang, Reason::InvalidFormat { expected }) => format_hint(lang, expected),
             (Lang::Zh, Reason::UnknownValue { allowed }) => {
                 format!("取值无效，可选：{}", allowed.join("、"))
@@ -121,6 +127,14 @@ fn format_hint(lang: Lang, expected: &str) -> String {
             "must be an RFC 3339 time with its offset, e.g. 2026-11-01T00:00:00+08:00",
         ),
         "json" => ("不是有效的 JSON", "is not valid JSON"),
+        "photo" => (
+            "不是 JPEG、PNG 或 WebP 格式的图片",
+            "is not a JPEG, PNG or WebP image",
+        ),
+        "base64" => (
+            "应为 Base64 编码的文件内容",
+            "must be the file's content in Base64",
+        ),
         "integer" => ("应为整数", "must be a whole number"),
         "string" => ("应为文本", "must be text"),
         "array" => ("应为列表", "must be a list"),
@@ -154,6 +168,10 @@ fn conflict(lang: Lang, detail: &str) -> String {
         "police_category" => (
             "警务类警情一律由指挥室处置，不能设置分流规则",
             "is police work, which always goes to the command room",
+        ),
+        "not_in_registry" => (
+            "辖区标准地址库中未找到该地址的楼栋，请补充小区、楼栋或从候选地址中选择",
+            "matches no building of your jurisdiction's registry: add the compound and building, or pick a suggestion",
         ),
         "period_order" => ("应晚于开始时间", "must be after the start of the period"),
         _ => ("与现有数据冲突", "conflicts with existing data"),

@@ -1,7 +1,8 @@
-//! 实时推送: every committed change to an incident, a work order or a
-//! warning is published here once, and each open board receives the ones
-//! within its viewer's jurisdiction. Publishing never waits: a board that
-//! falls behind misses events and reloads (see `api::live`).
+//! 实时推送: every committed change to an incident, a work order, a
+//! warning or a field report is published here once, and each open board
+//! receives the ones within its viewer's jurisdiction. Publishing never
+//! waits: a board that falls behind misses events and reloads (see
+//! `api::live`).
 
 use std::sync::Arc;
 
@@ -18,6 +19,8 @@ pub enum LiveKind {
     Incident,
     WorkOrder,
     Warning,
+    /// e治采: a grid worker's report from the field.
+    FieldReport,
 }
 
 /// What changed, and which organisations' subtrees may see it.

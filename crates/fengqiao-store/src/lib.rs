@@ -10,6 +10,7 @@ mod addresses;
 mod audit;
 mod closed_loop;
 mod deadlines;
+mod field_reports;
 mod figures;
 mod incidents;
 mod orgs;
@@ -32,6 +33,7 @@ use sqlx::{Any, Row, Transaction};
 pub use addresses::{Building, BuildingQuery, Grid, Room};
 pub use audit::AuditPage;
 pub use closed_loop::{InboxEntry, RoutingRule};
+pub use field_reports::ReportKey;
 pub use incidents::{
     IdempotencyRecord, IncidentExtras, IncidentRecord, StoredIncident, TimelineEntry,
 };

@@ -4,6 +4,7 @@
 
 mod addresses;
 mod audit;
+pub(crate) mod field_reports;
 mod figures;
 mod incident_actions;
 pub(crate) mod incidents;
@@ -101,11 +102,22 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(warnings::list))
         .routes(routes!(warnings::acknowledge))
         .routes(routes!(warnings::close))
+        .merge(field_report_routes())
         .routes(routes!(audit::entries))
         .routes(routes!(audit::verify))
         .routes(routes!(crate::ops::healthz))
         .routes(routes!(crate::ops::readyz))
         .routes(routes!(crate::ops::metrics))
+}
+
+/// Field reports, whose filing may carry a photo: the one route allowed a
+/// body over axum's default limit (`app.rs` raises the outer one to match).
+fn field_report_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(field_reports::list, field_reports::file))
+        .layer(axum::extract::DefaultBodyLimit::max(field_reports::BODY_LIMIT))
+        .routes(routes!(field_reports::get))
+        .routes(routes!(field_reports::photo))
 }
 
 /// Milliseconds since the epoch as RFC 3339 UTC text, for JSON responses.
