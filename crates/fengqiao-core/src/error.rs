@@ -8,15 +8,27 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
     Required,
-    TooShort { min: usize },
-    TooLong { max: usize },
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
     /// A file (a photo) larger than this many bytes.
-    TooLarge { max_bytes: usize },
-    InvalidFormat { expected: &'static str },
-    UnknownValue { allowed: Vec<String> },
+    TooLarge {
+        max_bytes: usize,
+    },
+    InvalidFormat {
+        expected: &'static str,
+    },
+    UnknownValue {
+        allowed: Vec<String>,
+    },
     AlreadyExists,
     NotFound,
-    Conflict { detail: &'static str },
+    Conflict {
+        detail: &'static str,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -217,9 +217,8 @@ impl Photo {
                 },
             ));
         }
-        let photo_type = PhotoType::sniff(&bytes).ok_or_else(|| {
-            FieldError::new(field, Reason::InvalidFormat { expected: "photo" })
-        })?;
+        let photo_type = PhotoType::sniff(&bytes)
+            .ok_or_else(|| FieldError::new(field, Reason::InvalidFormat { expected: "photo" }))?;
         Ok(Photo { photo_type, bytes })
     }
 
@@ -446,7 +445,10 @@ mod tests {
 
     #[test]
     fn photos_are_known_by_their_signature_and_limited_in_size() {
-        assert_eq!(PhotoType::sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Some(PhotoType::Png));
+        assert_eq!(
+            PhotoType::sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"),
+            Some(PhotoType::Png)
+        );
         assert_eq!(
             PhotoType::sniff(b"RIFF\x24\0\0\0WEBPVP8 \x18\0\0\0"),
             Some(PhotoType::Webp)

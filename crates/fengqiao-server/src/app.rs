@@ -31,13 +31,12 @@ const BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// …except a field report, which may carry a photo of up to 5 MB in Base64.
 async fn limit_body(request: Request, next: Next) -> Response {
-    let limit = if request.method() == Method::POST
-        && request.uri().path() == api::field_reports::PATH
-    {
-        api::field_reports::BODY_LIMIT
-    } else {
-        BODY_LIMIT
-    };
+    let limit =
+        if request.method() == Method::POST && request.uri().path() == api::field_reports::PATH {
+            api::field_reports::BODY_LIMIT
+        } else {
+            BODY_LIMIT
+        };
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)

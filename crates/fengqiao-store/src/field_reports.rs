@@ -17,8 +17,7 @@ const COLUMNS: &str = "r.id, r.kind, r.category, r.description, r.address_text, 
     r.grid_id, r.community_code, r.station_org_id, r.reporter_user_id, r.reported_at,
     r.dispute_id, p.media_type, p.size";
 
-const FROM: &str =
-    "field_reports r LEFT JOIN field_report_photos p ON p.field_report_id = r.id";
+const FROM: &str = "field_reports r LEFT JOIN field_report_photos p ON p.field_report_id = r.id";
 
 fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}"))

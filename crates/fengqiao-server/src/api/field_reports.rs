@@ -170,7 +170,12 @@ pub async fn file(
     }
 
     let mut errors = Vec::new();
-    let photo = match body.photo.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    let photo = match body
+        .photo
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         None => None,
         Some(text) => decode_photo(text).map_err(|e| errors.push(e)).ok(),
     };
@@ -236,7 +241,10 @@ pub async fn file(
         .field_report(id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(FieldReportView::of(&state, &report).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(FieldReportView::of(&state, &report).await?),
+    ))
 }
 
 /// The reports the caller may see, newest first (at most 200).
@@ -328,7 +336,11 @@ pub(crate) async fn visible_report(
     if me == Some(report.reporter_user_id) {
         return Ok(report);
     }
-    if let Some(station) = state.store.organisation(report.place.station_org_id).await? {
+    if let Some(station) = state
+        .store
+        .organisation(report.place.station_org_id)
+        .await?
+    {
         if caller.sees(&station.path) {
             return Ok(report);
         }
@@ -403,8 +415,10 @@ async fn locate(
     if text.is_empty() || text.chars().count() > NewFieldReport::MAX_ADDRESS_CHARS {
         return Ok(Err(None));
     }
-    let resolution =
-        addresses::resolve(&state.store, &state.cipher, text, |code| caller.covers(code)).await?;
+    let resolution = addresses::resolve(&state.store, &state.cipher, text, |code| {
+        caller.covers(code)
+    })
+    .await?;
     Ok(match resolution.registry {
         Some(found) => match state.store.building(found.building_id).await? {
             Some(building) => Ok(building),

@@ -115,7 +115,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 fn field_report_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(field_reports::list, field_reports::file))
-        .layer(axum::extract::DefaultBodyLimit::max(field_reports::BODY_LIMIT))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            field_reports::BODY_LIMIT,
+        ))
         .routes(routes!(field_reports::get))
         .routes(routes!(field_reports::photo))
 }

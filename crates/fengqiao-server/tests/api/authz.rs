@@ -79,6 +79,7 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
             "incident_id" => world.foreign_incident,
             "work_order_id" => world.foreign_work_order,
             "warning_id" => world.foreign_warning,
+            "field_report_id" => world.foreign_field_report,
             other => panic!(
                 "{} {}: no foreign record for path parameter `{other}`; add one to the authorisation matrix",
                 op.method, op.path
@@ -91,7 +92,7 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
 
 /// Properties that point at another record; a body carrying one is a write
 /// into that record's jurisdiction.
-const REFERENCES: [&str; 7] = [
+const REFERENCES: [&str; 8] = [
     "owner_org_ids",
     "rules",
     "parent_id",
@@ -99,6 +100,7 @@ const REFERENCES: [&str; 7] = [
     "station_org_id",
     "officer_user_id",
     "grid_worker_ids",
+    "building_id",
 ];
 
 /// A well-formed body whose references point into the foreign jurisdiction,
@@ -145,6 +147,10 @@ fn foreign_body(app: &TestApp, op: &Operation, document: &Value) -> Option<Value
             "note" => json!("越权测试回访"),
             "rules" => json!([{"division_code": "510107004", "org_id": b}]),
             "action" => json!("visited"),
+            "description" => json!("越权测试：楼上楼下争吵"),
+            "address_text" => json!("望江小区1栋"),
+            "building_id" => json!(app.world.foreign_building.id),
+            "photo" => Value::Null,
             other => panic!(
                 "{} {}: no test value for body property `{other}`; add one to the authorisation matrix",
                 op.method, op.path

@@ -10,6 +10,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use fengqiao_address::registry::{AddressRecord, RawAddressRecord};
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+use fengqiao_core::field_report::{FieldReportInput, NewFieldReport, ReportPlace};
 use fengqiao_core::incident::{
     Category, Group, Incident, IncidentInput, NewIncident, Priority, ReceiptDate, ReceiptNumber,
     StationCode, Triage as IncidentTriage, TriagedBy,
@@ -63,6 +64,8 @@ pub struct World {
     pub foreign_work_order: i64,
     /// A repeat-call warning on 望江小区1栋 for station B.
     pub foreign_warning: i64,
+    /// A field report with a photo on 望江小区1栋, filed in station B.
+    pub foreign_field_report: i64,
 }
 
 pub struct Response {
@@ -374,6 +377,8 @@ async fn build_world(state: &AppState) -> World {
         add_work_order(store, foreign_incident, station_b.id, station_b.id).await;
     let foreign_warning =
         add_warning(store, &station_b, foreign_building.id, foreign_incident).await;
+    let foreign_field_report =
+        add_field_report(store, &station_b, &foreign_building, foreign_user).await;
     World {
         county,
         station_a,
@@ -389,6 +394,7 @@ async fn build_world(state: &AppState) -> World {
         foreign_incident,
         foreign_work_order,
         foreign_warning,
+        foreign_field_report,
     }
 }
 
@@ -517,6 +523,42 @@ pub async fn add_warning(
         .await
         .unwrap()
         .expect("no warning open yet");
+    tx.commit().await.unwrap();
+    id
+}
+
+/// The first bytes of a JPEG file: enough for the type check.
+pub const JPEG: &[u8] = &[
+    0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00, 0x01, 0x01, 0x00, 0xFF, 0xD9,
+];
+
+/// A dispute reported with a photo at `building` for `station`, written
+/// as the field-report endpoint writes it.
+pub async fn add_field_report(
+    store: &Store,
+    station: &Organisation,
+    building: &Building,
+    reporter_user: i64,
+) -> i64 {
+    let new = NewFieldReport::parse(FieldReportInput {
+        kind: Some("dispute"),
+        category: Some("neighbour"),
+        description: Some("望江小区1栋楼上楼下因漏水争吵"),
+        address_text: Some("望江小区1栋"),
+        photo: Some(JPEG.to_vec()),
+    })
+    .unwrap();
+    let place = ReportPlace {
+        building_id: building.id,
+        grid_id: building.grid_id,
+        community_code: building.community_code.clone(),
+        station_org_id: station.id,
+    };
+    let mut tx = store.begin().await.unwrap();
+    let id = tx
+        .insert_field_report(&new, &place, reporter_user, None, T0)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
     id
 }

@@ -6,6 +6,7 @@ mod audit;
 mod authz;
 mod closed_loop;
 mod errors;
+mod field_reports;
 mod figures;
 mod helpers;
 mod incidents;
