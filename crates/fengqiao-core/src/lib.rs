@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod clock;
+pub mod dispute;
 pub mod error;
 pub mod field_report;
 pub mod figures;

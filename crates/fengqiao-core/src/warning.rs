@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::Actor;
 use crate::clock::Timestamp;
+use crate::dispute::{Dispute, FollowUp, RiskLevel};
 use crate::error::{FieldError, Reason};
 use crate::repeat_call::{RepeatCallPolicy, RepeatCallWarning};
 use crate::work_order::{Deadline, Escalation, HandlingNote};
@@ -29,25 +30,46 @@ pub enum WarningRule {
     RepeatCall,
     /// 超时督办: a work order's deadline passed.
     WorkOrderOverdue,
+    /// 高风险纠纷超期未调处: a high or critical dispute without a mediation
+    /// session past its deadline.
+    DisputeUnmediated,
+    /// 调解失败 / 协议未履行: mediation failed, or a follow-up found the
+    /// agreement broken.
+    AgreementFailed,
+    /// 回访超期: a follow-up visit of an agreement was not made in time.
+    FollowUpMissed,
 }
 
 impl WarningRule {
-    pub const ALL: [WarningRule; 2] = [WarningRule::RepeatCall, WarningRule::WorkOrderOverdue];
+    pub const ALL: [WarningRule; 5] = [
+        WarningRule::RepeatCall,
+        WarningRule::WorkOrderOverdue,
+        WarningRule::DisputeUnmediated,
+        WarningRule::AgreementFailed,
+        WarningRule::FollowUpMissed,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             WarningRule::RepeatCall => "repeat_call",
             WarningRule::WorkOrderOverdue => "work_order_overdue",
+            WarningRule::DisputeUnmediated => "dispute_unmediated",
+            WarningRule::AgreementFailed => "agreement_failed",
+            WarningRule::FollowUpMissed => "follow_up_missed",
         }
     }
 
     /// Minutes to acknowledge a warning of this rule. Repeat calls are the
     /// first sign of a dispute that may turn violent: the station answers
     /// within the duty shift. An overdue work order is supervision: a day.
+    /// A dispute that escaped mediation or whose agreement failed may turn
+    /// violent: the shift; a missed follow-up visit: a day.
     pub fn acknowledge_minutes(self) -> i64 {
         match self {
             WarningRule::RepeatCall => 4 * 60,
             WarningRule::WorkOrderOverdue => 24 * 60,
+            WarningRule::DisputeUnmediated | WarningRule::AgreementFailed => 4 * 60,
+            WarningRule::FollowUpMissed => 24 * 60,
         }
     }
 }
@@ -151,6 +173,36 @@ pub enum Evidence {
         incident_id: i64,
         deadlines: Vec<PassedDeadline>,
     },
+    DisputeUnmediated {
+        dispute_id: i64,
+        risk_level: RiskLevel,
+        registered_at: Timestamp,
+        mediate_by: Timestamp,
+    },
+    AgreementFailed {
+        dispute_id: i64,
+        /// mediation_failed, or broken at a follow-up visit.
+        how: AgreementFailure,
+        /// The follow-up visit that found it broken.
+        follow_up_id: Option<i64>,
+        /// Why mediation failed, or what the visit found.
+        note: String,
+    },
+    FollowUpMissed {
+        dispute_id: i64,
+        follow_up_id: i64,
+        due_at: Timestamp,
+    },
+}
+
+/// How an agreement failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgreementFailure {
+    /// 调解不成: no agreement was reached.
+    MediationFailed,
+    /// 协议未履行: a follow-up visit found the agreement broken.
+    Broken,
 }
 
 impl Evidence {
@@ -158,6 +210,9 @@ impl Evidence {
         match self {
             Evidence::RepeatCall { .. } => WarningRule::RepeatCall,
             Evidence::WorkOrderOverdue { .. } => WarningRule::WorkOrderOverdue,
+            Evidence::DisputeUnmediated { .. } => WarningRule::DisputeUnmediated,
+            Evidence::AgreementFailed { .. } => WarningRule::AgreementFailed,
+            Evidence::FollowUpMissed { .. } => WarningRule::FollowUpMissed,
         }
     }
 
@@ -167,6 +222,9 @@ impl Evidence {
         match self {
             Evidence::RepeatCall { incidents, .. } => incidents.last().copied(),
             Evidence::WorkOrderOverdue { incident_id, .. } => Some(*incident_id),
+            Evidence::DisputeUnmediated { .. }
+            | Evidence::AgreementFailed { .. }
+            | Evidence::FollowUpMissed { .. } => None,
         }
     }
 }
@@ -254,6 +312,56 @@ impl NewWarning {
             id: first.work_order_id,
         };
         Some(NewWarning::new(org_id, subject, evidence, at))
+    }
+
+    /// A warning on a dispute case for its station: the case, never its
+    /// parties, is the subject.
+    pub fn on_case(dispute: &Dispute, evidence: Evidence, at: Timestamp) -> Self {
+        let subject = WarningSubject {
+            kind: SubjectKind::Case,
+            id: dispute.id,
+        };
+        NewWarning::new(dispute.org_id, subject, evidence, at)
+    }
+
+    /// 高风险纠纷超期未调处, or `None` when the case is not overdue.
+    pub fn dispute_unmediated(dispute: &Dispute, now: Timestamp) -> Option<Self> {
+        dispute.mediation_overdue(now).then(|| {
+            let evidence = Evidence::DisputeUnmediated {
+                dispute_id: dispute.id,
+                risk_level: dispute.risk.level,
+                registered_at: dispute.registered_at,
+                mediate_by: dispute.mediate_by,
+            };
+            NewWarning::on_case(dispute, evidence, now)
+        })
+    }
+
+    /// 调解失败 / 协议未履行.
+    pub fn agreement_failed(
+        dispute: &Dispute,
+        how: AgreementFailure,
+        follow_up_id: Option<i64>,
+        note: &str,
+        at: Timestamp,
+    ) -> Self {
+        let evidence = Evidence::AgreementFailed {
+            dispute_id: dispute.id,
+            how,
+            follow_up_id,
+            note: note.to_owned(),
+        };
+        NewWarning::on_case(dispute, evidence, at)
+    }
+
+    /// 回访超期 for one visit.
+    pub fn follow_up_missed(dispute: &Dispute, follow_up: &FollowUp, now: Timestamp) -> Self {
+        let evidence = Evidence::FollowUpMissed {
+            dispute_id: dispute.id,
+            follow_up_id: follow_up.id,
+            due_at: follow_up.due_at,
+        };
+        NewWarning::on_case(dispute, evidence, now)
     }
 }
 

@@ -148,7 +148,7 @@ impl Store {
 impl Tx {
     /// ` FOR UPDATE` where the backend needs it to keep a row for this
     /// transaction; SQLite's single writer already does.
-    fn lock_clause(&self) -> &'static str {
+    pub(crate) fn lock_clause(&self) -> &'static str {
         match self.backend {
             Backend::Sqlite => "",
             Backend::Postgres => " FOR UPDATE",

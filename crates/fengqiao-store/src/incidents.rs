@@ -313,7 +313,7 @@ impl Tx {
         self.next_id("work_orders").await
     }
 
-    async fn next_id(&mut self, table: &'static str) -> Result<i64> {
+    pub(crate) async fn next_id(&mut self, table: &'static str) -> Result<i64> {
         let sql = match self.backend {
             // One writer: nobody else can take the same id before commit.
             Backend::Sqlite => format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"),

@@ -10,6 +10,7 @@ mod addresses;
 mod audit;
 mod closed_loop;
 mod deadlines;
+mod disputes;
 mod field_reports;
 mod figures;
 mod incidents;
@@ -33,6 +34,9 @@ use sqlx::{Any, Row, Transaction};
 pub use addresses::{Building, BuildingQuery, Grid, Room};
 pub use audit::AuditPage;
 pub use closed_loop::{InboxEntry, RoutingRule};
+pub use disputes::{
+    DisputeRecord, DisputeSummary, DisputeTimelineEntry, StoredParty, StoredSession,
+};
 pub use field_reports::ReportKey;
 pub use incidents::{
     IdempotencyRecord, IncidentExtras, IncidentRecord, StoredIncident, TimelineEntry,

@@ -657,3 +657,136 @@ mod incidents {
         }
     }
 }
+
+mod disputes {
+    use fengqiao_core::audit::Actor;
+    use fengqiao_core::dispute::{
+        CaseText, Dispute, DisputeSource, DisputeStatus, DisputeType, FollowUpPolicy,
+        FollowUpStatus, MediationSession, Mediators, NewDispute, Risk,
+    };
+    use fengqiao_core::Timestamp;
+    use fengqiao_store::testing::{two_stations, TestDatabase};
+    use fengqiao_store::{backend_tests, Store, StoreError, StoredParty};
+
+    const T0: Timestamp = Timestamp(1_764_000_000_000);
+    const DAY: i64 = 24 * 60;
+
+    fn text(s: &str) -> CaseText {
+        CaseText::parse("text", s, 2000).unwrap()
+    }
+
+    fn new_dispute(org_id: i64, level: &str, source_id: Option<i64>) -> NewDispute {
+        NewDispute {
+            org_id,
+            source: if source_id.is_some() {
+                DisputeSource::FieldReport
+            } else {
+                DisputeSource::Station
+            },
+            source_id,
+            dispute_type: DisputeType::PropertyManagement,
+            parties: Vec::new(),
+            building_id: None,
+            address_text: text("锦里小区3栋"),
+            facts: text("物业费纠纷"),
+            risk: Risk::parse(Some(level), Some("业主多次扬言停缴")).unwrap(),
+            officer_user_id: None,
+            mediators: Mediators::parse(&["王调解".into()]).unwrap(),
+        }
+    }
+
+    async fn register(store: &Store, new: NewDispute, at: Timestamp) -> Result<i64, StoreError> {
+        let mut tx = store.begin().await?;
+        let id = tx.next_dispute_id().await?;
+        let registered = Dispute::register(id, new, Actor::User(1), at);
+        let party = StoredParty {
+            kind: "organisation".into(),
+            org_name: Some("锦里物业公司".into()),
+            ..Default::default()
+        };
+        tx.insert_dispute(&registered.state, &[party], Some("510107001001"), at)
+            .await?;
+        tx.append_dispute_events(id, &registered.events).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    backend_tests! {
+        async fn a_case_reads_back_through_its_lifecycle(db: TestDatabase) {
+            let store = &db.store;
+            let world = two_stations(store, T0).await;
+            let id = register(store, new_dispute(world.station_a.id, "high", None), T0).await.unwrap();
+
+            let mut tx = store.begin().await.unwrap();
+            let dispute = tx.lock_dispute(id).await.unwrap().unwrap();
+            let session = MediationSession {
+                id: tx.next_dispute_session_id().await.unwrap(),
+                held_at: T0,
+                place: text("社区调解室"),
+                participants: text("业主代表、物业经理"),
+                note: text("双方同意分期缴纳"),
+                agreed: Some(text("分三期缴纳")),
+                next_step: None,
+                next_session_at: Some(T0.plus_minutes(DAY)),
+            };
+            let moved = dispute.record_session(&session, Actor::User(1), T0).unwrap();
+            tx.insert_dispute_session(id, &session, "user:1", T0).await.unwrap();
+            tx.update_dispute(&moved.state, T0).await.unwrap();
+            tx.append_dispute_events(id, &moved.events).await.unwrap();
+            let ids = tx.next_follow_up_ids(2).await.unwrap();
+            assert_ne!(ids[0], ids[1]);
+            let agreed = moved
+                .state
+                .record_agreement(text("分三期缴纳物业费"), &FollowUpPolicy::default(), &ids, Actor::User(1), T0)
+                .unwrap();
+            tx.update_dispute(&agreed.state, T0).await.unwrap();
+            tx.append_dispute_events(id, &agreed.events).await.unwrap();
+            tx.commit().await.unwrap();
+
+            let record = store.dispute(id).await.unwrap().unwrap();
+            assert_eq!(record.dispute.status, DisputeStatus::Resolved);
+            assert_eq!(record.dispute.sessions, 1);
+            assert_eq!(record.sessions[0].session, session);
+            assert_eq!(record.next_session_at, Some(T0.plus_minutes(DAY)));
+            assert_eq!(record.parties[0].org_name.as_deref(), Some("锦里物业公司"));
+            assert_eq!(record.community_code.as_deref(), Some("510107001001"));
+            assert_eq!(record.dispute.follow_ups.len(), 2);
+            assert!(record.dispute.follow_ups.iter().all(|f| f.status == FollowUpStatus::Pending));
+            let events: Vec<&str> = record.timeline.iter().map(|e| e.event["event"].as_str().unwrap()).collect();
+            assert_eq!(events, ["registered", "session_recorded", "agreement_recorded", "follow_up_scheduled", "follow_up_scheduled"]);
+            let listed = store.disputes_within(world.station_a.path.as_str(), Some(DisputeStatus::Resolved), 10).await.unwrap();
+            assert_eq!(listed.len(), 1);
+            assert!(store.disputes_within(world.station_b.path.as_str(), None, 10).await.unwrap().is_empty());
+
+            // A visit is missed a day after it was due, and warned once.
+            let due = record.dispute.follow_ups[0].due_at;
+            assert!(store.disputes_with_missed_follow_ups(due.plus_minutes(DAY), 10).await.unwrap().is_empty());
+            assert_eq!(store.disputes_with_missed_follow_ups(due.plus_minutes(DAY + 1), 10).await.unwrap(), [id]);
+            let mut tx = store.begin().await.unwrap();
+            assert!(tx.mark_follow_up_warned(record.dispute.follow_ups[0].id).await.unwrap());
+            assert!(!tx.mark_follow_up_warned(record.dispute.follow_ups[0].id).await.unwrap());
+            tx.commit().await.unwrap();
+            assert!(store.disputes_with_missed_follow_ups(due.plus_minutes(DAY + 1), 10).await.unwrap().is_empty());
+        }
+
+        async fn one_case_per_source_and_high_risk_cases_wait_for_a_session(db: TestDatabase) {
+            let store = &db.store;
+            let world = two_stations(store, T0).await;
+            let a = world.station_a.id;
+            let first = register(store, new_dispute(a, "critical", Some(77)), T0).await.unwrap();
+            let again = register(store, new_dispute(a, "critical", Some(77)), T0).await;
+            assert!(matches!(again, Err(StoreError::Duplicate("source_id"))), "{again:?}");
+            assert_eq!(store.dispute_from_source(DisputeSource::FieldReport, 77).await.unwrap(), Some(first));
+            register(store, new_dispute(a, "low", None), T0).await.unwrap();
+
+            let deadline = T0.plus_minutes(DAY);
+            assert!(store.disputes_unmediated(deadline, 10).await.unwrap().is_empty());
+            assert_eq!(store.disputes_unmediated(deadline.plus_minutes(1), 10).await.unwrap(), [first]);
+            let mut tx = store.begin().await.unwrap();
+            assert!(tx.mark_mediation_warned(first, deadline).await.unwrap());
+            assert!(!tx.mark_mediation_warned(first, deadline).await.unwrap());
+            tx.commit().await.unwrap();
+            assert!(store.disputes_unmediated(deadline.plus_minutes(100 * DAY), 10).await.unwrap().is_empty());
+        }
+    }
+}

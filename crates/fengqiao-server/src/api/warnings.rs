@@ -35,7 +35,8 @@ pub struct SubjectView {
 #[derive(Serialize, ToSchema)]
 pub struct WarningView {
     id: i64,
-    /// repeat_call, work_order_overdue.
+    /// repeat_call, work_order_overdue, dispute_unmediated,
+    /// agreement_failed, follow_up_missed.
     rule: String,
     /// The rule in Chinese, e.g. 重复报警.
     rule_name: String,
@@ -65,6 +66,9 @@ fn rule_name(rule: WarningRule) -> &'static str {
     match rule {
         WarningRule::RepeatCall => "重复报警",
         WarningRule::WorkOrderOverdue => "流转单超时",
+        WarningRule::DisputeUnmediated => "高风险纠纷超期未调处",
+        WarningRule::AgreementFailed => "调解失败或协议未履行",
+        WarningRule::FollowUpMissed => "纠纷回访超期",
     }
 }
 
