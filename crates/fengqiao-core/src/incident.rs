@@ -409,7 +409,7 @@ fn days_in_month(year: u16, month: u8) -> u8 {
 
 /// Days since 1970-01-01 to (year, month, day): Howard Hinnant's algorithm,
 /// exact for the whole proleptic Gregorian calendar.
-fn civil_from_days(days: i64) -> (i64, u8, u8) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u8, u8) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

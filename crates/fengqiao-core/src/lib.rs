@@ -16,6 +16,7 @@ pub mod personal;
 pub mod repeat_call;
 pub mod role;
 pub mod secret;
+pub mod task;
 pub mod user;
 pub mod warning;
 pub mod work_order;
