@@ -20,6 +20,7 @@ mod public_reports;
 mod repeats;
 mod sessions;
 mod sqlite;
+mod tasks;
 mod tokens;
 mod users;
 mod warnings;
@@ -44,6 +45,7 @@ pub use incidents::{
 pub use public_reports::SourceQuery;
 pub use repeats::RepeatLink;
 pub use sessions::Session;
+pub use tasks::{StationTask, VisitBuilding, WarningToClose};
 pub use tokens::ApiToken;
 pub use users::{NewUser, StoredUser};
 
