@@ -14,7 +14,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{render_problems, ApiError};
 use crate::state::AppState;
-use crate::{api, assets, live_pages, ops, pages, report};
+use crate::{api, assets, live_pages, ops, pages, report, task_pages};
 
 /// Nothing is loaded from outside the server; no inline script or style.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -56,6 +56,11 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/board", get(live_pages::board))
         .route("/inbox", get(live_pages::inbox))
+        .route("/tasks", get(task_pages::list))
+        .route(
+            "/tasks/{id}",
+            get(task_pages::show).post(task_pages::record),
+        )
         .route("/signin", get(pages::sign_in_form).post(pages::sign_in))
         .route("/signout", post(pages::sign_out))
         .route("/lang/{code}", get(pages::switch_language))

@@ -135,6 +135,10 @@ fn format_hint(lang: Lang, expected: &str) -> String {
             "应为 Base64 编码的文件内容",
             "must be the file's content in Base64",
         ),
+        "date" => (
+            "应为日期，格式如 2026-11-26",
+            "must be a date such as 2026-11-26",
+        ),
         "integer" => ("应为整数", "must be a whole number"),
         "string" => ("应为文本", "must be text"),
         "array" => ("应为列表", "must be a list"),
@@ -174,6 +178,10 @@ fn conflict(lang: Lang, detail: &str) -> String {
             "matches no building of your jurisdiction's registry: add the compound and building, or pick a suggestion",
         ),
         "period_order" => ("应晚于开始时间", "must be after the start of the period"),
+        "day_in_the_past" => (
+            "不能把任务派到已过去的日期",
+            "cannot be a day that has passed",
+        ),
         _ => ("与现有数据冲突", "conflicts with existing data"),
     };
     lang.pick(zh, en).to_owned()

@@ -22,6 +22,8 @@ mod repeat_calls;
 mod report;
 mod routing;
 pub mod state;
+mod task_pages;
+pub mod tasks;
 
 pub use api::PUBLIC_TAG;
 pub use app::{openapi, router};

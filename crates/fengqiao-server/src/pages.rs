@@ -70,6 +70,8 @@ struct HomePage {
     /// Links to the live pages the roles may open.
     board: bool,
     inbox: bool,
+    /// 我的工作清单, for those who keep one.
+    tasks: bool,
 }
 
 pub(crate) fn render(template: &impl Template) -> Response {
@@ -430,6 +432,7 @@ async fn home_page(
         users,
         audit,
         board: caller.permissions.contains(&Permission::ViewIncidents),
+        tasks: caller.permissions.contains(&Permission::DoTasks),
         inbox: caller.permissions.contains(&Permission::HandleWorkOrders)
             && caller.permissions.contains(&Permission::ViewIncidents),
     })

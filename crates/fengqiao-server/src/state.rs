@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::repeat_call::RepeatCallPolicy;
+use fengqiao_core::task::VisitPolicy;
 use fengqiao_core::user::{LockoutPolicy, PasswordHashing};
 use fengqiao_core::Clock;
 use fengqiao_store::Store;
@@ -25,6 +26,8 @@ pub struct ServerSettings {
     pub public_url: String,
     /// 重复报警: the window and threshold of the repeat-call warning.
     pub repeat_calls: RepeatCallPolicy,
+    /// 走访周期: how often each building of a grid is visited.
+    pub visits: VisitPolicy,
 }
 
 impl Default for ServerSettings {
@@ -36,6 +39,7 @@ impl Default for ServerSettings {
             secure_cookies: false,
             public_url: "http://127.0.0.1:8080".into(),
             repeat_calls: RepeatCallPolicy::default(),
+            visits: VisitPolicy::default(),
         }
     }
 }

@@ -42,6 +42,9 @@ pub struct Settings {
     pub repeat_call_window_days: u32,
     /// …and how many linked incidents, the new one included, raise a warning.
     pub repeat_call_threshold: usize,
+    /// 走访周期: each building of a grid is visited at least once in this
+    /// many days (1 to 365), spread over the period.
+    pub visit_period_days: u32,
 }
 
 impl Default for Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             log_format: "text".into(),
             repeat_call_window_days: 30,
             repeat_call_threshold: 3,
+            visit_period_days: 30,
         }
     }
 }
@@ -84,7 +88,7 @@ impl<T: Serialize> Provider for Named<T> {
     }
 }
 
-pub const KEYS: [&str; 9] = [
+pub const KEYS: [&str; 10] = [
     "bind",
     "data_dir",
     "database_url",
@@ -94,6 +98,7 @@ pub const KEYS: [&str; 9] = [
     "log_format",
     "repeat_call_window_days",
     "repeat_call_threshold",
+    "visit_period_days",
 ];
 
 pub struct Loaded {
@@ -178,6 +183,7 @@ impl Settings {
             "log_format" => self.log_format.clone(),
             "repeat_call_window_days" => self.repeat_call_window_days.to_string(),
             "repeat_call_threshold" => self.repeat_call_threshold.to_string(),
+            "visit_period_days" => self.visit_period_days.to_string(),
             _ => String::new(),
         }
     }

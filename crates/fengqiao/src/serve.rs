@@ -7,6 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::repeat_call::RepeatCallPolicy;
+use fengqiao_core::task::VisitPolicy;
 use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::SystemClock;
 use fengqiao_server::{AppState, ServerSettings};
@@ -77,6 +78,12 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
             e.field
         )
     })?;
+    let visits = VisitPolicy::with_period(settings.visit_period_days).map_err(|_| {
+        anyhow::anyhow!(
+            "配置项 visit_period_days 无效：应为 1–365 天 / \
+             invalid visit_period_days: it must be 1 to 365 days"
+        )
+    })?;
     let store = open_store(settings).await?;
     let cipher = cipher(settings)?;
     let villages = fengqiao_server::addresses::load_villages(&store).await?;
@@ -111,11 +118,22 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
             secure_cookies: url.starts_with("https://"),
             public_url: url.clone(),
             repeat_calls,
+            visits,
             ..ServerSettings::default()
         },
     );
     tokio::spawn(end_idle_sessions(state.clone()));
     tokio::spawn(escalate_overdue_work_orders(state.clone()));
+    // Today's lists exist before the first person can ask for theirs.
+    match fengqiao_server::tasks::generate_all(&state).await {
+        Ok(done) => tracing::info!(
+            people = done.people,
+            created = done.created,
+            "daily task lists generated"
+        ),
+        Err(err) => tracing::warn!(error = %err, "could not generate the daily task lists"),
+    }
+    tokio::spawn(generate_daily_task_lists(state.clone()));
     println!("枫桥已启动 / Fengqiao is serving at {url}");
     tracing::info!(%address, backend = store.backend().name(), "listening");
     let live = state.live.clone();
@@ -169,6 +187,29 @@ async fn escalate_overdue_work_orders(state: AppState) {
             Ok(0) => {}
             Ok(escalated) => tracing::info!(escalated, "overdue work orders escalated"),
             Err(err) => tracing::warn!(error = %err, "could not escalate overdue work orders"),
+        }
+    }
+}
+
+/// 系统派单: every minute, whether the day (Asia/Shanghai) has turned and
+/// its lists are not generated yet — by this instance before a restart or by
+/// another one; `task_days` in the database says. Generation is idempotent,
+/// so a race between instances makes nothing twice.
+async fn generate_daily_task_lists(state: AppState) {
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(60));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        match fengqiao_server::tasks::generate_if_new_day(&state).await {
+            Ok(None) => {}
+            Ok(Some(done)) => {
+                tracing::info!(
+                    people = done.people,
+                    created = done.created,
+                    "daily task lists generated"
+                )
+            }
+            Err(err) => tracing::warn!(error = %err, "could not generate the daily task lists"),
         }
     }
 }

@@ -13,6 +13,7 @@ pub(crate) mod open311;
 mod organisations;
 mod routing_rules;
 mod session;
+pub(crate) mod tasks;
 mod tokens;
 mod users;
 mod warnings;
@@ -103,6 +104,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(warnings::acknowledge))
         .routes(routes!(warnings::close))
         .merge(field_report_routes())
+        .routes(routes!(tasks::mine, tasks::assign))
+        .routes(routes!(tasks::station))
+        .routes(routes!(tasks::generate))
+        .routes(routes!(tasks::get))
+        .routes(routes!(tasks::done))
         .routes(routes!(audit::entries))
         .routes(routes!(audit::verify))
         .routes(routes!(crate::ops::healthz))

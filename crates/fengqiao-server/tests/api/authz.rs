@@ -80,6 +80,7 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
             "work_order_id" => world.foreign_work_order,
             "warning_id" => world.foreign_warning,
             "field_report_id" => world.foreign_field_report,
+            "task_id" => world.foreign_task,
             other => panic!(
                 "{} {}: no foreign record for path parameter `{other}`; add one to the authorisation matrix",
                 op.method, op.path
@@ -92,7 +93,7 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
 
 /// Properties that point at another record; a body carrying one is a write
 /// into that record's jurisdiction.
-const REFERENCES: [&str; 8] = [
+const REFERENCES: [&str; 9] = [
     "owner_org_ids",
     "rules",
     "parent_id",
@@ -100,6 +101,7 @@ const REFERENCES: [&str; 8] = [
     "station_org_id",
     "officer_user_id",
     "grid_worker_ids",
+    "assignee_user_id",
     "building_id",
 ];
 
@@ -151,6 +153,12 @@ fn foreign_body(app: &TestApp, op: &Operation, document: &Value) -> Option<Value
             "address_text" => json!("望江小区1栋"),
             "building_id" => json!(app.world.foreign_building.id),
             "photo" => Value::Null,
+            "assignee_user_id" => json!(app.world.foreign_user),
+            "title" => json!("越权测试任务"),
+            "details" => json!("越权测试"),
+            "day" => Value::Null,
+            "outcome" => json!("completed"),
+            "place" => json!("越权测试地点"),
             other => panic!(
                 "{} {}: no test value for body property `{other}`; add one to the authorisation matrix",
                 op.method, op.path
@@ -218,6 +226,8 @@ backend_tests! {
         assert!(checked > 100, "the matrix covered only {checked} requests");
         let warning = app.db.store.warning(app.world.foreign_warning).await.unwrap().unwrap();
         assert_eq!(warning.status, WarningStatus::Open, "the foreign warning was not touched");
+        let task = app.db.store.task(app.world.foreign_task).await.unwrap().unwrap();
+        assert_eq!(task.status.as_str(), "open", "the foreign task was not touched");
     }
 
     async fn every_private_operation_needs_credentials(db: TestDatabase) {

@@ -20,6 +20,7 @@ use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::repeat_call::{RepeatCallPolicy, RepeatCallWarning};
 use fengqiao_core::role::{Permission, Role, Roles};
 use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
+use fengqiao_core::task::{Assignee, AssigneeRole, NewTask, TaskDay, TaskKind};
 use fengqiao_core::user::{Password, PasswordHashing, Username};
 use fengqiao_core::warning::NewWarning;
 use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
@@ -66,6 +67,8 @@ pub struct World {
     pub foreign_warning: i64,
     /// A field report with a photo on 望江小区1栋, filed in station B.
     pub foreign_field_report: i64,
+    /// A routine visit of 望江小区1栋 on the list of station B's user.
+    pub foreign_task: i64,
 }
 
 pub struct Response {
@@ -379,6 +382,7 @@ async fn build_world(state: &AppState) -> World {
         add_warning(store, &station_b, foreign_building.id, foreign_incident).await;
     let foreign_field_report =
         add_field_report(store, &station_b, &foreign_building, foreign_user).await;
+    let foreign_task = add_visit_task(store, &station_b, foreign_user, foreign_building.id).await;
     World {
         county,
         station_a,
@@ -395,7 +399,35 @@ async fn build_world(state: &AppState) -> World {
         foreign_work_order,
         foreign_warning,
         foreign_field_report,
+        foreign_task,
     }
+}
+
+/// A routine visit of `building` for `user`, on `station`'s list of T0's
+/// day, as generation puts it there.
+pub async fn add_visit_task(
+    store: &Store,
+    station: &Organisation,
+    user: i64,
+    building: i64,
+) -> i64 {
+    let new = NewTask::generated(
+        station.id,
+        Assignee {
+            user_id: user,
+            role: AssigneeRole::CommunityOfficer,
+        },
+        TaskKind::RoutineVisit,
+        building,
+        TaskDay::of(T0),
+        "走访 望江小区1栋".into(),
+        None,
+        T0,
+    );
+    let mut tx = store.begin().await.unwrap();
+    let id = tx.insert_task(&new, T0).await.unwrap().expect("a new task");
+    tx.commit().await.unwrap();
+    id
 }
 
 /// A building with one room in the community's first grid; returns the

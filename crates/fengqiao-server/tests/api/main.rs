@@ -16,4 +16,5 @@ mod openapi;
 mod personal;
 mod report;
 mod sessions;
+mod tasks;
 mod warnings;
