@@ -10,6 +10,7 @@ use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind};
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::role::{Role, Roles};
+use fengqiao_core::task::{Assignee, AssigneeRole, NewTask, TaskDay};
 use fengqiao_core::user::{Password, PasswordHashing, Username};
 use fengqiao_core::{Clock, SystemClock};
 use fengqiao_store::{NewUser, Store};
@@ -369,6 +370,7 @@ pub(crate) async fn seed(
         });
     }
     seed_registry(&mut tx, &orgs, &accounts_by_name, now).await?;
+    seed_assigned_task(&mut tx, &orgs, &accounts_by_name, now).await?;
     tx.commit().await?;
     Ok(accounts)
 }
@@ -456,6 +458,50 @@ async fn seed_registry(
             .object(grid)
             .source("demo")
             .detail("responsibility");
+        tx.append_audit(&event, now).await?;
+    }
+    Ok(())
+}
+
+/// 交办: the chief of 浆洗街 gives the demo officer a task for today, beside
+/// the routine visits generated when the server starts.
+async fn seed_assigned_task(
+    tx: &mut fengqiao_store::Tx,
+    orgs: &[(&str, i64, &str)],
+    accounts: &[(&str, i64)],
+    now: fengqiao_core::Timestamp,
+) -> anyhow::Result<()> {
+    let account = |name: &str| {
+        accounts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, id)| *id)
+            .context("demo account")
+    };
+    let station = orgs
+        .iter()
+        .find(|(k, ..)| *k == "jxj")
+        .context("demo station")?
+        .1;
+    let (officer, chief) = (account("minjing.jxj")?, account("suozhang.jxj")?);
+    let new = NewTask::assigned(
+        station,
+        Assignee {
+            user_id: officer,
+            role: AssigneeRole::CommunityOfficer,
+        },
+        TaskDay::of(now),
+        "核查锦里小区3栋出租屋登记".into(),
+        Some("三楼新搬来的租户尚未登记，请上门核实并登记。".into()),
+        None,
+        Actor::User(chief),
+        now,
+    );
+    if let Some(id) = tx.insert_task(&new, now).await? {
+        let event = AuditEvent::new(Actor::User(chief), AuditAction::Create, "task")
+            .org(Some(station))
+            .object(id)
+            .source("demo");
         tx.append_audit(&event, now).await?;
     }
     Ok(())
