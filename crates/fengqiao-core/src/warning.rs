@@ -38,15 +38,19 @@ pub enum WarningRule {
     AgreementFailed,
     /// 回访超期: a follow-up visit of an agreement was not made in time.
     FollowUpMissed,
+    /// 威胁暴力言语: threat or violence words in an incident's text or a
+    /// mediation session's note, negation understood.
+    ThreatWords,
 }
 
 impl WarningRule {
-    pub const ALL: [WarningRule; 5] = [
+    pub const ALL: [WarningRule; 6] = [
         WarningRule::RepeatCall,
         WarningRule::WorkOrderOverdue,
         WarningRule::DisputeUnmediated,
         WarningRule::AgreementFailed,
         WarningRule::FollowUpMissed,
+        WarningRule::ThreatWords,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +60,7 @@ impl WarningRule {
             WarningRule::DisputeUnmediated => "dispute_unmediated",
             WarningRule::AgreementFailed => "agreement_failed",
             WarningRule::FollowUpMissed => "follow_up_missed",
+            WarningRule::ThreatWords => "threat_words",
         }
     }
 
@@ -64,12 +69,14 @@ impl WarningRule {
     /// within the duty shift. An overdue work order is supervision: a day.
     /// A dispute that escaped mediation or whose agreement failed may turn
     /// violent: the shift; a missed follow-up visit: a day.
+    /// Threat words may mean violence within hours (民转刑): within the hour.
     pub fn acknowledge_minutes(self) -> i64 {
         match self {
             WarningRule::RepeatCall => 4 * 60,
             WarningRule::WorkOrderOverdue => 24 * 60,
             WarningRule::DisputeUnmediated | WarningRule::AgreementFailed => 4 * 60,
             WarningRule::FollowUpMissed => 24 * 60,
+            WarningRule::ThreatWords => 60,
         }
     }
 }
@@ -154,6 +161,66 @@ pub struct PassedDeadline {
     pub due_at: Timestamp,
 }
 
+/// Where threat words were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ThreatSource {
+    /// The text of an incident as it was taken in; the source id is the
+    /// incident's.
+    IncidentText,
+    /// The note of a dispute's mediation session; the source id is the
+    /// session's.
+    SessionNote,
+}
+
+/// A threat word of the evidence, with the kind of threat it shows (the
+/// code of the threat rule that lists it: threat_to_kill, weapon, self_harm…).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ThreatWord {
+    pub word: String,
+    pub kind: String,
+}
+
+/// A threat word as a detector found it in a text: byte offsets, end
+/// exclusive (`fengqiao_triage::ThreatMatch` maps onto it field by field,
+/// its `rule` being the `kind`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundThreat {
+    pub word: String,
+    pub kind: String,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Characters kept on either side of the first threat word in an excerpt.
+const EXCERPT_CONTEXT: usize = 20;
+
+/// The first threat word with up to 20 characters either side, `…` where
+/// the text was cut: enough to judge the words without reading the whole
+/// text again.
+fn excerpt(text: &str, first: &FoundThreat) -> String {
+    let at = |byte: usize| {
+        text.char_indices()
+            .map(|(i, _)| i)
+            .position(|i| i >= byte)
+            .unwrap_or_else(|| text.chars().count())
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let start = at(first.start.min(text.len()));
+    let end = at(first.end.min(text.len())).max(start);
+    let from = start.saturating_sub(EXCERPT_CONTEXT);
+    let to = (end + EXCERPT_CONTEXT).min(chars.len());
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    out.extend(&chars[from..to]);
+    if to < chars.len() {
+        out.push('…');
+    }
+    out
+}
+
 /// What the rule fired on, tagged with the rule: stored as JSON and shown
 /// as it is, so whoever reads the warning sees why it was raised.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,6 +260,15 @@ pub enum Evidence {
         follow_up_id: i64,
         due_at: Timestamp,
     },
+    ThreatWords {
+        source: ThreatSource,
+        /// The incident or the session the text belongs to.
+        source_id: i64,
+        /// Each word found once, in text order.
+        words: Vec<ThreatWord>,
+        /// The text around the first word.
+        excerpt: String,
+    },
 }
 
 /// How an agreement failed.
@@ -213,6 +289,7 @@ impl Evidence {
             Evidence::DisputeUnmediated { .. } => WarningRule::DisputeUnmediated,
             Evidence::AgreementFailed { .. } => WarningRule::AgreementFailed,
             Evidence::FollowUpMissed { .. } => WarningRule::FollowUpMissed,
+            Evidence::ThreatWords { .. } => WarningRule::ThreatWords,
         }
     }
 
@@ -225,6 +302,12 @@ impl Evidence {
             Evidence::DisputeUnmediated { .. }
             | Evidence::AgreementFailed { .. }
             | Evidence::FollowUpMissed { .. } => None,
+            Evidence::ThreatWords {
+                source: ThreatSource::IncidentText,
+                source_id,
+                ..
+            } => Some(*source_id),
+            Evidence::ThreatWords { .. } => None,
         }
     }
 }
@@ -363,6 +446,41 @@ impl NewWarning {
         };
         NewWarning::on_case(dispute, evidence, now)
     }
+
+    /// 威胁暴力言语预警 for `org_id` on `subject` (an incident's building,
+    /// else the incident; a session note's case), with the words `found`
+    /// in `text` (of the incident or session `source_id`). `None` when
+    /// nothing was found: a negated threat ("没有说要打人") is not found.
+    pub fn threat_words(
+        org_id: i64,
+        subject: WarningSubject,
+        source: ThreatSource,
+        source_id: i64,
+        text: &str,
+        found: &[FoundThreat],
+        at: Timestamp,
+    ) -> Option<Self> {
+        let first = found.iter().min_by_key(|f| f.start)?;
+        let mut in_order: Vec<&FoundThreat> = found.iter().collect();
+        in_order.sort_by_key(|f| f.start);
+        let mut words: Vec<ThreatWord> = Vec::new();
+        for f in in_order {
+            let word = ThreatWord {
+                word: f.word.clone(),
+                kind: f.kind.clone(),
+            };
+            if !words.contains(&word) {
+                words.push(word);
+            }
+        }
+        let evidence = Evidence::ThreatWords {
+            source,
+            source_id,
+            words,
+            excerpt: excerpt(text, first),
+        };
+        Some(NewWarning::new(org_id, subject, evidence, at))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -478,6 +596,53 @@ impl ActionRecord {
     }
 }
 
+/// Why someone receives a warning (预警推送): the grid's people when it is
+/// raised, the station chief when it escalates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientKind {
+    /// The community officer (社区民警) of the subject's grid.
+    Officer,
+    /// A grid worker (网格员) of the subject's grid.
+    GridWorker,
+    /// A station chief (所长), told of a warning nobody acknowledged in time.
+    StationChief,
+}
+
+impl RecipientKind {
+    pub const ALL: [RecipientKind; 3] = [
+        RecipientKind::Officer,
+        RecipientKind::GridWorker,
+        RecipientKind::StationChief,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecipientKind::Officer => "officer",
+            RecipientKind::GridWorker => "grid_worker",
+            RecipientKind::StationChief => "station_chief",
+        }
+    }
+}
+
+impl FromStr for RecipientKind {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RecipientKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| unknown("recipient", RecipientKind::ALL.map(RecipientKind::as_str)))
+    }
+}
+
+/// A person a warning was delivered to, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Recipient {
+    pub user_id: i64,
+    pub kind: RecipientKind,
+}
+
 /// Why a warning transition was refused. Nothing changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WarningError {
@@ -503,6 +668,9 @@ pub struct Warning {
     pub closed_at: Option<Timestamp>,
     pub closed_by: Option<Actor>,
     pub action: Option<ActionRecord>,
+    /// 督办: when it escalated to the station chief, not acknowledged by
+    /// its deadline. At most once.
+    pub escalated_at: Option<Timestamp>,
 }
 
 impl Warning {
@@ -514,6 +682,21 @@ impl Warning {
     /// millisecond, like a work order's).
     pub fn overdue(&self, now: Timestamp) -> bool {
         self.status == WarningStatus::Open && now > self.acknowledge_by
+    }
+
+    /// Whether it must escalate now: overdue and not escalated yet.
+    pub fn escalation_due(&self, now: Timestamp) -> bool {
+        self.overdue(now) && self.escalated_at.is_none()
+    }
+
+    /// 督办: escalates an overdue warning to the station chief, once;
+    /// `None` when nothing is due (acknowledged in time, or escalated
+    /// already), so a scan after a restart does nothing twice.
+    pub fn escalate(&self, now: Timestamp) -> Option<Warning> {
+        self.escalation_due(now).then(|| Warning {
+            escalated_at: Some(now),
+            ..self.clone()
+        })
     }
 
     /// 签收: someone has seen it and takes it on.
@@ -581,6 +764,7 @@ mod tests {
             closed_at: None,
             closed_by: None,
             action: None,
+            escalated_at: None,
         }
     }
 
@@ -651,6 +835,27 @@ mod tests {
     }
 
     #[test]
+    fn an_overdue_warning_escalates_once_and_stays_open() {
+        let open = raised();
+        assert!(
+            open.escalate(open.acknowledge_by).is_none(),
+            "met at its last millisecond"
+        );
+        let late = Timestamp(open.acknowledge_by.0 + 1);
+        let escalated = open.escalate(late).unwrap();
+        assert_eq!(escalated.escalated_at, Some(late));
+        assert_eq!(escalated.status, WarningStatus::Open);
+        assert!(
+            escalated.escalate(late.plus_minutes(60)).is_none(),
+            "only once"
+        );
+        let acknowledged = escalated.acknowledge(Actor::User(2), late).unwrap();
+        assert_eq!(acknowledged.escalated_at, Some(late), "the record keeps it");
+        let in_time = open.acknowledge(Actor::User(2), T0).unwrap();
+        assert!(in_time.escalate(late).is_none());
+    }
+
+    #[test]
     fn an_action_record_needs_an_action_and_a_note() {
         let errors = ActionRecord::parse(None, None).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -683,6 +888,109 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(NewWarning::work_order_overdue(30, &[], T0).is_none());
+    }
+
+    fn found(text: &str, word: &str, kind: &str) -> FoundThreat {
+        let start = text.find(word).unwrap();
+        FoundThreat {
+            word: word.into(),
+            kind: kind.into(),
+            start,
+            end: start + word.len(),
+        }
+    }
+
+    #[test]
+    fn threat_words_name_the_words_once_in_order_with_an_excerpt() {
+        let text = "他说要弄死对方";
+        let subject = WarningSubject {
+            kind: SubjectKind::Case,
+            id: 3,
+        };
+        let new = NewWarning::threat_words(
+            7,
+            subject,
+            ThreatSource::SessionNote,
+            12,
+            text,
+            &[found(text, "弄死", "threat_to_kill")],
+            T0,
+        )
+        .unwrap();
+        assert_eq!(new.rule(), WarningRule::ThreatWords);
+        assert_eq!(new.subject, subject);
+        assert_eq!(new.acknowledge_by, T0.plus_minutes(60));
+        assert_eq!(new.evidence.incident_id(), None);
+        assert_eq!(
+            new.evidence,
+            Evidence::ThreatWords {
+                source: ThreatSource::SessionNote,
+                source_id: 12,
+                words: vec![ThreatWord {
+                    word: "弄死".into(),
+                    kind: "threat_to_kill".into()
+                }],
+                excerpt: text.into(),
+            }
+        );
+        let json = serde_json::to_string(&new.evidence).unwrap();
+        assert!(
+            json.starts_with("{\"rule\":\"threat_words\",\"source\":\"session_note\""),
+            "{json}"
+        );
+
+        let long = format!(
+            "{}拿着菜刀说要砍死他，菜刀还在手里{}",
+            "前".repeat(30),
+            "后".repeat(30)
+        );
+        let hits = [
+            found(&long, "砍死", "threat_to_kill"),
+            found(&long, "菜刀", "weapon"),
+            FoundThreat {
+                start: long.rfind("菜刀").unwrap(),
+                end: long.rfind("菜刀").unwrap() + "菜刀".len(),
+                ..found(&long, "菜刀", "weapon")
+            },
+        ];
+        let incident = WarningSubject {
+            kind: SubjectKind::Incident,
+            id: 40,
+        };
+        let new = NewWarning::threat_words(
+            7,
+            incident,
+            ThreatSource::IncidentText,
+            40,
+            &long,
+            &hits,
+            T0,
+        )
+        .unwrap();
+        assert_eq!(new.evidence.incident_id(), Some(40));
+        let Evidence::ThreatWords { words, excerpt, .. } = &new.evidence else {
+            panic!("{:?}", new.evidence);
+        };
+        let words: Vec<&str> = words.iter().map(|w| w.word.as_str()).collect();
+        assert_eq!(words, ["菜刀", "砍死"]);
+        assert_eq!(
+            excerpt,
+            &format!(
+                "…{}拿着菜刀说要砍死他，菜刀还在手里{}…",
+                "前".repeat(18),
+                "后".repeat(8)
+            )
+        );
+        assert!(NewWarning::threat_words(
+            7,
+            incident,
+            ThreatSource::IncidentText,
+            40,
+            &long,
+            &[],
+            T0
+        )
+        .is_none());
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod orgs;
 mod postgres;
 mod public_reports;
 mod repeats;
+mod responsibility;
 mod sessions;
 mod sqlite;
 mod tasks;
@@ -44,6 +45,7 @@ pub use incidents::{
 };
 pub use public_reports::SourceQuery;
 pub use repeats::RepeatLink;
+pub use responsibility::Responsibility;
 pub use sessions::Session;
 pub use tasks::{StationTask, VisitBuilding, WarningToClose};
 pub use tokens::ApiToken;

@@ -255,7 +255,7 @@ mod address_registry {
 
     use super::*;
 
-    fn record(building: &str, unit: &str, room: &str) -> AddressRecord {
+    pub(crate) fn record(building: &str, unit: &str, room: &str) -> AddressRecord {
         AddressRecord::parse(&RawAddressRecord {
             community_code: "510107001001".into(),
             grid_code: "510107001001002".into(),
@@ -394,21 +394,37 @@ mod incidents {
         ReceiptNumber, StationCode, Triage, TriagedBy,
     };
     use fengqiao_core::repeat_call::{RepeatCallPolicy, RepeatCallWarning};
-    use fengqiao_core::warning::{ActionRecord, NewWarning, WarningStatus};
+    use fengqiao_core::role::{Role, Roles};
+    use fengqiao_core::warning::{
+        ActionRecord, FoundThreat, NewWarning, RecipientKind, SubjectKind, ThreatSource,
+        WarningStatus, WarningSubject,
+    };
     use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
     use fengqiao_core::Timestamp;
     use fengqiao_store::testing::TestDatabase;
-    use fengqiao_store::{backend_tests, IncidentExtras, Store, StoreError, Tx};
+    use fengqiao_store::{backend_tests, IncidentExtras, Responsibility, Store, StoreError, Tx};
 
     use super::{three_orgs, T0};
 
     /// Receives, triages as wage arrears and diverts to `department` inside
     /// `tx`, as intake does; returns the incident's id.
     async fn divert_wage_arrears(tx: &mut Tx, station: i64, department: i64, at: Timestamp) -> i64 {
+        divert_wage_arrears_at(tx, station, department, None, at).await
+    }
+
+    /// As `divert_wage_arrears`, reported at a registry building.
+    async fn divert_wage_arrears_at(
+        tx: &mut Tx,
+        station: i64,
+        department: i64,
+        building: Option<i64>,
+        at: Timestamp,
+    ) -> i64 {
         let new = NewIncident::parse(IncidentInput {
             source: "phone",
             text: "老板拖欠我们三个月工资不给",
             location_text: "浆洗街锦里小区3栋",
+            address_id: building,
             ..Default::default()
         })
         .unwrap();
@@ -635,6 +651,84 @@ mod incidents {
             assert_eq!(listed.iter().map(|w| w.id).collect::<Vec<_>>(), [again]);
         }
 
+        async fn a_subject_is_answered_for_by_its_buildings_grid(db: TestDatabase) {
+            let store = &db.store;
+            let (county, a, b) = three_orgs(store).await;
+            let mut tx = store.begin().await.unwrap();
+            let officer = tx.insert_user(&crate::new_user("officer.a", a), T0).await.unwrap();
+            // A grid worker of the street, not of the station.
+            let worker1 = tx.insert_user(&crate::new_user("worker.one", county), T0).await.unwrap();
+            let worker2 = tx.insert_user(&crate::new_user("worker.two", a), T0).await.unwrap();
+            let row = crate::address_registry::record("3栋", "2单元", "501");
+            let grid = tx.upsert_grid(row.grid_code.as_ref().unwrap(), T0).await.unwrap();
+            let building = tx.upsert_address(&row, Some(grid), T0).await.unwrap();
+            tx.set_grid_responsibility(grid, Some(b), Some(officer), &[worker2, worker1], T0).await.unwrap();
+            let at_building = divert_wage_arrears_at(&mut tx, a, county, Some(building), T0).await;
+            let nowhere = divert_wage_arrears(&mut tx, a, county, T0).await;
+            let subject = |kind, id| WarningSubject { kind, id };
+            // Inside the transaction that wrote the incident.
+            let in_tx = tx.responsibility(subject(SubjectKind::Incident, at_building)).await.unwrap();
+            tx.commit().await.unwrap();
+
+            let expected = Responsibility {
+                building_id: Some(building),
+                grid_id: Some(grid),
+                officer_user_id: Some(officer),
+                grid_worker_ids: vec![worker1.min(worker2), worker1.max(worker2)],
+                // The incident's own station, not the grid's.
+                station_org_id: Some(a),
+            };
+            assert_eq!(in_tx, expected);
+            assert_eq!(expected.people().len(), 3);
+            let order = store.incident(at_building).await.unwrap().unwrap().work_orders[0].id;
+            assert_eq!(store.responsibility(subject(SubjectKind::WorkOrder, order)).await.unwrap(), expected);
+            let address = store.responsibility(subject(SubjectKind::Address, building)).await.unwrap();
+            assert_eq!(address, Responsibility { station_org_id: Some(b), ..expected.clone() }, "the grid's station");
+            let unplaced = store.responsibility(subject(SubjectKind::Incident, nowhere)).await.unwrap();
+            assert_eq!(unplaced, Responsibility { station_org_id: Some(a), ..Responsibility::default() });
+            assert!(unplaced.people().is_empty());
+            for kind in [SubjectKind::Incident, SubjectKind::WorkOrder, SubjectKind::Address, SubjectKind::Case] {
+                assert_eq!(store.responsibility(subject(kind, 9_999)).await.unwrap(), Responsibility::default());
+            }
+
+            // A raised warning is delivered to the grid's people, and they
+            // see it though station A is not within their organisation.
+            let text = "他说要弄死对方";
+            let found = FoundThreat { word: "弄死".into(), kind: "threat_to_kill".into(), start: 9, end: 15 };
+            let new = NewWarning::threat_words(a, subject(SubjectKind::Address, building), ThreatSource::IncidentText, at_building, text, &[found], T0).unwrap();
+            let mut tx = store.begin().await.unwrap();
+            let id = tx.raise_warning(&new, T0).await.unwrap().unwrap();
+            let mut chief = crate::new_user("chief.a", a);
+            chief.roles = Roles::new([Role::StationChief]).unwrap();
+            let chief = tx.insert_user(&chief, T0).await.unwrap();
+            assert_eq!(tx.station_chiefs(a).await.unwrap(), [chief]);
+            tx.commit().await.unwrap();
+            let delivered: Vec<(i64, RecipientKind)> = store.warning_recipients(id).await.unwrap().iter().map(|r| (r.user_id, r.kind)).collect();
+            assert_eq!(delivered[0], (officer, RecipientKind::Officer));
+            assert_eq!(delivered.len(), 3);
+            let county_path = store.organisation(county).await.unwrap().unwrap().path;
+            let b_path = store.organisation(b).await.unwrap().unwrap().path;
+            assert!(store.warnings_visible_to(b_path.as_str(), None, None, 10).await.unwrap().is_empty());
+            let seen = store.warnings_visible_to(b_path.as_str(), Some(worker1), None, 10).await.unwrap();
+            assert_eq!(seen.iter().map(|w| w.id).collect::<Vec<_>>(), [id]);
+            assert_eq!(store.warnings_visible_to(county_path.as_str(), None, None, 10).await.unwrap().len(), 1);
+
+            // Escalated once, to the chief, and only while open.
+            let warning = store.warning(id).await.unwrap().unwrap();
+            assert!(store.warnings_due_escalation(warning.acknowledge_by, 10).await.unwrap().is_empty());
+            let late = warning.acknowledge_by.plus_minutes(1);
+            assert_eq!(store.warnings_due_escalation(late, 10).await.unwrap(), [id]);
+            let escalated = warning.escalate(late).unwrap();
+            let mut tx = store.begin().await.unwrap();
+            assert!(tx.record_warning_escalation(&escalated, &[chief], late).await.unwrap());
+            assert!(!tx.record_warning_escalation(&escalated, &[chief], late).await.unwrap(), "once");
+            tx.commit().await.unwrap();
+            assert!(store.warnings_due_escalation(late, 10).await.unwrap().is_empty());
+            assert_eq!(store.warning(id).await.unwrap().unwrap(), escalated, "read back as written");
+            let last = *store.warning_recipients(id).await.unwrap().last().unwrap();
+            assert_eq!((last.user_id, last.kind), (chief, RecipientKind::StationChief));
+        }
+
         async fn the_deadline_scan_lists_a_work_order_until_it_escalates(db: TestDatabase) {
             let store = &db.store;
             let (county, a, _) = three_orgs(store).await;
@@ -712,6 +806,43 @@ mod disputes {
     }
 
     backend_tests! {
+        async fn a_case_is_answered_for_by_its_buildings_grid_or_its_officer(db: TestDatabase) {
+            use fengqiao_core::warning::{SubjectKind, WarningSubject};
+            use fengqiao_store::Responsibility;
+            let store = &db.store;
+            let world = two_stations(store, T0).await;
+            let a = world.station_a.id;
+            let mut tx = store.begin().await.unwrap();
+            let grid_officer = tx.insert_user(&crate::new_user("officer.grid", a), T0).await.unwrap();
+            let case_officer = tx.insert_user(&crate::new_user("officer.case", a), T0).await.unwrap();
+            let worker = tx.insert_user(&crate::new_user("worker.grid", world.county.id), T0).await.unwrap();
+            let row = crate::address_registry::record("3栋", "2单元", "501");
+            let grid = tx.upsert_grid(row.grid_code.as_ref().unwrap(), T0).await.unwrap();
+            let building = tx.upsert_address(&row, Some(grid), T0).await.unwrap();
+            tx.set_grid_responsibility(grid, Some(a), Some(grid_officer), &[worker], T0).await.unwrap();
+            tx.commit().await.unwrap();
+            let at_building = NewDispute { building_id: Some(building), officer_user_id: Some(case_officer), ..new_dispute(a, "high", None) };
+            let at_building = register(store, at_building, T0).await.unwrap();
+            let unplaced = NewDispute { officer_user_id: Some(case_officer), ..new_dispute(a, "low", None) };
+            let unplaced = register(store, unplaced, T0).await.unwrap();
+            let case = |id| WarningSubject { kind: SubjectKind::Case, id };
+            assert_eq!(
+                store.responsibility(case(at_building)).await.unwrap(),
+                Responsibility {
+                    building_id: Some(building),
+                    grid_id: Some(grid),
+                    officer_user_id: Some(grid_officer),
+                    grid_worker_ids: vec![worker],
+                    station_org_id: Some(a),
+                }
+            );
+            assert_eq!(
+                store.responsibility(case(unplaced)).await.unwrap(),
+                Responsibility { officer_user_id: Some(case_officer), station_org_id: Some(a), ..Responsibility::default() },
+                "no grid: the case's own officer"
+            );
+        }
+
         async fn a_case_reads_back_through_its_lifecycle(db: TestDatabase) {
             let store = &db.store;
             let world = two_stations(store, T0).await;

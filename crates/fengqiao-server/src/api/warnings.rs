@@ -36,7 +36,7 @@ pub struct SubjectView {
 pub struct WarningView {
     id: i64,
     /// repeat_call, work_order_overdue, dispute_unmediated,
-    /// agreement_failed, follow_up_missed.
+    /// agreement_failed, follow_up_missed, threat_words.
     rule: String,
     /// The rule in Chinese, e.g. 重复报警.
     rule_name: String,
@@ -69,6 +69,7 @@ fn rule_name(rule: WarningRule) -> &'static str {
         WarningRule::DisputeUnmediated => "高风险纠纷超期未调处",
         WarningRule::AgreementFailed => "调解失败或协议未履行",
         WarningRule::FollowUpMissed => "纠纷回访超期",
+        WarningRule::ThreatWords => "威胁暴力言语",
     }
 }
 
