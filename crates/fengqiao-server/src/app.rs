@@ -14,7 +14,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{render_problems, ApiError};
 use crate::state::AppState;
-use crate::{api, assets, live_pages, ops, pages, report, task_pages};
+use crate::{api, assets, dispute_pages, live_pages, ops, pages, report, task_pages};
 
 /// Nothing is loaded from outside the server; no inline script or style.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> Router {
             "/tasks/{id}",
             get(task_pages::show).post(task_pages::record),
         )
+        .route("/disputes", get(dispute_pages::list))
+        .route("/disputes/{id}", get(dispute_pages::case))
         .route("/signin", get(pages::sign_in_form).post(pages::sign_in))
         .route("/signout", post(pages::sign_out))
         .route("/lang/{code}", get(pages::switch_language))

@@ -127,6 +127,10 @@ fn format_hint(lang: Lang, expected: &str) -> String {
             "must be an RFC 3339 time with its offset, e.g. 2026-11-01T00:00:00+08:00",
         ),
         "json" => ("不是有效的 JSON", "is not valid JSON"),
+        "follow_up_days" => (
+            "应为 1–6 个递增的天数，每个 1–365 天",
+            "must be 1 to 6 ascending day counts, each 1 to 365",
+        ),
         "photo" => (
             "不是 JPEG、PNG 或 WebP 格式的图片",
             "is not a JPEG, PNG or WebP image",
@@ -182,6 +186,15 @@ fn conflict(lang: Lang, detail: &str) -> String {
             "不能把任务派到已过去的日期",
             "cannot be a day that has passed",
         ),
+        "organisation_party" => (
+            "单位当事人不填身份证号",
+            "is not given for an organisation party",
+        ),
+        "incident_station" => (
+            "须为该警情所属的派出所",
+            "must be the station of the incident",
+        ),
+        "after_session" => ("应晚于本次调解时间", "must be after this session"),
         _ => ("与现有数据冲突", "conflicts with existing data"),
     };
     lang.pick(zh, en).to_owned()

@@ -10,6 +10,8 @@ mod api;
 mod app;
 mod assets;
 pub mod auth;
+mod dispute_pages;
+pub mod dispute_warnings;
 pub mod error;
 pub mod escalation;
 pub mod i18n;

@@ -21,6 +21,8 @@ pub enum LiveKind {
     Warning,
     /// e治采: a grid worker's report from the field.
     FieldReport,
+    /// A dispute case (矛盾纠纷).
+    Dispute,
 }
 
 /// What changed, and which organisations' subtrees may see it.

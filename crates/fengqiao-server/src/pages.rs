@@ -72,6 +72,8 @@ struct HomePage {
     inbox: bool,
     /// 我的工作清单, for those who keep one.
     tasks: bool,
+    /// 矛盾纠纷台账
+    disputes: bool,
 }
 
 pub(crate) fn render(template: &impl Template) -> Response {
@@ -433,6 +435,7 @@ async fn home_page(
         audit,
         board: caller.permissions.contains(&Permission::ViewIncidents),
         tasks: caller.permissions.contains(&Permission::DoTasks),
+        disputes: caller.permissions.contains(&Permission::ViewDisputes),
         inbox: caller.permissions.contains(&Permission::HandleWorkOrders)
             && caller.permissions.contains(&Permission::ViewIncidents),
     })

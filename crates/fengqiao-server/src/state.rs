@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use fengqiao_core::dispute::FollowUpPolicy;
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::repeat_call::RepeatCallPolicy;
 use fengqiao_core::task::VisitPolicy;
@@ -28,6 +29,8 @@ pub struct ServerSettings {
     pub repeat_calls: RepeatCallPolicy,
     /// 走访周期: how often each building of a grid is visited.
     pub visits: VisitPolicy,
+    /// 回访: when follow-up visits fall after a dispute's agreement.
+    pub dispute_follow_ups: FollowUpPolicy,
 }
 
 impl Default for ServerSettings {
@@ -40,6 +43,7 @@ impl Default for ServerSettings {
             public_url: "http://127.0.0.1:8080".into(),
             repeat_calls: RepeatCallPolicy::default(),
             visits: VisitPolicy::default(),
+            dispute_follow_ups: FollowUpPolicy::default(),
         }
     }
 }

@@ -188,6 +188,13 @@ async fn escalate_overdue_work_orders(state: AppState) {
             Ok(escalated) => tracing::info!(escalated, "overdue work orders escalated"),
             Err(err) => tracing::warn!(error = %err, "could not escalate overdue work orders"),
         }
+        // 民转刑预警: high-risk disputes not mediated in time, follow-up
+        // visits missed; flagged on the case, so each is warned once.
+        match fengqiao_server::dispute_warnings::warn_due(&state).await {
+            Ok(0) => {}
+            Ok(warned) => tracing::info!(warned, "dispute deadlines warned"),
+            Err(err) => tracing::warn!(error = %err, "could not warn about dispute deadlines"),
+        }
     }
 }
 

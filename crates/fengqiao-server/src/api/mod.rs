@@ -4,6 +4,7 @@
 
 mod addresses;
 mod audit;
+pub(crate) mod disputes;
 pub(crate) mod field_reports;
 mod figures;
 mod incident_actions;
@@ -100,6 +101,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(routing_rules::set))
         .routes(routes!(live::stream))
         .routes(routes!(figures::get))
+        .routes(routes!(disputes::list, disputes::register))
+        .routes(routes!(disputes::get))
+        .routes(routes!(disputes::add_session))
+        .routes(routes!(disputes::record_agreement))
+        .routes(routes!(disputes::fail))
+        .routes(routes!(disputes::transfer))
+        .routes(routes!(disputes::record_follow_up))
+        .routes(routes!(disputes::close))
+        .routes(routes!(disputes::link_incident))
         .routes(routes!(warnings::list))
         .routes(routes!(warnings::acknowledge))
         .routes(routes!(warnings::close))

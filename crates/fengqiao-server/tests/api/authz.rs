@@ -79,6 +79,7 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
             "incident_id" => world.foreign_incident,
             "work_order_id" => world.foreign_work_order,
             "warning_id" => world.foreign_warning,
+            "dispute_id" => world.foreign_dispute,
             "field_report_id" => world.foreign_field_report,
             "task_id" => world.foreign_task,
             other => panic!(
@@ -93,7 +94,8 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
 
 /// Properties that point at another record; a body carrying one is a write
 /// into that record's jurisdiction.
-const REFERENCES: [&str; 9] = [
+const REFERENCES: [&str; 10] = [
+    "incident_id",
     "owner_org_ids",
     "rules",
     "parent_id",
@@ -149,6 +151,24 @@ fn foreign_body(app: &TestApp, op: &Operation, document: &Value) -> Option<Value
             "note" => json!("越权测试回访"),
             "rules" => json!([{"division_code": "510107004", "org_id": b}]),
             "action" => json!("visited"),
+            "incident_id" => json!(app.world.foreign_incident),
+            "dispute_type" => json!("neighbour"),
+            "parties" => json!([{"name": "越权者", "phone": "13900000000"}]),
+            "facts" => json!("越权测试：邻里纠纷"),
+            "risk_level" => json!("high"),
+            "risk_reason" => json!("越权测试原因"),
+            "mediators" => json!(["越权者"]),
+            "held_at" => json!("2025-11-24T10:00:00+08:00"),
+            "place" => json!("越权测试地点"),
+            "participants" => json!("越权者"),
+            "agreed" => json!("越权测试事项"),
+            "next_step" => json!("越权测试下一步"),
+            "next_session_at" => json!("2025-11-25T10:00:00+08:00"),
+            "follow_up_days" => json!([7, 30]),
+            "target" => json!("court"),
+            "to" => json!("越权测试法院"),
+            "holding" => json!(true),
+            "follow_up_id" => json!(1),
             "description" => json!("越权测试：楼上楼下争吵"),
             "address_text" => json!("望江小区1栋"),
             "building_id" => json!(app.world.foreign_building.id),
@@ -158,7 +178,6 @@ fn foreign_body(app: &TestApp, op: &Operation, document: &Value) -> Option<Value
             "details" => json!("越权测试"),
             "day" => Value::Null,
             "outcome" => json!("completed"),
-            "place" => json!("越权测试地点"),
             other => panic!(
                 "{} {}: no test value for body property `{other}`; add one to the authorisation matrix",
                 op.method, op.path

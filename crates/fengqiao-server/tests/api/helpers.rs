@@ -65,6 +65,8 @@ pub struct World {
     pub foreign_work_order: i64,
     /// A repeat-call warning on 望江小区1栋 for station B.
     pub foreign_warning: i64,
+    /// A dispute case of station B at 望江小区1栋.
+    pub foreign_dispute: i64,
     /// A field report with a photo on 望江小区1栋, filed in station B.
     pub foreign_field_report: i64,
     /// A routine visit of 望江小区1栋 on the list of station B's user.
@@ -380,6 +382,7 @@ async fn build_world(state: &AppState) -> World {
         add_work_order(store, foreign_incident, station_b.id, station_b.id).await;
     let foreign_warning =
         add_warning(store, &station_b, foreign_building.id, foreign_incident).await;
+    let foreign_dispute = add_dispute(store, &station_b, Some(foreign_building.id)).await;
     let foreign_field_report =
         add_field_report(store, &station_b, &foreign_building, foreign_user).await;
     let foreign_task = add_visit_task(store, &station_b, foreign_user, foreign_building.id).await;
@@ -400,6 +403,7 @@ async fn build_world(state: &AppState) -> World {
         foreign_warning,
         foreign_field_report,
         foreign_task,
+        foreign_dispute,
     }
 }
 
@@ -589,6 +593,39 @@ pub async fn add_field_report(
     let mut tx = store.begin().await.unwrap();
     let id = tx
         .insert_field_report(&new, &place, reporter_user, None, T0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A neighbours' dispute of `station`, registered at the desk as the API
+/// registers it (no parties: the store test covers them).
+pub async fn add_dispute(store: &Store, station: &Organisation, building: Option<i64>) -> i64 {
+    use fengqiao_core::dispute::{
+        CaseText, Dispute, DisputeSource, DisputeType, Mediators, NewDispute, Risk,
+    };
+    let text = |s: &str| CaseText::parse("text", s, 2000).unwrap();
+    let new = NewDispute {
+        org_id: station.id,
+        source: DisputeSource::Station,
+        source_id: None,
+        dispute_type: DisputeType::Neighbour,
+        parties: Vec::new(),
+        building_id: building,
+        address_text: text("望江小区1栋"),
+        facts: text("望江小区楼上楼下噪音纠纷"),
+        risk: Risk::parse(Some("medium"), Some("多次争吵")).unwrap(),
+        officer_user_id: None,
+        mediators: Mediators::default(),
+    };
+    let mut tx = store.begin().await.unwrap();
+    let id = tx.next_dispute_id().await.unwrap();
+    let registered = Dispute::register(id, new, Actor::System, T0);
+    tx.insert_dispute(&registered.state, &[], None, T0)
+        .await
+        .unwrap();
+    tx.append_dispute_events(id, &registered.events)
         .await
         .unwrap();
     tx.commit().await.unwrap();
