@@ -603,6 +603,43 @@ impl VisitPolicy {
     }
 }
 
+/// 纠纷久未推进: a case registered or in mediation with no step of its
+/// lifecycle for this many days goes on its officer's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StalledPolicy {
+    days: u32,
+}
+
+impl Default for StalledPolicy {
+    fn default() -> Self {
+        StalledPolicy { days: 14 }
+    }
+}
+
+impl StalledPolicy {
+    /// 1 to 365 days.
+    pub fn with_days(days: u32) -> Result<StalledPolicy, FieldError> {
+        if !(1..=365).contains(&days) {
+            return Err(FieldError::new(
+                "stalled_dispute_days",
+                Reason::InvalidFormat {
+                    expected: "1..=365",
+                },
+            ));
+        }
+        Ok(StalledPolicy { days })
+    }
+
+    pub fn days(self) -> u32 {
+        self.days
+    }
+
+    /// No progress since `progress_at` for the whole period by `now`.
+    pub fn stalled(self, progress_at: Timestamp, now: Timestamp) -> bool {
+        now.millis() - progress_at.millis() >= i64::from(self.days) * DAY_MS
+    }
+}
+
 /// A building of a person's grids, as the routine-visit source sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisitCandidate {
@@ -875,6 +912,10 @@ mod tests {
             [4]
         );
         assert!(VisitPolicy::with_period(0).is_err());
+        let stalled = StalledPolicy::default();
+        assert!(!stalled.stalled(T0, T0.plus_minutes(14 * 24 * 60 - 1)));
+        assert!(stalled.stalled(T0, T0.plus_minutes(14 * 24 * 60)));
+        assert!(StalledPolicy::with_days(0).is_err());
         assert!(VisitPolicy::with_period(366).is_err());
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use fengqiao_core::dispute::FollowUpPolicy;
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::repeat_call::RepeatCallPolicy;
-use fengqiao_core::task::VisitPolicy;
+use fengqiao_core::task::{StalledPolicy, VisitPolicy};
 use fengqiao_core::user::{LockoutPolicy, PasswordHashing};
 use fengqiao_core::Clock;
 use fengqiao_store::Store;
@@ -31,6 +31,8 @@ pub struct ServerSettings {
     pub visits: VisitPolicy,
     /// 回访: when follow-up visits fall after a dispute's agreement.
     pub dispute_follow_ups: FollowUpPolicy,
+    /// 纠纷久未推进: days without progress before a case goes on the list.
+    pub stalled_disputes: StalledPolicy,
 }
 
 impl Default for ServerSettings {
@@ -44,6 +46,7 @@ impl Default for ServerSettings {
             repeat_calls: RepeatCallPolicy::default(),
             visits: VisitPolicy::default(),
             dispute_follow_ups: FollowUpPolicy::default(),
+            stalled_disputes: StalledPolicy::default(),
         }
     }
 }

@@ -1,8 +1,10 @@
 //! 系统派单: generates the daily task list of everyone who answers for a
-//! grid (its community officer, its grid workers). Sources: warnings not
-//! closed on buildings of their grids, and routine visits (each building at
-//! least once per `ServerSettings::visits` period, spread over the period).
-//! Tasks assigned by hand come from `api/tasks.rs`.
+//! grid (its community officer, its grid workers) or a dispute case.
+//! Sources: warnings not closed on buildings of their grids; for the cases
+//! they answer for, follow-up visits due, mediation sessions planned and
+//! cases without progress (`ServerSettings::stalled_disputes`); and routine
+//! visits (each building at least once per `ServerSettings::visits` period,
+//! spread over the period). Tasks assigned by hand come from `api/tasks.rs`.
 //!
 //! The job has no state of its own: every task has a natural key and the
 //! store refuses a second one, so a list generated twice — at start-up, as
@@ -18,6 +20,7 @@ use fengqiao_core::task::{
 };
 use fengqiao_store::StoreError;
 
+use crate::api::tasks::beijing_time;
 use crate::state::AppState;
 
 /// What a generation did.
@@ -71,23 +74,19 @@ pub async fn generate_for(state: &AppState, user_id: i64) -> Result<Generated, S
     };
     let fallback_org = user.user.org_id;
     let buildings = state.store.visit_buildings(user_id).await?;
-    let warnings = state.store.warnings_to_close(user_id).await?;
-    let assignee = |as_officer: bool| Assignee {
-        user_id,
-        role: if as_officer {
-            AssigneeRole::CommunityOfficer
-        } else {
-            AssigneeRole::GridWorker
-        },
-    };
+    let mut wanted = sourced_tasks(state, user_id, today).await?;
 
     let mut tx = state.store.begin().await?;
     let mut done = Generated {
         people: 1,
         ..Generated::default()
     };
-    // A warning closed on the warning board takes its task off the list.
-    for task in tx.tasks_of_closed_warnings(user_id).await? {
+    // What a source no longer asks for leaves the list: the warning was
+    // closed, the follow-up recorded, the session held, the case moved on.
+    for task in tx.open_sourced_tasks(user_id).await? {
+        if wanted.iter().any(|w| w.natural_key == task.natural_key) {
+            continue;
+        }
         let Ok(withdrawn) = task.withdraw(now) else {
             continue;
         };
@@ -95,27 +94,10 @@ pub async fn generate_for(state: &AppState, user_id: i64) -> Result<Generated, S
             let audit = AuditEvent::new(Actor::System, AuditAction::Update, "task")
                 .object(task.id)
                 .org(Some(task.org_id))
-                .detail("withdrawn: warning closed");
+                .detail(format!("withdrawn: {} no longer due", task.natural_key));
             tx.append_audit(&audit, now).await?;
             done.withdrawn += 1;
         }
-    }
-    let mut new_tasks = Vec::new();
-    for warning in &warnings {
-        new_tasks.push(NewTask::generated(
-            warning.org_id,
-            assignee(warning.as_officer),
-            TaskKind::CloseWarning,
-            warning.warning_id,
-            today,
-            format!(
-                "办结预警：{}（{}）",
-                rule_name(&warning.rule),
-                warning.label
-            ),
-            None,
-            now,
-        ));
     }
     let on_list = usize::try_from(tx.routine_visits_on_list(user_id, today).await?).unwrap_or(0);
     let candidates: Vec<VisitCandidate> = buildings.iter().map(|b| b.candidate.clone()).collect();
@@ -130,9 +112,9 @@ pub async fn generate_for(state: &AppState, user_id: i64) -> Result<Generated, S
             Some(day) => format!("上次走访：{day}"),
             None => "尚无走访记录".to_owned(),
         };
-        new_tasks.push(NewTask::generated(
+        wanted.push(NewTask::generated(
             building.station_org_id.unwrap_or(fallback_org),
-            assignee(building.as_officer),
+            assignee(user_id, building.as_officer),
             TaskKind::RoutineVisit,
             building_id,
             today,
@@ -141,7 +123,7 @@ pub async fn generate_for(state: &AppState, user_id: i64) -> Result<Generated, S
             now,
         ));
     }
-    for new in &new_tasks {
+    for new in &wanted {
         if let Some(id) = tx.insert_task(new, now).await? {
             let audit = AuditEvent::new(Actor::System, AuditAction::Create, "task")
                 .object(id)
@@ -153,6 +135,111 @@ pub async fn generate_for(state: &AppState, user_id: i64) -> Result<Generated, S
     }
     tx.commit().await?;
     Ok(done)
+}
+
+fn assignee(user_id: i64, as_officer: bool) -> Assignee {
+    Assignee {
+        user_id,
+        role: if as_officer {
+            AssigneeRole::CommunityOfficer
+        } else {
+            AssigneeRole::GridWorker
+        },
+    }
+}
+
+/// The tasks a person's warnings and dispute cases ask for today: each
+/// warning not closed on their grids; for the cases they answer for, each
+/// follow-up visit due by the end of today, the session planned for today
+/// (or planned earlier and not yet held), and the case registered or in
+/// mediation without progress for the stalled period. A session's or a
+/// stalled case's key carries its time, so the next one is a new task.
+async fn sourced_tasks(
+    state: &AppState,
+    user_id: i64,
+    today: TaskDay,
+) -> Result<Vec<NewTask>, StoreError> {
+    let now = state.clock.now();
+    let tomorrow = today.plus_days(1).starts_at();
+    let mut wanted = Vec::new();
+    for warning in state.store.warnings_to_close(user_id).await? {
+        wanted.push(NewTask::generated(
+            warning.org_id,
+            assignee(user_id, warning.as_officer),
+            TaskKind::CloseWarning,
+            warning.warning_id,
+            today,
+            format!(
+                "办结预警：{}（{}）",
+                rule_name(&warning.rule),
+                warning.label
+            ),
+            None,
+            now,
+        ));
+    }
+    let officer = assignee(user_id, true);
+    for due in state.store.follow_ups_due(user_id, tomorrow).await? {
+        wanted.push(NewTask::generated(
+            due.org_id,
+            officer,
+            TaskKind::FollowUpVisit,
+            due.follow_up_id,
+            today,
+            format!("回访：{}", due.address_text),
+            Some(format!(
+                "纠纷 {} 的回访，{} 到期：核实协议是否履行。",
+                due.dispute_id,
+                TaskDay::of(due.due_at)
+            )),
+            now,
+        ));
+    }
+    for case in state.store.disputes_of_officer(user_id).await? {
+        let active = matches!(case.status.as_str(), "registered" | "mediating");
+        if !active {
+            continue;
+        }
+        if let Some(at) = case.next_session_at.filter(|at| *at < tomorrow) {
+            let mut task = NewTask::generated(
+                case.org_id,
+                officer,
+                TaskKind::MediationSession,
+                case.dispute_id,
+                today,
+                format!("调解：{}", case.address_text),
+                Some(format!(
+                    "纠纷 {} 约定调解时间：{}",
+                    case.dispute_id,
+                    beijing_time(at)
+                )),
+                now,
+            );
+            task.natural_key = format!("{}:{}", task.natural_key, at.millis());
+            wanted.push(task);
+        }
+        let policy = state.settings.stalled_disputes;
+        if policy.stalled(case.progress_at, now) {
+            let mut task = NewTask::generated(
+                case.org_id,
+                officer,
+                TaskKind::StalledDispute,
+                case.dispute_id,
+                today,
+                format!("纠纷久未推进：{}", case.address_text),
+                Some(format!(
+                    "纠纷 {} 自 {} 起已 {} 天以上无进展，请推进调处。",
+                    case.dispute_id,
+                    TaskDay::of(case.progress_at),
+                    policy.days()
+                )),
+                now,
+            );
+            task.natural_key = format!("{}:{}", task.natural_key, case.progress_at.millis());
+            wanted.push(task);
+        }
+    }
+    Ok(wanted)
 }
 
 /// The capacity a person does a task assigned by hand in.

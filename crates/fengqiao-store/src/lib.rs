@@ -47,7 +47,7 @@ pub use public_reports::SourceQuery;
 pub use repeats::RepeatLink;
 pub use responsibility::Responsibility;
 pub use sessions::Session;
-pub use tasks::{StationTask, VisitBuilding, WarningToClose};
+pub use tasks::{DisputeWork, FollowUpDue, StationTask, VisitBuilding, WarningToClose};
 pub use tokens::ApiToken;
 pub use users::{NewUser, StoredUser};
 

@@ -94,6 +94,37 @@ pub struct VisitBuilding {
     pub label: String,
 }
 
+/// An open dispute case a person answers for, as the task sources read it.
+#[derive(Debug, Clone)]
+pub struct DisputeWork {
+    pub dispute_id: i64,
+    /// The station of the case.
+    pub org_id: i64,
+    pub address_text: String,
+    pub status: String,
+    /// The next mediation session planned, if any.
+    pub next_session_at: Option<Timestamp>,
+    /// The last step of its lifecycle.
+    pub progress_at: Timestamp,
+}
+
+/// A follow-up visit of a case, pending and due.
+#[derive(Debug, Clone)]
+pub struct FollowUpDue {
+    pub follow_up_id: i64,
+    pub dispute_id: i64,
+    pub due_at: Timestamp,
+    pub org_id: i64,
+    pub address_text: String,
+}
+
+/// The cases a person answers for: their own, or, without an officer, those
+/// on buildings of the grids they are the officer of.
+const DISPUTE_OFFICER: &str = "(d.officer_user_id = $1
+    OR (d.officer_user_id IS NULL AND d.building_id IN
+        (SELECT b.id FROM buildings b JOIN grids g ON g.id = b.grid_id
+         WHERE g.officer_user_id = $1)))";
+
 /// A warning not yet closed on a building of a person's grids.
 #[derive(Debug, Clone)]
 pub struct WarningToClose {
@@ -169,14 +200,17 @@ impl Store {
             .collect()
     }
 
-    /// Everyone who answers for a grid (its officer, its grid workers) and
-    /// can still sign in: the people who get a generated list.
+    /// Everyone who answers for a grid (its officer, its grid workers) or
+    /// for a dispute case and can still sign in: the people who get a
+    /// generated list.
     pub async fn task_doers(&self) -> Result<Vec<i64>> {
         Ok(sqlx::query_scalar(
             "SELECT u.id FROM users u
              WHERE u.disabled_at IS NULL
                AND (u.id IN (SELECT officer_user_id FROM grids WHERE officer_user_id IS NOT NULL)
-                    OR u.id IN (SELECT user_id FROM grid_workers))
+                    OR u.id IN (SELECT user_id FROM grid_workers)
+                    OR u.id IN (SELECT officer_user_id FROM disputes
+                                WHERE officer_user_id IS NOT NULL AND status <> 'closed'))
              ORDER BY u.id",
         )
         .fetch_all(self.reader())
@@ -235,7 +269,8 @@ impl Store {
     }
 
     /// The warnings not closed on buildings of a person's grids: on the
-    /// building itself, on an incident there, or on a work order of one.
+    /// building itself, on an incident there, a work order of one, or a
+    /// dispute case there.
     pub async fn warnings_to_close(&self, user_id: i64) -> Result<Vec<WarningToClose>> {
         let sql = format!(
             "SELECT w.id, w.rule, COALESCE(g.station_org_id, w.org_id) AS org_id,
@@ -247,6 +282,7 @@ impl Store {
                  WHEN 'incident' THEN (SELECT i.building_id FROM incidents i WHERE i.id = w.subject_id)
                  WHEN 'work_order' THEN (SELECT i.building_id FROM work_orders o
                      JOIN incidents i ON i.id = o.incident_id WHERE o.id = w.subject_id)
+                 WHEN 'case' THEN (SELECT d.building_id FROM disputes d WHERE d.id = w.subject_id)
                  END
              JOIN grids g ON g.id = b.grid_id
              WHERE w.status <> 'closed' AND {RESPONSIBLE}
@@ -265,6 +301,65 @@ impl Store {
                     org_id: get(row, "org_id")?,
                     as_officer: as_officer == 1,
                     label: building_label(row)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The open dispute cases a person answers for: as their officer, or as
+    /// the officer of the grid of a case that has none.
+    pub async fn disputes_of_officer(&self, user_id: i64) -> Result<Vec<DisputeWork>> {
+        let sql = format!(
+            "SELECT d.id, d.org_id, d.address_text, d.status, d.next_session_at, d.progress_at
+             FROM disputes d
+             WHERE d.status <> 'closed' AND {DISPUTE_OFFICER}
+             ORDER BY d.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DisputeWork {
+                    dispute_id: get(row, "id")?,
+                    org_id: get(row, "org_id")?,
+                    address_text: get(row, "address_text")?,
+                    status: get(row, "status")?,
+                    next_session_at: get::<Option<i64>>(row, "next_session_at")?.map(Timestamp),
+                    progress_at: Timestamp(get(row, "progress_at")?),
+                })
+            })
+            .collect()
+    }
+
+    /// Follow-up visits (回访) still pending and due before `before`, of the
+    /// cases a person answers for.
+    pub async fn follow_ups_due(
+        &self,
+        user_id: i64,
+        before: Timestamp,
+    ) -> Result<Vec<FollowUpDue>> {
+        let sql = format!(
+            "SELECT f.id, f.dispute_id, f.due_at, d.org_id, d.address_text
+             FROM dispute_follow_ups f JOIN disputes d ON d.id = f.dispute_id
+             WHERE f.status = 'pending' AND f.due_at < $2 AND d.status <> 'closed'
+               AND {DISPUTE_OFFICER}
+             ORDER BY f.due_at, f.id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(before.millis())
+            .fetch_all(self.reader())
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(FollowUpDue {
+                    follow_up_id: get(row, "id")?,
+                    dispute_id: get(row, "dispute_id")?,
+                    due_at: Timestamp(get(row, "due_at")?),
+                    org_id: get(row, "org_id")?,
+                    address_text: get(row, "address_text")?,
                 })
             })
             .collect()
@@ -372,14 +467,14 @@ impl Tx {
         Ok(done.rows_affected() == 1)
     }
 
-    /// A person's open "close this warning" tasks whose warning was closed
-    /// meanwhile.
-    pub async fn tasks_of_closed_warnings(&mut self, user_id: i64) -> Result<Vec<Task>> {
+    /// A person's open tasks generated from a warning or a dispute case:
+    /// generation withdraws those whose source no longer asks for them.
+    pub async fn open_sourced_tasks(&mut self, user_id: i64) -> Result<Vec<Task>> {
         let sql = format!(
             "SELECT {TASK_COLUMNS} FROM tasks t
-             WHERE t.assignee_user_id = $1 AND t.kind = 'close_warning' AND t.status = 'open'
-               AND NOT EXISTS (SELECT 1 FROM warnings w
-                               WHERE w.id = t.subject_id AND w.status <> 'closed')"
+             WHERE t.assignee_user_id = $1 AND t.status = 'open'
+               AND t.kind IN ('close_warning', 'follow_up_visit', 'mediation_session',
+                              'stalled_dispute')"
         );
         let rows = sqlx::query(&sql)
             .bind(user_id)

@@ -45,6 +45,9 @@ pub struct Settings {
     /// 走访周期: each building of a grid is visited at least once in this
     /// many days (1 to 365), spread over the period.
     pub visit_period_days: u32,
+    /// 纠纷久未推进: days a case in registration or mediation may go
+    /// without progress before it goes on its officer's list (1 to 365).
+    pub stalled_dispute_days: u32,
 }
 
 impl Default for Settings {
@@ -60,6 +63,7 @@ impl Default for Settings {
             repeat_call_window_days: 30,
             repeat_call_threshold: 3,
             visit_period_days: 30,
+            stalled_dispute_days: 14,
         }
     }
 }
@@ -88,7 +92,7 @@ impl<T: Serialize> Provider for Named<T> {
     }
 }
 
-pub const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 11] = [
     "bind",
     "data_dir",
     "database_url",
@@ -99,6 +103,7 @@ pub const KEYS: [&str; 10] = [
     "repeat_call_window_days",
     "repeat_call_threshold",
     "visit_period_days",
+    "stalled_dispute_days",
 ];
 
 pub struct Loaded {
@@ -184,6 +189,7 @@ impl Settings {
             "repeat_call_window_days" => self.repeat_call_window_days.to_string(),
             "repeat_call_threshold" => self.repeat_call_threshold.to_string(),
             "visit_period_days" => self.visit_period_days.to_string(),
+            "stalled_dispute_days" => self.stalled_dispute_days.to_string(),
             _ => String::new(),
         }
     }

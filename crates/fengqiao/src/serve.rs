@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::repeat_call::RepeatCallPolicy;
-use fengqiao_core::task::VisitPolicy;
+use fengqiao_core::task::{StalledPolicy, VisitPolicy};
 use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::SystemClock;
 use fengqiao_server::{AppState, ServerSettings};
@@ -84,6 +84,13 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
              invalid visit_period_days: it must be 1 to 365 days"
         )
     })?;
+    let stalled_disputes =
+        StalledPolicy::with_days(settings.stalled_dispute_days).map_err(|_| {
+            anyhow::anyhow!(
+                "配置项 stalled_dispute_days 无效：应为 1–365 天 / \
+             invalid stalled_dispute_days: it must be 1 to 365 days"
+            )
+        })?;
     let store = open_store(settings).await?;
     let cipher = cipher(settings)?;
     let villages = fengqiao_server::addresses::load_villages(&store).await?;
@@ -119,6 +126,7 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
             public_url: url.clone(),
             repeat_calls,
             visits,
+            stalled_disputes,
             ..ServerSettings::default()
         },
     );

@@ -6,8 +6,14 @@
 use std::collections::BTreeSet;
 
 use axum::http::{Method, StatusCode};
+use fengqiao_core::audit::Actor;
+use fengqiao_core::dispute::{
+    CaseText, Dispute, DisputeSource, DisputeType, FollowUpPolicy, MediationSession, Mediators,
+    NewDispute, Risk,
+};
 use fengqiao_core::role::Role;
 use fengqiao_core::task::VisitPolicy;
+use fengqiao_core::{Clock, Timestamp};
 use fengqiao_server::tasks::{generate_all, generate_if_new_day};
 use fengqiao_server::ServerSettings;
 use fengqiao_store::backend_tests;
@@ -358,5 +364,119 @@ backend_tests! {
         assert_eq!(mine["open"], 2);
         let bad_day = app.request(Method::GET, "/api/v1/tasks/station?day=yesterday", Some(&chief), None).await;
         assert_eq!(bad_day.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+}
+
+const DAY: i64 = 24 * 60;
+
+/// A case on 锦里小区3栋 for A's community officer, written as the dispute
+/// store writes a registration at `at`.
+async fn add_dispute(app: &TestApp, at: Timestamp, facts: &str) -> Dispute {
+    let officer = app.world.users[&Role::CommunityOfficer];
+    let new = NewDispute {
+        org_id: app.world.station_a.id,
+        source: DisputeSource::Station,
+        source_id: None,
+        dispute_type: DisputeType::Neighbour,
+        parties: Vec::new(),
+        building_id: Some(app.world.own_building.id),
+        address_text: CaseText::parse("address_text", "锦里小区3栋", 200).unwrap(),
+        facts: CaseText::parse("facts", facts, 2000).unwrap(),
+        risk: Risk::parse(Some("medium"), Some("双方多次争吵")).unwrap(),
+        officer_user_id: Some(officer),
+        mediators: Mediators::parse(&["王调解".to_owned()]).unwrap(),
+    };
+    let mut tx = app.db.store.begin().await.unwrap();
+    let id = tx.next_dispute_id().await.unwrap();
+    let registered = Dispute::register(id, new, Actor::User(officer), at);
+    tx.insert_dispute(&registered.state, &[], Some("510107001001"), at)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    registered.state
+}
+
+/// A session held at `at`, planning the next one at `next`, written as the
+/// dispute store writes it.
+async fn hold_session(
+    app: &TestApp,
+    dispute: &Dispute,
+    at: Timestamp,
+    next: Option<Timestamp>,
+) -> Dispute {
+    let officer = app.world.users[&Role::CommunityOfficer];
+    let mut tx = app.db.store.begin().await.unwrap();
+    let session = MediationSession {
+        id: tx.next_dispute_session_id().await.unwrap(),
+        held_at: at,
+        place: CaseText::parse("place", "社区调解室", 200).unwrap(),
+        participants: CaseText::parse("participants", "双方当事人、调解员", 500).unwrap(),
+        note: CaseText::parse("note", "双方陈述，同意继续协商", 2000).unwrap(),
+        agreed: None,
+        next_step: None,
+        next_session_at: next,
+    };
+    let moved = dispute
+        .record_session(&session, Actor::User(officer), at)
+        .unwrap();
+    tx.update_dispute(&moved.state, at).await.unwrap();
+    tx.insert_dispute_session(dispute.id, &session, &Actor::User(officer).to_stored(), at)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    moved.state
+}
+
+backend_tests! {
+    async fn dispute_cases_put_follow_ups_sessions_and_stalled_cases_on_the_officers_list(db: TestDatabase) {
+        let mut app = TestApp::new(db).await;
+        grid_with_people(&mut app, 30).await;
+        let officer_id = app.world.users[&Role::CommunityOfficer];
+        // Registered 20 days ago and left alone: stalled after 14 days.
+        let stalled = add_dispute(&app, T0.minus_minutes(20 * DAY), "楼上漏水纠纷").await;
+        // In mediation, the next session planned for 10:00 today.
+        let mediating = add_dispute(&app, T0.minus_minutes(2 * DAY), "停车位纠纷").await;
+        let ten = T0.plus_minutes(10 * 60);
+        let mediating = hold_session(&app, &mediating, T0.minus_minutes(DAY), Some(ten)).await;
+        // Agreed 7 days ago: the first follow-up visit is due today.
+        let agreed = add_dispute(&app, T0.minus_minutes(10 * DAY), "噪音纠纷").await;
+        let agreed = hold_session(&app, &agreed, T0.minus_minutes(9 * DAY), None).await;
+        let mut tx = app.db.store.begin().await.unwrap();
+        let follow_ups = tx.next_follow_up_ids(2).await.unwrap();
+        let text = CaseText::parse("agreement", "楼上夜间十点后不再放音乐", 2000).unwrap();
+        let resolved = agreed
+            .record_agreement(text, &FollowUpPolicy::default(), &follow_ups, Actor::User(officer_id), T0.minus_minutes(7 * DAY))
+            .unwrap();
+        tx.update_dispute(&resolved.state, T0.minus_minutes(7 * DAY)).await.unwrap();
+        tx.commit().await.unwrap();
+
+        let officer = app.session(Role::CommunityOfficer).await;
+        let made = generate(&app, &officer).await;
+        assert_eq!(made["created"], 5, "{made}");
+        let list = my_list(&app, &officer).await;
+        assert_eq!(
+            kinds(&list),
+            ["close_warning", "mediation_session", "follow_up_visit", "stalled_dispute", "routine_visit"]
+        );
+        let task = |kind: &str| list["tasks"].as_array().unwrap().iter().find(|t| t["kind"] == kind).unwrap().clone();
+        assert_eq!(task("mediation_session")["subject_id"], mediating.id);
+        assert!(task("mediation_session")["details"].as_str().unwrap().contains("10:00"), "{list}");
+        assert_eq!(task("follow_up_visit")["subject_id"], follow_ups[0]);
+        assert_eq!(task("stalled_dispute")["subject_id"], stalled.id);
+        assert_eq!(task("stalled_dispute")["kind_name"], "纠纷久未推进");
+        assert_eq!(generate(&app, &officer).await["created"], 0, "generated twice: the same tasks");
+        assert_eq!(ids(&my_list(&app, &officer).await), ids(&list));
+
+        // The session is held and the stalled case mediated: both tasks
+        // leave the list, withdrawn; the follow-up stays until recorded.
+        app.clock.advance_minutes(11 * 60);
+        hold_session(&app, &mediating, app.clock.now(), None).await;
+        hold_session(&app, &stalled, app.clock.now(), None).await;
+        let officer = app.session(Role::CommunityOfficer).await;
+        let again = generate(&app, &officer).await;
+        assert_eq!(again["withdrawn"], 2, "{again}");
+        assert_eq!(again["created"], 0, "{again}");
+        let list = my_list(&app, &officer).await;
+        assert_eq!(kinds(&list), ["close_warning", "follow_up_visit", "routine_visit"]);
     }
 }
