@@ -163,17 +163,34 @@ async fn sourced_tasks(
     let tomorrow = today.plus_days(1).starts_at();
     let mut wanted = Vec::new();
     for warning in state.store.warnings_to_close(user_id).await? {
+        // Who answers for the subject now: the warnings' own lookup.
+        let answers = state.store.responsibility(warning.subject).await?;
+        let as_officer = if answers.officer_user_id == Some(user_id) {
+            true
+        } else if answers.grid_worker_ids.contains(&user_id) {
+            false
+        } else {
+            continue;
+        };
+        let building = match answers.building_id {
+            Some(id) => state.store.building(id).await?,
+            None => None,
+        };
+        let title = match building {
+            Some(b) => format!(
+                "办结预警：{}（{}）",
+                rule_name(&warning.rule),
+                building_label(&b)
+            ),
+            None => format!("办结预警：{}", rule_name(&warning.rule)),
+        };
         wanted.push(NewTask::generated(
-            warning.org_id,
-            assignee(user_id, warning.as_officer),
+            answers.station_org_id.unwrap_or(warning.org_id),
+            assignee(user_id, as_officer),
             TaskKind::CloseWarning,
             warning.warning_id,
             today,
-            format!(
-                "办结预警：{}（{}）",
-                rule_name(&warning.rule),
-                warning.label
-            ),
+            title,
             None,
             now,
         ));
@@ -249,6 +266,16 @@ pub fn assignee_role(roles: &fengqiao_core::role::Roles) -> AssigneeRole {
     } else {
         AssigneeRole::CommunityOfficer
     }
+}
+
+/// 锦里小区3栋, or 浆洗街12号1栋 where a building has no compound.
+fn building_label(building: &fengqiao_store::Building) -> String {
+    let place = match (&building.compound, &building.road) {
+        (Some(compound), _) => compound.clone(),
+        (None, Some(road)) => format!("{road}{}", building.road_number.as_deref().unwrap_or("")),
+        (None, None) => String::new(),
+    };
+    format!("{place}{}", building.building)
 }
 
 /// The rule of a warning in Chinese, for a task's title.

@@ -12,6 +12,7 @@ use fengqiao_core::task::{
     Assignee, AssigneeRole, DoneRecord, NewTask, Task, TaskDay, TaskKind, TaskOutcome, TaskStatus,
     VisitCandidate,
 };
+use fengqiao_core::warning::{SubjectKind, WarningSubject};
 use fengqiao_core::work_order::HandlingNote;
 use fengqiao_core::Timestamp;
 use sqlx::any::AnyRow;
@@ -125,15 +126,14 @@ const DISPUTE_OFFICER: &str = "(d.officer_user_id = $1
         (SELECT b.id FROM buildings b JOIN grids g ON g.id = b.grid_id
          WHERE g.officer_user_id = $1)))";
 
-/// A warning not yet closed on a building of a person's grids.
+/// A warning not yet closed that may be a person's to close.
 #[derive(Debug, Clone)]
 pub struct WarningToClose {
     pub warning_id: i64,
     pub rule: String,
-    /// The grid's station, else the organisation the warning was raised for.
+    /// The organisation the warning was raised for.
     pub org_id: i64,
-    pub as_officer: bool,
-    pub label: String,
+    pub subject: WarningSubject,
 }
 
 /// 锦里小区3栋, or 浆洗街12号1栋 where a building has no compound.
@@ -268,24 +268,30 @@ impl Store {
             .collect()
     }
 
-    /// The warnings not closed on buildings of a person's grids: on the
-    /// building itself, on an incident there, a work order of one, or a
-    /// dispute case there.
+    /// The warnings not closed that may be a person's to close: delivered
+    /// to them as officer or grid worker, on a building of their grids (on
+    /// the building, an incident or work order there, a dispute case
+    /// there), or on a case they are the officer of. Who really answers for
+    /// each is `Store::responsibility`'s to say.
     pub async fn warnings_to_close(&self, user_id: i64) -> Result<Vec<WarningToClose>> {
         let sql = format!(
-            "SELECT w.id, w.rule, COALESCE(g.station_org_id, w.org_id) AS org_id,
-                    CAST(CASE WHEN g.officer_user_id = $1 THEN 1 ELSE 0 END AS BIGINT) AS as_officer,
-                    b.compound, b.road, b.road_number, b.building
+            "SELECT w.id, w.rule, w.org_id, w.subject_kind, w.subject_id
              FROM warnings w
-             JOIN buildings b ON b.id = CASE w.subject_kind
-                 WHEN 'address' THEN w.subject_id
-                 WHEN 'incident' THEN (SELECT i.building_id FROM incidents i WHERE i.id = w.subject_id)
-                 WHEN 'work_order' THEN (SELECT i.building_id FROM work_orders o
-                     JOIN incidents i ON i.id = o.incident_id WHERE o.id = w.subject_id)
-                 WHEN 'case' THEN (SELECT d.building_id FROM disputes d WHERE d.id = w.subject_id)
-                 END
-             JOIN grids g ON g.id = b.grid_id
-             WHERE w.status <> 'closed' AND {RESPONSIBLE}
+             WHERE w.status <> 'closed'
+               AND (w.id IN (SELECT r.warning_id FROM warning_recipients r
+                             WHERE r.user_id = $1 AND r.reason IN ('officer', 'grid_worker'))
+                    OR (w.subject_kind = 'case' AND w.subject_id IN
+                        (SELECT d.id FROM disputes d WHERE d.officer_user_id = $1))
+                    OR (CASE w.subject_kind
+                          WHEN 'address' THEN w.subject_id
+                          WHEN 'incident' THEN (SELECT i.building_id FROM incidents i
+                                                WHERE i.id = w.subject_id)
+                          WHEN 'work_order' THEN (SELECT i.building_id FROM work_orders o
+                              JOIN incidents i ON i.id = o.incident_id WHERE o.id = w.subject_id)
+                          WHEN 'case' THEN (SELECT d.building_id FROM disputes d
+                                            WHERE d.id = w.subject_id)
+                        END) IN (SELECT b.id FROM buildings b JOIN grids g ON g.id = b.grid_id
+                                 WHERE {RESPONSIBLE}))
              ORDER BY w.id"
         );
         let rows = sqlx::query(&sql)
@@ -294,13 +300,16 @@ impl Store {
             .await?;
         rows.iter()
             .map(|row| {
-                let as_officer: i64 = get(row, "as_officer")?;
+                let kind: String = get(row, "subject_kind")?;
                 Ok(WarningToClose {
                     warning_id: get(row, "id")?,
                     rule: get(row, "rule")?,
                     org_id: get(row, "org_id")?,
-                    as_officer: as_officer == 1,
-                    label: building_label(row)?,
+                    subject: WarningSubject {
+                        kind: SubjectKind::from_str(&kind)
+                            .map_err(|_| corrupt("subject_kind", &kind))?,
+                        id: get(row, "subject_id")?,
+                    },
                 })
             })
             .collect()
