@@ -14,7 +14,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{render_problems, ApiError};
 use crate::state::AppState;
-use crate::{api, assets, dispute_pages, live_pages, ops, pages, report, task_pages};
+use crate::{
+    api, assets, dispute_pages, field_report_page, live_pages, ops, pages, report, task_pages,
+};
 
 /// Nothing is loaded from outside the server; no inline script or style.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -63,6 +65,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/disputes", get(dispute_pages::list))
         .route("/disputes/{id}", get(dispute_pages::case))
+        .route("/field-reports", get(field_report_page::page))
         .route("/signin", get(pages::sign_in_form).post(pages::sign_in))
         .route("/signout", post(pages::sign_out))
         .route("/lang/{code}", get(pages::switch_language))

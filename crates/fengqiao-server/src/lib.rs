@@ -14,6 +14,7 @@ mod dispute_pages;
 pub mod dispute_warnings;
 pub mod error;
 pub mod escalation;
+mod field_report_page;
 pub mod i18n;
 mod json;
 pub mod live;

@@ -74,6 +74,8 @@ struct HomePage {
     tasks: bool,
     /// 矛盾纠纷台账
     disputes: bool,
+    /// 网格上报: the form for those who file, the list for those who read.
+    field_reports: bool,
 }
 
 pub(crate) fn render(template: &impl Template) -> Response {
@@ -438,6 +440,9 @@ async fn home_page(
         disputes: caller.permissions.contains(&Permission::ViewDisputes),
         inbox: caller.permissions.contains(&Permission::HandleWorkOrders)
             && caller.permissions.contains(&Permission::ViewIncidents),
+        field_reports: caller.permissions.contains(&Permission::FileFieldReports)
+            || (caller.permissions.contains(&Permission::ViewDisputes)
+                && caller.permissions.contains(&Permission::ViewIncidents)),
     })
 }
 

@@ -251,4 +251,40 @@ backend_tests! {
         let (status, _) = file(&app, &chief, &dispute_with_photo(), None).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
     }
+
+    async fn the_phone_page_files_for_grid_workers_and_lists_for_the_station(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        let signed_out = app.request(Method::GET, "/field-reports", None, None).await;
+        assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
+
+        let worker = app.session(Role::GridWorker).await;
+        let page = app.request(Method::GET, "/field-reports", Some(&worker), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(page.text.contains("<h1>网格上报 · e治采</h1>"));
+        assert!(page.text.contains(r#"<meta name="viewport" content="width=device-width, initial-scale=1">"#), "laid out for a phone");
+        assert!(page.text.contains(r#"<input id="photo" name="photo" type="file" accept="image/*" capture="environment">"#), "the camera opens");
+        assert!(page.text.contains(r#"<option value="fire" data-kind="safety_risk">消防隐患（堵塞通道、飞线充电）</option>"#));
+        assert!(page.text.contains(r#"<span data-key="unresolved">"#), "the script's words come from the page");
+        assert!(page.text.contains(r#"<ol id="reports""#), "a grid worker also reads the grid's reports");
+        assert!(page.text.contains(r#"<script src="/assets/field_reports.js"></script>"#));
+        assert!(!page.text.contains("<script>") && !page.text.contains("style="), "nothing inline for the CSP to refuse");
+        let home = app.request(Method::GET, "/", Some(&worker), None).await;
+        assert!(home.text.contains(r#"href="/field-reports""#));
+        let script = app.request(Method::GET, "/assets/field_reports.js", None, None).await;
+        assert_eq!(script.status, StatusCode::OK);
+
+        // The station chief reads the reports but does not file them.
+        let chief = app.session(Role::StationChief).await;
+        let page = app.request(Method::GET, "/field-reports", Some(&chief), None).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.text.contains(r#"id="file-report""#));
+        assert!(page.text.contains(r#"<ol id="reports""#));
+
+        // Neither for an administrator.
+        let admin = app.session(Role::Administrator).await;
+        let refused = app.request(Method::GET, "/field-reports", Some(&admin), None).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+        let home = app.request(Method::GET, "/", Some(&admin), None).await;
+        assert!(!home.text.contains(r#"href="/field-reports""#));
+    }
 }

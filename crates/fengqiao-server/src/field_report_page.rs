@@ -1,0 +1,139 @@
+//! 网格上报 (e治采) on a phone: the form a grid worker or cadre files a
+//! report with — the address resolved as typed, kind, category,
+//! description, a photo from the camera — and the reports of the
+//! jurisdiction, kept current by the live stream. The server renders every
+//! word; `web/static/field_reports.js` talks to `/api/v1/field-reports`.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use fengqiao_core::field_report::{FieldReportKind, Photo};
+use fengqiao_core::role::Permission;
+
+use crate::auth::ClientAddress;
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::pages::{page_caller, render};
+use crate::state::AppState;
+
+struct Category {
+    code: &'static str,
+    name: &'static str,
+}
+
+struct Kind {
+    code: &'static str,
+    name: &'static str,
+    categories: Vec<Category>,
+}
+
+/// A word the script shows, found by key.
+struct Label {
+    key: &'static str,
+    text: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "field_reports.html")]
+struct FieldReportsPage {
+    lang: Lang,
+    org_name: String,
+    can_file: bool,
+    can_view: bool,
+    kinds: Vec<Kind>,
+    labels: Vec<Label>,
+    max_photo_mb: usize,
+}
+
+/// (key, Chinese, English) of the words the script shows.
+const WORDS: &[(&str, &str, &str)] = &[
+    ("resolving", "正在匹配标准地址…", "Matching the registry…"),
+    ("resolved", "已匹配标准地址：", "Matched in the registry: "),
+    (
+        "unresolved",
+        "辖区标准地址库中未找到该楼栋，请补充小区、楼栋",
+        "No building of your jurisdiction matches: add the compound and building",
+    ),
+    ("grid", "网格", "Grid"),
+    ("officer", "社区民警", "Community officer"),
+    ("sending", "正在提交…", "Sending…"),
+    ("sent", "已上报，编号", "Filed, number"),
+    ("photo.reading", "正在处理照片…", "Preparing the photo…"),
+    (
+        "photo.unreadable",
+        "无法读取这张照片，请换一张或重拍",
+        "This photo cannot be read: choose or take another",
+    ),
+    ("photo.remove", "移除照片", "Remove photo"),
+    ("reporter", "上报人", "Reported by"),
+    ("empty", "暂无上报", "No reports"),
+    (
+        "dispute_registered",
+        "已登记为纠纷",
+        "Registered as dispute",
+    ),
+    ("live.connecting", "连接中…", "Connecting…"),
+    ("live.live", "实时", "Live"),
+    (
+        "live.offline",
+        "连接中断，正在重连…",
+        "Disconnected, reconnecting…",
+    ),
+    (
+        "live.signed_out",
+        "登录已失效，请重新登录",
+        "Signed out: sign in again",
+    ),
+    ("error", "操作失败", "Failed"),
+];
+
+/// 网格上报: the form for those who file, the list for those who read.
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientAddress(source): ClientAddress,
+) -> Response {
+    let lang = Lang::of_request(&headers);
+    let caller = match page_caller(&state, &headers, source).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    let can_file = caller.permissions.contains(&Permission::FileFieldReports);
+    let can_view = caller.permissions.contains(&Permission::ViewDisputes)
+        && caller.permissions.contains(&Permission::ViewIncidents);
+    if !can_file && !can_view {
+        return ApiError::Forbidden.into_response();
+    }
+    let kinds = FieldReportKind::ALL
+        .into_iter()
+        .map(|kind| Kind {
+            code: kind.as_str(),
+            name: lang.pick(kind.name_zh(), kind.name_en()),
+            categories: kind
+                .categories()
+                .iter()
+                .map(|(code, zh, en)| Category {
+                    code,
+                    name: lang.pick(zh, en),
+                })
+                .collect(),
+        })
+        .collect();
+    let labels = WORDS
+        .iter()
+        .map(|(key, zh, en)| Label {
+            key,
+            text: lang.pick(zh, en),
+        })
+        .collect();
+    render(&FieldReportsPage {
+        lang,
+        org_name: caller.org.name.clone(),
+        can_file,
+        can_view,
+        kinds,
+        labels,
+        max_photo_mb: Photo::MAX_BYTES / (1024 * 1024),
+    })
+}
