@@ -4,9 +4,14 @@
 //! catches up on deadlines that passed while the server was stopped, and
 //! run again it finds nothing new. Each deadline escalates exactly once,
 //! also with two server instances racing (see `Tx::record_escalation`).
+//!
+//! The same job escalates warnings (督办) nobody acknowledged by their
+//! deadline to the chiefs of the station that must act: the time it
+//! escalated lives with the warning and is written only where it is still
+//! empty, so each warning escalates once, after a restart as well.
 
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
-use fengqiao_core::warning::NewWarning;
+use fengqiao_core::warning::{NewWarning, Warning};
 use fengqiao_core::work_order::{Deadline, WorkOrder};
 use fengqiao_store::StoreError;
 
@@ -90,6 +95,71 @@ async fn escalate_one(state: &AppState, id: i64, incident_id: i64) -> Result<usi
     Ok(due.len())
 }
 
+/// Escalates every open warning past its deadline to be acknowledged that
+/// has not escalated yet: to the station chiefs of the organisation that
+/// must act, recorded with the warning (when, and to whom) and in the
+/// audit log, one transaction per warning, then published live. Returns
+/// how many escalated.
+pub async fn escalate_warnings_due(state: &AppState) -> Result<usize, StoreError> {
+    let mut escalated = 0;
+    loop {
+        let now = state.clock.now();
+        let due = state.store.warnings_due_escalation(now, BATCH).await?;
+        let mut progress = 0;
+        for &id in &due {
+            if escalate_warning(state, id).await? {
+                progress += 1;
+            }
+        }
+        escalated += progress;
+        if (due.len() as i64) < BATCH || progress == 0 {
+            return Ok(escalated);
+        }
+    }
+}
+
+/// One warning in its own transaction; `false` when it was acknowledged or
+/// escalated meanwhile (the write is conditional, so that is decided by the
+/// database, not by this read).
+async fn escalate_warning(state: &AppState, id: i64) -> Result<bool, StoreError> {
+    let now = state.clock.now();
+    let Some(escalated) = state
+        .store
+        .warning(id)
+        .await?
+        .as_ref()
+        .and_then(|w: &Warning| w.escalate(now))
+    else {
+        return Ok(false);
+    };
+    let mut tx = state.store.begin().await?;
+    let chiefs = tx.station_chiefs(escalated.org_id).await?;
+    if !tx
+        .record_warning_escalation(&escalated, &chiefs, now)
+        .await?
+    {
+        return Ok(false);
+    }
+    let to: Vec<String> = chiefs.iter().map(i64::to_string).collect();
+    let audit = AuditEvent::new(Actor::System, AuditAction::Update, "warning")
+        .object(id)
+        .org(Some(escalated.org_id))
+        .detail(format!("escalated to users {}", to.join(",")));
+    tx.append_audit(&audit, now).await?;
+    tx.commit().await?;
+    if chiefs.is_empty() {
+        tracing::warn!(
+            warning = id,
+            org = escalated.org_id,
+            "warning escalated, but the organisation has no station chief"
+        );
+    } else {
+        tracing::info!(warning = id, chiefs = ?chiefs, "warning escalated");
+    }
+    crate::api::warnings::publish(state, id, "escalated").await;
+    Ok(true)
+}
+
 fn deadline_name(deadline: Deadline) -> &'static str {
     match deadline {
         Deadline::Accept => "accept",
@@ -118,13 +188,6 @@ async fn publish(state: &AppState, order: &WorkOrder, to_org: i64, warning: Opti
         orgs: orgs.clone(),
     });
     if let Some(warning_id) = warning {
-        let supervisor = state.store.organisation(to_org).await.ok().flatten();
-        state.live.publish(LiveEvent {
-            kind: LiveKind::Warning,
-            id: warning_id,
-            incident_id: Some(order.incident_id),
-            change: "raised".into(),
-            orgs: supervisor.map(|o| vec![o.path]).unwrap_or_default(),
-        });
+        crate::api::warnings::publish(state, warning_id, "raised").await;
     }
 }

@@ -27,6 +27,7 @@ mod routing;
 pub mod state;
 mod task_pages;
 pub mod tasks;
+pub mod threat_words;
 
 pub use api::PUBLIC_TAG;
 pub use app::{openapi, router};

@@ -3,6 +3,12 @@
 //! receives the ones within its viewer's jurisdiction. Publishing never
 //! waits: a board that falls behind misses events and reloads (see
 //! `api::live`).
+//!
+//! Some changes are also for named people wherever their organisation sits
+//! (a warning for the grid's community officer and grid workers, who may
+//! belong to a street or community rather than the station): those go out
+//! on a second channel with the people's ids, and each stream sends an
+//! event once, by jurisdiction or by name.
 
 use std::sync::Arc;
 
@@ -45,9 +51,17 @@ impl LiveEvent {
     }
 }
 
+/// A change for named people, beside the jurisdictions of its event.
+#[derive(Debug, Clone)]
+pub struct PersonalEvent {
+    pub users: Vec<i64>,
+    pub event: Arc<LiveEvent>,
+}
+
 #[derive(Clone)]
 pub struct Live {
     sender: broadcast::Sender<Arc<LiveEvent>>,
+    personal: broadcast::Sender<Arc<PersonalEvent>>,
     closing: watch::Sender<bool>,
 }
 
@@ -55,6 +69,7 @@ impl Default for Live {
     fn default() -> Self {
         Live {
             sender: broadcast::channel(BUFFER).0,
+            personal: broadcast::channel(BUFFER).0,
             closing: watch::channel(false).0,
         }
     }
@@ -77,8 +92,23 @@ impl Live {
         let _ = self.sender.send(Arc::new(event));
     }
 
+    /// As [`Live::publish`], and also to the accounts `users` wherever
+    /// their organisation lies. Call after the commit.
+    pub fn publish_to(&self, event: LiveEvent, users: Vec<i64>) {
+        let event = Arc::new(event);
+        let _ = self.sender.send(event.clone());
+        if !users.is_empty() {
+            let _ = self.personal.send(Arc::new(PersonalEvent { users, event }));
+        }
+    }
+
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveEvent>> {
         self.sender.subscribe()
+    }
+
+    /// The changes published for named people.
+    pub fn subscribe_personal(&self) -> broadcast::Receiver<Arc<PersonalEvent>> {
+        self.personal.subscribe()
     }
 
     /// Ends every open stream: a board never hangs up by itself, and a

@@ -16,12 +16,11 @@ use utoipa::ToSchema;
 
 use crate::api::rfc3339;
 use crate::error::{ApiError, ApiResult};
-use crate::live::{LiveEvent, LiveKind};
 use crate::state::AppState;
 
 /// Links `incident` (just written, received by `station`) to the earlier
-/// incidents it repeats and raises the warning when due. Returns the live
-/// event of a raised warning, to publish once the transaction commits.
+/// incidents it repeats and raises the warning when due. Returns the id of
+/// a raised warning, to publish once the transaction commits.
 pub(crate) async fn link(
     state: &AppState,
     tx: &mut Tx,
@@ -29,7 +28,7 @@ pub(crate) async fn link(
     station: &Organisation,
     caller_index: Option<&[u8]>,
     now: Timestamp,
-) -> ApiResult<Option<LiveEvent>> {
+) -> ApiResult<Option<i64>> {
     let Some(triage) = &incident.triage else {
         return Ok(None);
     };
@@ -94,13 +93,7 @@ pub(crate) async fn link(
         .org(Some(station.id))
         .detail(format!("repeat_call incident {}", incident.id));
     tx.append_audit(&audit, now).await?;
-    Ok(Some(LiveEvent {
-        kind: LiveKind::Warning,
-        id: warning_id,
-        incident_id: Some(incident.id),
-        change: "raised".into(),
-        orgs: vec![station.path.clone()],
-    }))
+    Ok(Some(warning_id))
 }
 
 /// An earlier incident a new one repeats, as the incident view lists it.

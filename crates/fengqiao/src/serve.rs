@@ -185,7 +185,9 @@ async fn end_idle_sessions(state: AppState) {
 
 /// 超时督办: at start-up, to catch up on deadlines that passed while the
 /// server was stopped, then every 30 seconds. The job keeps its state in the
-/// work orders, so a restart resumes it and nothing escalates twice.
+/// work orders and warnings, so a restart resumes it and nothing escalates
+/// twice. Overdue work orders first: the warnings they raise then wait
+/// their own deadline.
 async fn escalate_overdue_work_orders(state: AppState) {
     let mut ticker = tokio::time::interval(std::time::Duration::from_secs(30));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -202,6 +204,11 @@ async fn escalate_overdue_work_orders(state: AppState) {
             Ok(0) => {}
             Ok(warned) => tracing::info!(warned, "dispute deadlines warned"),
             Err(err) => tracing::warn!(error = %err, "could not warn about dispute deadlines"),
+        }
+        match fengqiao_server::escalation::escalate_warnings_due(&state).await {
+            Ok(0) => {}
+            Ok(escalated) => tracing::info!(escalated, "unacknowledged warnings escalated"),
+            Err(err) => tracing::warn!(error = %err, "could not escalate unacknowledged warnings"),
         }
     }
 }

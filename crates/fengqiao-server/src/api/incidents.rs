@@ -39,9 +39,9 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::live::{LiveEvent, LiveKind};
-use crate::repeat_calls;
 use crate::routing::{route, route_to_name, Target};
 use crate::state::AppState;
+use crate::{repeat_calls, threat_words};
 
 pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
 const MAX_KEY_CHARS: usize = 200;
@@ -568,8 +568,10 @@ pub(crate) async fn take_in_known(
             .await?;
     }
     let phone_index = extras.reporter_phone_index.as_deref();
-    let warning_raised =
+    let repeat_warning =
         repeat_calls::link(state, &mut tx, &incident, &route.station, phone_index, now).await?;
+    let threat_warning =
+        threat_words::raise_on_incident(&mut tx, &incident, &route.station, now).await?;
     if let Some(key) = key {
         match tx
             .insert_idempotency_key(&actor, key, &request_hash, id, now)
@@ -605,8 +607,8 @@ pub(crate) async fn take_in_known(
         change: "created".into(),
         orgs,
     });
-    if let Some(event) = warning_raised {
-        state.live.publish(event);
+    for warning_id in [repeat_warning, threat_warning].into_iter().flatten() {
+        crate::api::warnings::publish(state, warning_id, "raised").await;
     }
     let record = state.store.incident(id).await?.ok_or(ApiError::NotFound)?;
     Ok((Intake::Created, record))

@@ -22,7 +22,7 @@ use tokio::sync::broadcast::Receiver;
 
 use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
-use crate::live::{LiveEvent, Shutdown};
+use crate::live::{LiveEvent, PersonalEvent, Shutdown};
 use crate::state::AppState;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -43,8 +43,10 @@ pub async fn stream(
     // client sees the stream open can be missed.
     let subscription = Subscription {
         receiver: state.live.subscribe(),
+        personal: state.live.subscribe_personal(),
         shutdown: state.live.shutdown(),
         scope: caller.scope().clone(),
+        user: caller.user.as_ref().map(|u| u.id),
     };
     let opened = stream::once(async { Ok(Event::default().comment("subscribed")) });
     let changes = stream::unfold(subscription, |mut subscription| async move {
@@ -56,8 +58,13 @@ pub async fn stream(
 
 struct Subscription {
     receiver: Receiver<Arc<LiveEvent>>,
+    /// Changes for named people: sent here only when the caller is named
+    /// and the change is not within the caller's jurisdiction (then it
+    /// came on `receiver` already).
+    personal: Receiver<Arc<PersonalEvent>>,
     shutdown: Shutdown,
     scope: OrgPath,
+    user: Option<i64>,
 }
 
 impl Subscription {
@@ -65,18 +72,24 @@ impl Subscription {
     /// so graceful shutdown does not wait for boards that never hang up.
     async fn next(&mut self) -> Option<Event> {
         loop {
+            // Whether the change is for this viewer: by jurisdiction on the
+            // one channel; by name, and only outside the jurisdiction (so
+            // it is sent once), on the other.
             let received = tokio::select! {
-                received = self.receiver.recv() => received,
+                received = self.receiver.recv() => received
+                    .map(|change| change.visible_within(&self.scope).then_some(change)),
+                received = self.personal.recv() => received.map(|p| {
+                    let named = self.user.is_some_and(|u| p.users.contains(&u));
+                    (named && !p.event.visible_within(&self.scope)).then(|| p.event.clone())
+                }),
                 () = self.shutdown.wait() => return None,
             };
             match received {
-                Ok(change) if change.visible_within(&self.scope) => {
-                    match Event::default().json_data(change.as_ref()) {
-                        Ok(event) => return Some(event),
-                        Err(err) => tracing::error!(error = %err, "live event not serialisable"),
-                    }
-                }
-                Ok(_) => {}
+                Ok(Some(change)) => match Event::default().json_data(change.as_ref()) {
+                    Ok(event) => return Some(event),
+                    Err(err) => tracing::error!(error = %err, "live event not serialisable"),
+                },
+                Ok(None) => {}
                 Err(RecvError::Lagged(_)) => {
                     return Some(Event::default().event("reload").data(""))
                 }

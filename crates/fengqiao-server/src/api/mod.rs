@@ -17,7 +17,7 @@ mod session;
 pub(crate) mod tasks;
 mod tokens;
 mod users;
-mod warnings;
+pub(crate) mod warnings;
 mod work_orders;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -111,6 +111,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disputes::close))
         .routes(routes!(disputes::link_incident))
         .routes(routes!(warnings::list))
+        .routes(routes!(warnings::get))
         .routes(routes!(warnings::acknowledge))
         .routes(routes!(warnings::close))
         .merge(field_report_routes())

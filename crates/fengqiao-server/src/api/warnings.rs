@@ -8,9 +8,10 @@ use std::str::FromStr;
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
-use fengqiao_core::org::Organisation;
 use fengqiao_core::role::Permission;
-use fengqiao_core::warning::{ActionRecord, Warning, WarningError, WarningRule, WarningStatus};
+use fengqiao_core::warning::{
+    ActionRecord, Recipient, Warning, WarningError, WarningRule, WarningStatus,
+};
 use fengqiao_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -60,6 +61,20 @@ pub struct WarningView {
     /// visited, mediated, referred or no_risk_found.
     action: Option<String>,
     note: Option<String>,
+    /// 督办: when it escalated to the station chief, not acknowledged in
+    /// time.
+    escalated_at: Option<String>,
+    /// Who it was delivered to (the grid's officer and grid workers, and
+    /// the station chiefs it escalated to); only on a single warning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipients: Option<Vec<RecipientView>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecipientView {
+    user_id: i64,
+    /// officer, grid_worker or station_chief.
+    kind: String,
 }
 
 fn rule_name(rule: WarningRule) -> &'static str {
@@ -96,7 +111,22 @@ impl WarningView {
             closed_by: warning.closed_by.as_ref().map(|a| a.to_stored()),
             action: warning.action.as_ref().map(|a| a.action.as_str().into()),
             note: warning.action.as_ref().map(|a| a.note.as_str().into()),
+            escalated_at: warning.escalated_at.map(rfc3339),
+            recipients: None,
         })
+    }
+
+    fn with_recipients(mut self, recipients: &[Recipient]) -> WarningView {
+        self.recipients = Some(
+            recipients
+                .iter()
+                .map(|r| RecipientView {
+                    user_id: r.user_id,
+                    kind: r.kind.as_str().into(),
+                })
+                .collect(),
+        );
+        self
     }
 }
 
@@ -115,8 +145,9 @@ pub struct CloseWarning {
     note: Option<String>,
 }
 
-/// The warnings raised for the caller's jurisdiction, newest first (at
-/// most 200).
+/// The warnings raised for the caller's jurisdiction and those delivered
+/// to the caller (as the grid's officer or grid worker, or as a chief they
+/// escalated to), newest first (at most 200).
 #[utoipa::path(get, path = "/api/v1/warnings", params(WarningQuery),
     responses((status = 200, body = [WarningView]), (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn list(
@@ -134,7 +165,12 @@ pub async fn list(
         .transpose()?;
     let warnings = state
         .store
-        .warnings_within(caller.scope().as_str(), status, LIST_LIMIT)
+        .warnings_visible_to(
+            caller.scope().as_str(),
+            caller.user.as_ref().map(|u| u.id),
+            status,
+            LIST_LIMIT,
+        )
         .await?;
     let now = state.clock.now();
     let views = warnings
@@ -142,6 +178,21 @@ pub async fn list(
         .map(|w| WarningView::of(w, now))
         .collect::<ApiResult<_>>()?;
     Ok(Json(views))
+}
+
+/// One warning with the people it was delivered to.
+#[utoipa::path(get, path = "/api/v1/warnings/{warning_id}",
+    params(("warning_id" = i64, Path, description = "warning id")),
+    responses((status = 200, body = WarningView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(warning_id): Path<i64>,
+) -> ApiResult<Json<WarningView>> {
+    caller.require(Permission::ViewWarnings)?;
+    let (warning, recipients) = visible_warning(&state, &caller, warning_id).await?;
+    let view = WarningView::of(&warning, state.clock.now())?.with_recipients(&recipients);
+    Ok(Json(view))
 }
 
 /// 签收: takes an open warning on. Any body is ignored.
@@ -154,12 +205,12 @@ pub async fn acknowledge(
     Path(warning_id): Path<i64>,
 ) -> ApiResult<Json<WarningView>> {
     caller.require(Permission::HandleWarnings)?;
-    let (warning, org) = visible_warning(&state, &caller, warning_id).await?;
+    let (warning, _) = visible_warning(&state, &caller, warning_id).await?;
     let now = state.clock.now();
     let next = warning
         .acknowledge(caller.actor.clone(), now)
         .map_err(refused)?;
-    store_move(&state, &caller, &warning, &next, org, "acknowledged").await
+    store_move(&state, &caller, &warning, &next, "acknowledged").await
 }
 
 /// 办结: closes an acknowledged warning with what was done; without an
@@ -175,14 +226,14 @@ pub async fn close(
     ApiJson(body): ApiJson<CloseWarning>,
 ) -> ApiResult<Json<WarningView>> {
     caller.require(Permission::HandleWarnings)?;
-    let (warning, org) = visible_warning(&state, &caller, warning_id).await?;
+    let (warning, _) = visible_warning(&state, &caller, warning_id).await?;
     let record = ActionRecord::parse(body.action.as_deref(), body.note.as_deref())
         .map_err(ApiError::Validation)?;
     let now = state.clock.now();
     let next = warning
         .close(record, caller.actor.clone(), now)
         .map_err(refused)?;
-    store_move(&state, &caller, &warning, &next, org, "closed").await
+    store_move(&state, &caller, &warning, &next, "closed").await
 }
 
 /// A 409 naming the state the warning is in. Nothing changed.
@@ -204,23 +255,65 @@ fn refused(err: WarningError) -> ApiError {
     }
 }
 
-/// A warning raised for an organisation in the caller's subtree, with that
-/// organisation, or 404 as if it did not exist.
+/// A warning raised for an organisation in the caller's subtree or
+/// delivered to the caller, with its recipients, or
+/// 404 as if it did not exist.
 async fn visible_warning(
     state: &AppState,
     caller: &Caller,
     id: i64,
-) -> ApiResult<(Warning, Organisation)> {
+) -> ApiResult<(Warning, Vec<Recipient>)> {
     let warning = state.store.warning(id).await?.ok_or(ApiError::NotFound)?;
     let org = state
         .store
         .organisation(warning.org_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !caller.sees(&org.path) {
+    let recipients = state.store.warning_recipients(id).await?;
+    let delivered = caller
+        .user
+        .as_ref()
+        .is_some_and(|u| recipients.iter().any(|r| r.user_id == u.id));
+    if !caller.sees(&org.path) && !delivered {
         return Err(ApiError::NotFound);
     }
-    Ok((warning, org))
+    Ok((warning, recipients))
+}
+
+/// Publishes a change of a warning to the organisation that must act and
+/// to everyone it was delivered to, wherever their organisation lies. Call
+/// after the commit: a lookup that fails here loses a live message, never
+/// the change, so it is logged.
+pub(crate) async fn publish(state: &AppState, warning_id: i64, change: &str) {
+    let found = async {
+        let warning = state.store.warning(warning_id).await?;
+        let recipients = state.store.warning_recipients(warning_id).await?;
+        let org = match &warning {
+            Some(w) => state.store.organisation(w.org_id).await?,
+            None => None,
+        };
+        Ok::<_, fengqiao_store::StoreError>((warning, org, recipients))
+    };
+    let (warning, org, recipients) = match found.await {
+        Ok((Some(warning), org, recipients)) => (warning, org, recipients),
+        Ok((None, ..)) => return,
+        Err(err) => {
+            tracing::warn!(error = %err, warning = warning_id, "warning change not published");
+            return;
+        }
+    };
+    let mut users: Vec<i64> = recipients.iter().map(|r| r.user_id).collect();
+    users.dedup();
+    state.live.publish_to(
+        LiveEvent {
+            kind: LiveKind::Warning,
+            id: warning.id,
+            incident_id: warning.evidence.incident_id(),
+            change: change.into(),
+            orgs: org.map(|o| vec![o.path]).unwrap_or_default(),
+        },
+        users,
+    );
 }
 
 /// Writes the move with its audit entry, unless someone moved the warning
@@ -230,7 +323,6 @@ async fn store_move(
     caller: &Caller,
     before: &Warning,
     after: &Warning,
-    org: Organisation,
     change: &'static str,
 ) -> ApiResult<Json<WarningView>> {
     let now = state.clock.now();
@@ -251,12 +343,6 @@ async fn store_move(
         .detail(detail);
     tx.append_audit(&event, now).await?;
     tx.commit().await?;
-    state.live.publish(LiveEvent {
-        kind: LiveKind::Warning,
-        id: after.id,
-        incident_id: after.evidence.incident_id(),
-        change: change.into(),
-        orgs: vec![org.path],
-    });
+    publish(state, after.id, change).await;
     Ok(Json(WarningView::of(after, now)?))
 }
