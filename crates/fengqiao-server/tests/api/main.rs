@@ -18,4 +18,5 @@ mod personal;
 mod report;
 mod sessions;
 mod tasks;
+mod warning_delivery;
 mod warnings;
