@@ -18,7 +18,6 @@ use fengqiao_core::Timestamp;
 use fengqiao_store::StoreError;
 use fengqiao_triage::ThreatDetector;
 
-use crate::live::{LiveEvent, LiveKind};
 use crate::state::AppState;
 
 /// Cases loaded per scan; the job scans again while batches are full.
@@ -133,31 +132,15 @@ async fn warn_one(state: &AppState, id: i64) -> Result<usize, StoreError> {
             "dispute deadlines warned"
         );
     }
-    publish(state, &dispute, &raised).await;
+    publish(state, &raised).await;
     Ok(usize::from(flagged).max(raised.len()))
 }
 
-/// After the commit: a lookup that fails loses a live message, never the
-/// warning.
-async fn publish(state: &AppState, dispute: &Dispute, warnings: &[i64]) {
-    if warnings.is_empty() {
-        return;
-    }
-    let org = match state.store.organisation(dispute.org_id).await {
-        Ok(Some(org)) => org,
-        Ok(None) => return,
-        Err(err) => {
-            tracing::warn!(error = %err, dispute = dispute.id, "dispute warning not published");
-            return;
-        }
-    };
+/// After the commit: to the station and to whom each warning was delivered
+/// (the grid's officer and grid workers); a lookup that fails loses a live
+/// message, never the warning.
+async fn publish(state: &AppState, warnings: &[i64]) {
     for warning in warnings {
-        state.live.publish(LiveEvent {
-            kind: LiveKind::Warning,
-            id: *warning,
-            incident_id: None,
-            change: "raised".into(),
-            orgs: vec![org.path.clone()],
-        });
+        crate::api::warnings::publish(state, *warning, "raised").await;
     }
 }

@@ -804,14 +804,9 @@ async fn publish(state: &AppState, dispute: &Dispute, change: &str, warnings: &[
         change: change.into(),
         orgs: vec![org.path.clone()],
     });
+    // Warnings also reach the people they were delivered to.
     for warning in warnings {
-        state.live.publish(LiveEvent {
-            kind: LiveKind::Warning,
-            id: *warning,
-            incident_id: None,
-            change: "raised".into(),
-            orgs: vec![org.path.clone()],
-        });
+        crate::api::warnings::publish(state, *warning, "raised").await;
     }
 }
 
