@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use fengqiao_core::role::Permission;
-use fengqiao_core::task::{DoneRecord, Task, TaskDay, TaskOutcome, TaskStatus};
+use fengqiao_core::task::{DoneRecord, Task, TaskDay, TaskKind, TaskOutcome, TaskStatus};
 use serde::Deserialize;
 
 use crate::api::tasks::{beijing_time, record_done, sort_list, visible_task, DoneBody};
@@ -84,6 +84,9 @@ struct TaskPage {
     record: Option<RecordView>,
     /// Why the last submission was refused, sentence by sentence.
     problems: Vec<String>,
+    /// The dispute case the task is about, where the session or follow-up
+    /// itself is recorded.
+    case_id: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -169,6 +172,7 @@ pub async fn show(
                 .as_ref()
                 .map(|r| r.place.clone())
                 .unwrap_or_else(|| default_place(&task));
+            let case_id = case_of(&state, &caller, &task).await;
             render(&task_page(
                 &state,
                 &caller,
@@ -178,6 +182,7 @@ pub async fn show(
                 place,
                 String::new(),
                 Vec::new(),
+                case_id,
             ))
         }
         Err(err) => err.into_response(),
@@ -228,6 +233,7 @@ pub async fn record(
             if problems.is_empty() {
                 problems.push(problem.detail.clone());
             }
+            let case_id = case_of(&state, &caller, &task).await;
             let page = task_page(
                 &state,
                 &caller,
@@ -237,6 +243,7 @@ pub async fn record(
                 form.place.unwrap_or_default(),
                 form.note.unwrap_or_default(),
                 problems,
+                case_id,
             );
             let mut response = render(&page);
             *response.status_mut() = status;
@@ -273,6 +280,7 @@ fn task_page(
     place: String,
     note: String,
     problems: Vec<String>,
+    case_id: Option<i64>,
 ) -> TaskPage {
     let today = TaskDay::of(state.clock.now());
     let own = caller
@@ -302,6 +310,26 @@ fn task_page(
         note,
         record: record_view(task, lang),
         problems,
+        case_id,
+    }
+}
+
+/// The case of a session, stalled-case or follow-up task, for a caller who
+/// may open dispute cases; a lookup that fails only loses the link.
+async fn case_of(state: &AppState, caller: &Caller, task: &Task) -> Option<i64> {
+    if caller.require(Permission::ViewDisputes).is_err() {
+        return None;
+    }
+    let subject = task.subject_id?;
+    match task.kind {
+        TaskKind::MediationSession | TaskKind::StalledDispute => Some(subject),
+        TaskKind::FollowUpVisit => state
+            .store
+            .dispute_of_follow_up(subject)
+            .await
+            .ok()
+            .flatten(),
+        _ => None,
     }
 }
 

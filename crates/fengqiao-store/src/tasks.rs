@@ -374,6 +374,16 @@ impl Store {
             .collect()
     }
 
+    /// The case a follow-up visit belongs to.
+    pub async fn dispute_of_follow_up(&self, follow_up_id: i64) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar("SELECT dispute_id FROM dispute_follow_ups WHERE id = $1")
+                .bind(follow_up_id)
+                .fetch_optional(self.reader())
+                .await?,
+        )
+    }
+
     /// When the lists of `day` were last generated.
     pub async fn task_day_generated(&self, day: TaskDay) -> Result<Option<Timestamp>> {
         let at: Option<i64> =

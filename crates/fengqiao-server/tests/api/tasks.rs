@@ -465,6 +465,12 @@ backend_tests! {
         assert_eq!(task("stalled_dispute")["subject_id"], stalled.id);
         assert_eq!(task("stalled_dispute")["kind_name"], "纠纷久未推进");
         assert_eq!(generate(&app, &officer).await["created"], 0, "generated twice: the same tasks");
+        for (kind, case) in [("mediation_session", mediating.id), ("follow_up_visit", agreed.id), ("stalled_dispute", stalled.id)] {
+            let id = task(kind)["id"].as_i64().unwrap();
+            let page = app.request(Method::GET, &format!("/tasks/{id}"), Some(&officer), None).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(page.text.contains(&format!("href=\"/disputes/{case}\"")), "{kind} links its case");
+        }
         assert_eq!(ids(&my_list(&app, &officer).await), ids(&list));
 
         // The session is held and the stalled case mediated: both tasks
