@@ -1,7 +1,7 @@
 // A grid worker on a 360-pixel phone files a field report (e治采): the
 // address is matched in the registry as it is typed, a photo is attached
 // from the camera input, and the report appears in the list — and live on
-// the community officer's page.
+// the community officer's page, who registers a reported dispute as a case.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -84,6 +84,30 @@ test('a grid worker files a report with a photo on a phone and the officer sees 
   });
   assert.deepEqual(photo, { status: 200, type: 'image/png' });
   await officer.page.screenshot({ path: join(screenshotDir, 'field-report-list-phone.png'), fullPage: true });
+
+  // A report of a dispute is registered as a case from the officer's list.
+  const filed = await page.evaluate(async () => {
+    const response = await fetch('/api/v1/field-reports', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `e2e-${Date.now()}` },
+      body: JSON.stringify({ kind: 'dispute', category: 'neighbour', description: '1栋两户因漏水多次争吵',
+        address_text: '成都市武侯区浆洗街锦里小区1栋' }),
+    });
+    return response.status;
+  });
+  assert.equal(filed, 201);
+  const dispute = officer.page.locator('#reports li[data-kind="dispute"]').first();
+  await dispute.waitFor();
+  await dispute.locator('summary').click();
+  await dispute.locator('input[name=party]').fill('张三');
+  await dispute.locator('input[name=other_party]').fill('李四');
+  await dispute.locator('select[name=risk_level]').selectOption('medium');
+  await dispute.locator('input[name=risk_reason]').fill('多次争吵，尚无肢体冲突');
+  await dispute.locator('form.register button').click();
+  const registered = officer.page.locator('#reports li[data-kind="dispute"] a[href^="/disputes/"]').first();
+  await registered.waitFor();
+  assert.equal(await registered.innerText(), '已登记为纠纷');
+  await officer.page.screenshot({ path: join(screenshotDir, 'field-report-registered-phone.png'), fullPage: true });
 
   assert.deepEqual(outside, [], 'no request left the server');
   await context.close();

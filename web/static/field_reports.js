@@ -182,7 +182,44 @@
   const reports = document.getElementById('reports');
   const empty = document.getElementById('empty');
   const filterKind = document.getElementById('filter-kind');
+  const canRegister = document.getElementById('reports-card')?.dataset.register === 'true';
   const known = new Map();
+
+  // 登记为纠纷: the station turns a report of a dispute into a case through
+  // the disputes API, naming the parties and the risk the report lacks.
+  function registerForm(report) {
+    const party = el('input', { name: 'party', required: true, maxlength: 50 });
+    const other = el('input', { name: 'other_party', maxlength: 50 });
+    const risk = el('select', { name: 'risk_level' },
+      ['low', 'medium', 'high', 'critical'].map((level) => el('option', { value: level, text: label(`risk.${level}`) })));
+    const reason = el('input', { name: 'risk_reason', required: true, maxlength: 500 });
+    const outcome = el('p', { class: 'hint', role: 'status' });
+    const form = el('form', { class: 'register' },
+      el('label', {}, label('party'), party),
+      el('label', {}, label('other_party'), other),
+      el('label', {}, label('risk_level'), risk),
+      el('label', {}, label('risk_reason'), reason),
+      el('button', { type: 'submit', text: label('register') }),
+      outcome);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const parties = [party.value, other.value].map((name) => name.trim()).filter(Boolean).map((name) => ({ name }));
+      try {
+        await api('POST', '/api/v1/disputes', {
+          source: 'field_report',
+          field_report_id: report.id,
+          dispute_type: report.category,
+          parties,
+          risk_level: risk.value,
+          risk_reason: reason.value,
+        });
+        upsert(await api('GET', `/api/v1/field-reports/${report.id}`), true);
+      } catch (problem) {
+        outcome.textContent = problem.message;
+      }
+    });
+    return el('details', { class: 'register' }, el('summary', { text: label('register') }), form);
+  }
 
   function row(report) {
     return el('li', { class: `field-report kind-${report.kind}`, 'data-id': report.id, 'data-kind': report.kind },
@@ -190,12 +227,13 @@
         el('span', { class: `tag kind-${report.kind}`, text: report.kind_name }),
         el('span', { class: 'category', text: report.category_name }),
         el('time', { datetime: report.reported_at, text: time(report.reported_at) }),
-        report.dispute_id && el('span', { class: 'status', text: label('dispute_registered') })),
+        report.dispute_id && el('a', { class: 'status', href: `/disputes/${report.dispute_id}`, text: label('dispute_registered') })),
       el('p', { class: 'where', text: report.address || report.address_text }),
       el('p', { class: 'description', text: report.description }),
       report.photo && el('a', { href: report.photo.url, target: '_blank', rel: 'noopener' },
         el('img', { class: 'thumb', src: report.photo.url, alt: report.category_name, loading: 'lazy' })),
-      el('p', { class: 'hint', text: `${label('reporter')} ${report.reporter?.name ?? ''}（${report.reporter?.username ?? ''}）` }));
+      el('p', { class: 'hint', text: `${label('reporter')} ${report.reporter?.name ?? ''}（${report.reporter?.username ?? ''}）` }),
+      canRegister && report.kind === 'dispute' && !report.dispute_id && registerForm(report));
   }
 
   function applyFilter() {

@@ -28,14 +28,14 @@ pub enum FieldReportKind {
 }
 
 /// (code, Chinese, English) of each category of a kind. Dispute categories
-/// are the dispute types of issue 5, so a report registers as a case of
-/// the same type.
+/// are the codes of `dispute::DisputeType`, so a report registers as a case
+/// of the same type.
 const DISPUTE_CATEGORIES: &[(&str, &str, &str)] = &[
     ("neighbour", "邻里纠纷", "Neighbours"),
-    ("family", "婚姻家庭纠纷", "Family or marriage"),
-    ("labour", "劳动争议/欠薪", "Labour or wages"),
+    ("family_marriage", "婚姻家庭纠纷", "Family or marriage"),
+    ("labour_wages", "劳动争议/欠薪", "Labour or wages"),
     ("property_management", "物业纠纷", "Property management"),
-    ("land", "土地征收拆迁纠纷", "Land or demolition"),
+    ("land_demolition", "土地征收拆迁纠纷", "Land or demolition"),
     ("rental", "房屋租赁纠纷", "Rental"),
     ("consumer", "消费纠纷", "Consumer"),
     ("traffic", "交通事故纠纷", "Traffic"),
@@ -467,6 +467,16 @@ mod tests {
             Photo::parse("photo", Vec::new()).unwrap_err().reason,
             Reason::Required
         );
+    }
+
+    #[test]
+    fn dispute_categories_are_the_dispute_types_of_a_case() {
+        for (code, _, _) in FieldReportKind::Dispute.categories() {
+            assert!(
+                code.parse::<crate::dispute::DisputeType>().is_ok(),
+                "{code} is not a dispute type"
+            );
+        }
     }
 
     #[test]

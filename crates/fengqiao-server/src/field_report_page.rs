@@ -41,6 +41,8 @@ struct FieldReportsPage {
     org_name: String,
     can_file: bool,
     can_view: bool,
+    /// May register a dispute report as a case (HandleDisputes).
+    can_register: bool,
     kinds: Vec<Kind>,
     labels: Vec<Label>,
     max_photo_mb: usize,
@@ -86,6 +88,19 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Signed out: sign in again",
     ),
     ("error", "操作失败", "Failed"),
+    ("register", "登记为纠纷", "Register as dispute"),
+    ("party", "当事人姓名", "Party's name"),
+    (
+        "other_party",
+        "另一方当事人（选填）",
+        "Other party (optional)",
+    ),
+    ("risk_level", "风险等级", "Risk level"),
+    ("risk_reason", "风险等级的理由", "Why this risk level"),
+    ("risk.low", "低", "Low"),
+    ("risk.medium", "中", "Medium"),
+    ("risk.high", "高", "High"),
+    ("risk.critical", "极高", "Critical"),
 ];
 
 /// 网格上报: the form for those who file, the list for those who read.
@@ -132,6 +147,7 @@ pub async fn page(
         org_name: caller.org.name.clone(),
         can_file,
         can_view,
+        can_register: caller.permissions.contains(&Permission::HandleDisputes),
         kinds,
         labels,
         max_photo_mb: Photo::MAX_BYTES / (1024 * 1024),

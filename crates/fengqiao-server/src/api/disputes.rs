@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
+use super::field_reports::visible_report;
 use super::incidents::{idempotency_key, visible_incident};
 use crate::addresses;
 use crate::api::rfc3339;
@@ -404,9 +405,14 @@ pub struct PartyInput {
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterDispute {
-    /// incident (with `incident_id`) or station (at the desk).
+    /// incident (with `incident_id`), field_report (with
+    /// `field_report_id`: a grid worker's report of a dispute) or station
+    /// (at the desk).
     source: String,
     incident_id: Option<i64>,
+    /// The field report (e治采) of a dispute the case is registered from;
+    /// its station, place and description become the case's.
+    field_report_id: Option<i64>,
     /// The station of the case; the caller's organisation when absent.
     /// From an incident, always the incident's station.
     org_id: Option<i64>,
@@ -551,14 +557,12 @@ pub async fn register(
         }
     }
     let mut errors = Vec::new();
-    let source = DisputeSource::from_str(&body.source)
-        .ok()
-        .filter(|s| *s != DisputeSource::FieldReport);
+    let source = DisputeSource::from_str(&body.source).ok();
     if source.is_none() {
         errors.push(FieldError::new(
             "source",
             Reason::UnknownValue {
-                allowed: vec!["incident".into(), "station".into()],
+                allowed: vec!["incident".into(), "field_report".into(), "station".into()],
             },
         ));
     }
@@ -626,6 +630,61 @@ pub async fn register(
                     facts,
                     i.building_id,
                     i.community_code,
+                ));
+            }
+        },
+        Some(DisputeSource::FieldReport) => match body.field_report_id {
+            None => errors.push(FieldError::new("field_report_id", Reason::Required)),
+            Some(report_id) => {
+                let report = visible_report(&state, &caller, report_id)
+                    .await
+                    .map_err(|_| {
+                        ApiError::field(FieldError::new("field_report_id", Reason::NotFound))
+                    })?;
+                if let Some(existing) = state
+                    .store
+                    .dispute_from_source(DisputeSource::FieldReport, report_id)
+                    .await?
+                {
+                    let (record, _) = visible_dispute(&state, &caller, existing).await?;
+                    return Ok((StatusCode::OK, Json(dispute_view(&state, &record).await?)));
+                }
+                // Only a report of a dispute becomes a case (the core's rule).
+                if let Err(refusal) = report.register_as_dispute(0) {
+                    return Err(ApiError::Conflict {
+                        zh: "只有“矛盾纠纷”类的网格上报才能登记为纠纷案件。".into(),
+                        en: format!("{refusal}."),
+                    });
+                }
+                let station = state
+                    .store
+                    .organisation(report.place.station_org_id)
+                    .await?
+                    .ok_or(ApiError::NotFound)?;
+                // The reporter sees their own report; registering it is the
+                // station's business.
+                if !caller.sees(&station.path) {
+                    errors.push(FieldError::new("field_report_id", Reason::NotFound));
+                }
+                if body.org_id.is_some_and(|o| o != station.id) {
+                    errors.push(FieldError::new(
+                        "org_id",
+                        Reason::Conflict {
+                            detail: "incident_station",
+                        },
+                    ));
+                }
+                place = Some((
+                    station.id,
+                    Some(report.id),
+                    body.address_text
+                        .clone()
+                        .unwrap_or_else(|| report.address_text.clone()),
+                    body.facts
+                        .clone()
+                        .unwrap_or_else(|| report.description.clone()),
+                    Some(report.place.building_id),
+                    Some(report.place.community_code.clone()),
                 ));
             }
         },
@@ -739,6 +798,15 @@ pub async fn register(
     if let Some(incident_id) = source_id.filter(|_| source == DisputeSource::Incident) {
         tx.link_dispute_incident(id, incident_id, now).await?;
     }
+    let from_report = source_id.filter(|_| source == DisputeSource::FieldReport);
+    if let Some(report_id) = from_report {
+        // The case's unique source already refused a second registration.
+        if !tx.set_field_report_dispute(report_id, id).await? {
+            return Err(ApiError::Internal(format!(
+                "field report {report_id} was registered without its case"
+            )));
+        }
+    }
     tx.append_dispute_events(id, &registered.events).await?;
     if let Some(key) = &key {
         if !record_key(&mut tx, &caller, key, &hash, id, now).await? {
@@ -760,6 +828,17 @@ pub async fn register(
     tx.append_audit(&audit, now).await?;
     tx.commit().await?;
     publish(&state, &registered.state, "registered", &[]).await;
+    if let Some(report_id) = from_report {
+        if let Ok(Some(org)) = state.store.organisation(registered.state.org_id).await {
+            state.live.publish(LiveEvent {
+                kind: LiveKind::FieldReport,
+                id: report_id,
+                incident_id: None,
+                change: "registered_as_dispute".into(),
+                orgs: vec![org.path],
+            });
+        }
+    }
     let (record, _) = visible_dispute(&state, &caller, id).await?;
     Ok((
         StatusCode::CREATED,

@@ -94,7 +94,7 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
 
 /// Properties that point at another record; a body carrying one is a write
 /// into that record's jurisdiction.
-const REFERENCES: [&str; 10] = [
+const REFERENCES: [&str; 11] = [
     "incident_id",
     "owner_org_ids",
     "rules",
@@ -105,6 +105,7 @@ const REFERENCES: [&str; 10] = [
     "grid_worker_ids",
     "assignee_user_id",
     "building_id",
+    "field_report_id",
 ];
 
 /// A well-formed body whose references point into the foreign jurisdiction,
@@ -172,6 +173,7 @@ fn foreign_body(app: &TestApp, op: &Operation, document: &Value) -> Option<Value
             "description" => json!("越权测试：楼上楼下争吵"),
             "address_text" => json!("望江小区1栋"),
             "building_id" => json!(app.world.foreign_building.id),
+            "field_report_id" => json!(app.world.foreign_field_report),
             "photo" => Value::Null,
             "assignee_user_id" => json!(app.world.foreign_user),
             "title" => json!("越权测试任务"),

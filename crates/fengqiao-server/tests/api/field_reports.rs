@@ -287,4 +287,56 @@ backend_tests! {
         let home = app.request(Method::GET, "/", Some(&admin), None).await;
         assert!(!home.text.contains(r#"href="/field-reports""#));
     }
+
+    async fn a_dispute_report_registers_as_a_case_once(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        staff_own_grid(&app).await;
+        let worker = app.session(Role::GridWorker).await;
+        let chief = app.session(Role::StationChief).await;
+        let (_, report) = file(&app, &worker, &dispute_with_photo(), None).await;
+        let report_id = report["id"].as_i64().unwrap();
+        let register = json!({
+            "source": "field_report",
+            "field_report_id": report_id,
+            "dispute_type": report["category"],
+            "parties": [{"name": "张三"}, {"name": "李四"}],
+            "risk_level": "high",
+            "risk_reason": "一方扬言要报复",
+        });
+        let response = app.request(Method::POST, "/api/v1/disputes", Some(&chief), Some(&register)).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+        let case = response.json();
+        assert_eq!(case["source"], "field_report");
+        assert_eq!(case["source_id"], report_id);
+        assert_eq!(case["dispute_type"], "neighbour");
+        assert_eq!(case["org_id"], app.world.station_a.id);
+        assert_eq!(case["building_id"], app.world.own_building.id);
+        assert_eq!(case["facts"], report["description"], "the report's description is the case's facts");
+        assert_eq!(case["address_text"], report["address_text"]);
+        let seen = app.request(Method::GET, &format!("/api/v1/field-reports/{report_id}"), Some(&worker), None).await;
+        assert_eq!(seen.json()["dispute_id"], case["id"], "the report names its case");
+
+        // Once: a second registration answers with the first case.
+        let again = app.request(Method::POST, "/api/v1/disputes", Some(&chief), Some(&register)).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+        assert_eq!(again.json()["id"], case["id"]);
+
+        // A safety risk is not a dispute.
+        let body = json!({"kind": "safety_risk", "category": "gas", "description": "燃气管道漏气味道明显",
+            "address_text": "锦里小区3栋", "building_id": app.world.own_building.id});
+        let (_, risk) = file(&app, &worker, &body, None).await;
+        let mut refused = register.clone();
+        refused["field_report_id"] = risk["id"].clone();
+        let response = app.request(Method::POST, "/api/v1/disputes", Some(&chief), Some(&refused)).await;
+        assert_eq!(response.status, StatusCode::CONFLICT, "{}", response.text);
+        assert!(response.json()["detail"].as_str().unwrap().contains("矛盾纠纷"));
+
+        // Nor is another station's report reachable.
+        refused["field_report_id"] = json!(app.world.foreign_field_report);
+        let response = app.request(Method::POST, "/api/v1/disputes", Some(&chief), Some(&refused)).await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", response.text);
+        assert_eq!(response.json()["errors"][0]["field"], "field_report_id");
+        let foreign = app.db.store.field_report(app.world.foreign_field_report).await.unwrap().unwrap();
+        assert_eq!(foreign.dispute_id, None);
+    }
 }
