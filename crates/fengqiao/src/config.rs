@@ -48,6 +48,9 @@ pub struct Settings {
     /// 纠纷久未推进: days a case in registration or mediation may go
     /// without progress before it goes on its officer's list (1 to 365).
     pub stalled_dispute_days: u32,
+    /// 回访: days after a dispute's agreement its follow-up visits fall,
+    /// ascending and comma-separated (1 to 6 visits, each 1 to 365 days).
+    pub dispute_follow_up_days: String,
 }
 
 impl Default for Settings {
@@ -64,6 +67,7 @@ impl Default for Settings {
             repeat_call_threshold: 3,
             visit_period_days: 30,
             stalled_dispute_days: 14,
+            dispute_follow_up_days: "7,30".into(),
         }
     }
 }
@@ -92,7 +96,7 @@ impl<T: Serialize> Provider for Named<T> {
     }
 }
 
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 12] = [
     "bind",
     "data_dir",
     "database_url",
@@ -104,6 +108,7 @@ pub const KEYS: [&str; 11] = [
     "repeat_call_threshold",
     "visit_period_days",
     "stalled_dispute_days",
+    "dispute_follow_up_days",
 ];
 
 pub struct Loaded {
@@ -190,6 +195,7 @@ impl Settings {
             "repeat_call_threshold" => self.repeat_call_threshold.to_string(),
             "visit_period_days" => self.visit_period_days.to_string(),
             "stalled_dispute_days" => self.stalled_dispute_days.to_string(),
+            "dispute_follow_up_days" => self.dispute_follow_up_days.clone(),
             _ => String::new(),
         }
     }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use fengqiao_core::dispute::FollowUpPolicy;
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::repeat_call::RepeatCallPolicy;
 use fengqiao_core::task::{StalledPolicy, VisitPolicy};
@@ -91,6 +92,19 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
              invalid stalled_dispute_days: it must be 1 to 365 days"
             )
         })?;
+    let dispute_follow_ups = settings
+        .dispute_follow_up_days
+        .split(',')
+        .map(|d| d.trim().parse::<u32>())
+        .collect::<Result<Vec<_>, _>>()
+        .ok()
+        .and_then(|days| FollowUpPolicy::new(days).ok())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "配置项 dispute_follow_up_days 无效：应为 1–6 个递增的天数，每个 1–365 天，以逗号分隔 / \
+                 invalid dispute_follow_up_days: 1 to 6 ascending day counts, each 1 to 365, comma-separated"
+            )
+        })?;
     let store = open_store(settings).await?;
     let cipher = cipher(settings)?;
     let villages = fengqiao_server::addresses::load_villages(&store).await?;
@@ -127,6 +141,7 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
             repeat_calls,
             visits,
             stalled_disputes,
+            dispute_follow_ups,
             ..ServerSettings::default()
         },
     );
