@@ -16,6 +16,7 @@ use crate::error::{render_problems, ApiError};
 use crate::state::AppState;
 use crate::{
     api, assets, dispute_pages, field_report_page, live_pages, ops, pages, report, task_pages,
+    warning_pages,
 };
 
 /// Nothing is loaded from outside the server; no inline script or style.
@@ -58,6 +59,12 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/board", get(live_pages::board))
         .route("/inbox", get(live_pages::inbox))
+        .route("/warnings", get(warning_pages::board))
+        .route(
+            "/warnings/{id}/acknowledge",
+            post(warning_pages::acknowledge),
+        )
+        .route("/warnings/{id}/close", post(warning_pages::close))
         .route("/tasks", get(task_pages::list))
         .route(
             "/tasks/{id}",

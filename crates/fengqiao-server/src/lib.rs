@@ -28,6 +28,7 @@ pub mod state;
 mod task_pages;
 pub mod tasks;
 pub mod threat_words;
+mod warning_pages;
 
 pub use api::PUBLIC_TAG;
 pub use app::{openapi, router};

@@ -76,6 +76,8 @@ struct HomePage {
     disputes: bool,
     /// 网格上报: the form for those who file, the list for those who read.
     field_reports: bool,
+    /// 预警看板, for those who see warnings.
+    warnings: bool,
 }
 
 pub(crate) fn render(template: &impl Template) -> Response {
@@ -437,6 +439,7 @@ async fn home_page(
         audit,
         board: caller.permissions.contains(&Permission::ViewIncidents),
         tasks: caller.permissions.contains(&Permission::DoTasks),
+        warnings: caller.permissions.contains(&Permission::ViewWarnings),
         disputes: caller.permissions.contains(&Permission::ViewDisputes),
         inbox: caller.permissions.contains(&Permission::HandleWorkOrders)
             && caller.permissions.contains(&Permission::ViewIncidents),

@@ -77,7 +77,7 @@ pub struct RecipientView {
     kind: String,
 }
 
-fn rule_name(rule: WarningRule) -> &'static str {
+pub(crate) fn rule_name(rule: WarningRule) -> &'static str {
     match rule {
         WarningRule::RepeatCall => "重复报警",
         WarningRule::WorkOrderOverdue => "流转单超时",
@@ -163,7 +163,23 @@ pub async fn list(
         .filter(|s| !s.is_empty())
         .map(WarningStatus::from_str)
         .transpose()?;
-    let warnings = state
+    let warnings = visible_warnings(&state, &caller, status).await?;
+    let now = state.clock.now();
+    let views = warnings
+        .iter()
+        .map(|w| WarningView::of(w, now))
+        .collect::<ApiResult<_>>()?;
+    Ok(Json(views))
+}
+
+/// The warnings the caller sees (their jurisdiction's and those delivered
+/// to them), newest first, for the API and the board page.
+pub(crate) async fn visible_warnings(
+    state: &AppState,
+    caller: &Caller,
+    status: Option<WarningStatus>,
+) -> ApiResult<Vec<Warning>> {
+    Ok(state
         .store
         .warnings_visible_to(
             caller.scope().as_str(),
@@ -171,13 +187,7 @@ pub async fn list(
             status,
             LIST_LIMIT,
         )
-        .await?;
-    let now = state.clock.now();
-    let views = warnings
-        .iter()
-        .map(|w| WarningView::of(w, now))
-        .collect::<ApiResult<_>>()?;
-    Ok(Json(views))
+        .await?)
 }
 
 /// One warning with the people it was delivered to.
@@ -204,13 +214,23 @@ pub async fn acknowledge(
     caller: Caller,
     Path(warning_id): Path<i64>,
 ) -> ApiResult<Json<WarningView>> {
+    let warning = acknowledge_warning(&state, &caller, warning_id).await?;
+    Ok(Json(WarningView::of(&warning, state.clock.now())?))
+}
+
+/// 签收 for the API and the board page.
+pub(crate) async fn acknowledge_warning(
+    state: &AppState,
+    caller: &Caller,
+    warning_id: i64,
+) -> ApiResult<Warning> {
     caller.require(Permission::HandleWarnings)?;
-    let (warning, _) = visible_warning(&state, &caller, warning_id).await?;
+    let (warning, _) = visible_warning(state, caller, warning_id).await?;
     let now = state.clock.now();
     let next = warning
         .acknowledge(caller.actor.clone(), now)
         .map_err(refused)?;
-    store_move(&state, &caller, &warning, &next, "acknowledged").await
+    store_move(state, caller, &warning, next, "acknowledged").await
 }
 
 /// 办结: closes an acknowledged warning with what was done; without an
@@ -225,15 +245,34 @@ pub async fn close(
     Path(warning_id): Path<i64>,
     ApiJson(body): ApiJson<CloseWarning>,
 ) -> ApiResult<Json<WarningView>> {
+    let warning = close_warning(
+        &state,
+        &caller,
+        warning_id,
+        body.action.as_deref(),
+        body.note.as_deref(),
+    )
+    .await?;
+    Ok(Json(WarningView::of(&warning, state.clock.now())?))
+}
+
+/// 办结 for the API and the board page: without an action and a note it is
+/// a validation error and nothing changes.
+pub(crate) async fn close_warning(
+    state: &AppState,
+    caller: &Caller,
+    warning_id: i64,
+    action: Option<&str>,
+    note: Option<&str>,
+) -> ApiResult<Warning> {
     caller.require(Permission::HandleWarnings)?;
-    let (warning, _) = visible_warning(&state, &caller, warning_id).await?;
-    let record = ActionRecord::parse(body.action.as_deref(), body.note.as_deref())
-        .map_err(ApiError::Validation)?;
+    let (warning, _) = visible_warning(state, caller, warning_id).await?;
+    let record = ActionRecord::parse(action, note).map_err(ApiError::Validation)?;
     let now = state.clock.now();
     let next = warning
         .close(record, caller.actor.clone(), now)
         .map_err(refused)?;
-    store_move(&state, &caller, &warning, &next, "closed").await
+    store_move(state, caller, &warning, next, "closed").await
 }
 
 /// A 409 naming the state the warning is in. Nothing changed.
@@ -322,12 +361,12 @@ async fn store_move(
     state: &AppState,
     caller: &Caller,
     before: &Warning,
-    after: &Warning,
+    after: Warning,
     change: &'static str,
-) -> ApiResult<Json<WarningView>> {
+) -> ApiResult<Warning> {
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
-    if !tx.update_warning(after, before.status, now).await? {
+    if !tx.update_warning(&after, before.status, now).await? {
         return Err(ApiError::Conflict {
             zh: "预警刚被他人处理，请刷新后重试。".into(),
             en: "The warning was changed meanwhile; reload it and try again.".into(),
@@ -344,5 +383,5 @@ async fn store_move(
     tx.append_audit(&event, now).await?;
     tx.commit().await?;
     publish(state, after.id, change).await;
-    Ok(Json(WarningView::of(after, now)?))
+    Ok(after)
 }

@@ -202,3 +202,92 @@ backend_tests! {
         assert!(text.contains("closed mediated"), "{text}");
     }
 }
+
+/// A form posted from a page, as a browser posts it.
+async fn post_form(
+    app: &TestApp,
+    secret: &str,
+    path: &str,
+    body: &str,
+) -> (StatusCode, String, Option<String>) {
+    use axum::body::Body;
+    use axum::http::{header, Request};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(header::COOKIE, format!("fq_session={secret}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    let response = fengqiao_server::router(app.state.clone())
+        .oneshot(request)
+        .await
+        .unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get(header::LOCATION)
+        .map(|l| l.to_str().unwrap().to_owned());
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        String::from_utf8_lossy(&bytes).into_owned(),
+        location,
+    )
+}
+
+backend_tests! {
+    async fn the_station_board_shows_open_acknowledged_closed_and_overdue_and_closes_only_with_a_record(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        add_desks(&app).await;
+        let signed_out = app.request(Method::GET, "/warnings", None, None).await;
+        assert_eq!(signed_out.status, StatusCode::SEE_OTHER);
+        let admin = app.session(Role::Administrator).await;
+        assert_eq!(app.request(Method::GET, "/warnings", Some(&admin), None).await.status, StatusCode::FORBIDDEN);
+        assert!(!app.request(Method::GET, "/", Some(&admin), None).await.text.contains(r#"href="/warnings""#));
+        let chief = app.session(Role::StationChief).await;
+        assert!(app.request(Method::GET, "/", Some(&chief), None).await.text.contains(r#"href="/warnings""#), "linked from home");
+
+        let operator = app.session(Role::Operator).await;
+        report(&app, &operator, "楼上邻居吵架，他说要弄死对方").await;
+        let id = warnings(&app, &chief).await[0]["id"].as_i64().unwrap();
+        let page = app.request(Method::GET, "/warnings", Some(&chief), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        let text = &page.text;
+        assert!(text.contains("<h1>预警看板</h1>"), "{text}");
+        assert!(text.contains("威胁暴力言语") && text.contains("地址：锦里小区3栋") && text.contains("词语：弄死"), "{text}");
+        assert!(text.contains(r#"id="tab-open""#) && text.contains("待签收 <b>1</b>"), "{text}");
+        assert!(text.contains(&format!(r#"action="/warnings/{id}/acknowledge""#)), "{text}");
+        assert!(!text.contains("<script"), "no script: plain forms");
+        // Times in Asia/Shanghai.
+        assert!(text.contains("2025-11-25 00:00"), "T0, 16:00 UTC, in Beijing time: {text}");
+
+        // Past the hour it is overdue.
+        app.clock.advance_minutes(61);
+        let chief = app.session(Role::StationChief).await;
+        let overdue = app.request(Method::GET, "/warnings?status=overdue", Some(&chief), None).await;
+        assert!(overdue.text.contains("超时 <b>1</b>") && overdue.text.contains("超时未签收"), "{}", overdue.text);
+
+        let (status, _, location) = post_form(&app, &chief, &format!("/warnings/{id}/acknowledge"), "").await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(location.as_deref(), Some("/warnings?status=acknowledged&done=acknowledged"));
+        let (status, text, _) = post_form(&app, &chief, &format!("/warnings/{id}/acknowledge"), "").await;
+        assert_eq!(status, StatusCode::CONFLICT, "{text}");
+        assert!(text.contains("不能再签收"), "{text}");
+
+        let close = format!("/warnings/{id}/close");
+        let (status, text, _) = post_form(&app, &chief, &close, "action=&note=%E5%B7%B2%E8%B5%B0%E8%AE%BF").await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+        assert!(text.contains("处置方式："), "{text}");
+        assert!(text.contains("已走访</textarea>"), "what was typed comes back: {text}");
+        assert_eq!(warning(&app, &chief, id).await["status"], "acknowledged", "nothing stored");
+        let (status, _, location) = post_form(&app, &chief, &close, "action=visited&note=%E5%B7%B2%E4%B8%8A%E9%97%A8%E8%B5%B0%E8%AE%BF").await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(location.as_deref(), Some("/warnings?status=closed&done=closed"));
+        let closed = app.request(Method::GET, "/warnings?status=closed&done=closed", Some(&chief), None).await;
+        assert!(closed.text.contains("上门走访：已上门走访") && closed.text.contains("已办结。"), "{}", closed.text);
+        assert_eq!(warning(&app, &chief, id).await["action"], "visited");
+    }
+}
