@@ -21,8 +21,10 @@ after(async () => {
 });
 
 test('each demo role signs in and sees its organisation and role', async () => {
-  assert.ok(server.accounts.length >= 10, 'the demo has an account for every role');
-  for (const account of server.accounts) {
+  // The printed accounts: one for every role (the file lists the whole town).
+  const featured = server.accounts.filter((a) => a.featured);
+  assert.ok(featured.length >= 10, 'the demo prints an account for every role');
+  for (const account of featured) {
     const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     const outside = [];

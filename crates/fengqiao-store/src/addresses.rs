@@ -145,7 +145,7 @@ impl Store {
 
     async fn match_buildings_named(&self, query: &BuildingQuery) -> Result<Vec<Building>> {
         let Some(building) = query.building.as_deref() else {
-            return Ok(Vec::new());
+            return self.match_house_number(query).await;
         };
         let ident = identifier(building);
         let (place_sql, place, number) = match (&query.compound, &query.road) {
@@ -170,6 +170,30 @@ impl Store {
             statement = statement.bind(number);
         }
         let rows = statement.fetch_all(self.reader()).await?;
+        rows.iter().map(building_from_row).collect()
+    }
+
+    /// A road and house number without a building (高升桥路35号): the
+    /// building at that number, when the number names exactly one.
+    async fn match_house_number(&self, query: &BuildingQuery) -> Result<Vec<Building>> {
+        let (Some(road), Some(number), None) = (&query.road, &query.road_number, &query.compound)
+        else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {BUILDING_COLUMNS} FROM buildings
+             WHERE community_code LIKE $1 || '%' AND road = $2 AND road_number = $3
+             ORDER BY id LIMIT 2"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(query.division_prefix.clone())
+            .bind(road)
+            .bind(number)
+            .fetch_all(self.reader())
+            .await?;
+        if rows.len() != 1 {
+            return Ok(Vec::new());
+        }
         rows.iter().map(building_from_row).collect()
     }
 

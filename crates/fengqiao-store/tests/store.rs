@@ -344,6 +344,39 @@ mod address_registry {
             assert_eq!(store.buildings_under("510107", 0, 10).await.unwrap().len(), 2);
         }
 
+        async fn a_road_and_house_number_find_the_one_building_there(db: TestDatabase) {
+            let store = &db.store;
+            let house = |road: &str, number: &str, building: &str| {
+                AddressRecord::parse(&RawAddressRecord {
+                    community_code: "510107001001".into(),
+                    grid_code: "510107001001002".into(),
+                    road: road.into(),
+                    road_number: number.into(),
+                    building: building.into(),
+                    ..Default::default()
+                })
+                .unwrap()
+            };
+            let rows = [
+                house("高升桥路", "35号", "35号"),
+                house("高升桥路", "37号", "1栋"),
+                house("高升桥路", "37号", "2栋"),
+            ];
+            let mut tx = store.begin().await.unwrap();
+            let ids = tx.upsert_addresses(&rows.iter().map(|r| (r, None)).collect::<Vec<_>>(), T0).await.unwrap();
+            tx.commit().await.unwrap();
+            let at = |number: &str| BuildingQuery {
+                division_prefix: "510107".into(),
+                road: Some("高升桥路".into()),
+                road_number: Some(number.into()),
+                ..Default::default()
+            };
+            let found = store.match_buildings(&at("35号")).await.unwrap();
+            assert_eq!(found.iter().map(|b| b.id).collect::<Vec<_>>(), vec![ids[0]]);
+            assert!(store.match_buildings(&at("37号")).await.unwrap().is_empty(), "two buildings at 37号: which one is not said");
+            assert!(store.match_buildings(&at("39号")).await.unwrap().is_empty());
+        }
+
         async fn a_batch_writes_each_building_once_and_the_last_row_wins(db: TestDatabase) {
             let store = &db.store;
             let mut moved = record("3栋", "2单元", "501");

@@ -52,11 +52,24 @@ const STREETS: &[(&str, &str, &str)] = &[
     ("fcj", "510107019", "芳草街"),
 ];
 
+/// Names the earlier demo, the README and the browser tests use, given to
+/// the first community of a street and to compounds of its first grids:
+/// (street key, community, compounds).
+const LANDMARKS: &[(&str, &str, &[&str])] = &[
+    (
+        "jxj",
+        "锦里社区",
+        &["锦里小区", "蜀汉花园", "洗面桥苑", "红墙巷新村"],
+    ),
+    ("wjl", "望江社区", &["望江家园", "锦江苑"]),
+    ("yl", "玉林社区", &["玉林小区", "芳草新村"]),
+];
+
 const COMMUNITIES_PER_STREET: usize = 4;
 const GRIDS_PER_COMMUNITY: usize = 2;
 const ROADS_PER_STREET: usize = 4;
 /// Compounds on each side of a road, per community, at scale 1.
-const COMPOUNDS_PER_SIDE: usize = 2;
+const COMPOUNDS_PER_SIDE: usize = 1;
 /// Addresses on a road that are not in a compound (沿街商铺), per road.
 const SHOPS_PER_ROAD: usize = 12;
 
@@ -260,6 +273,10 @@ impl Town {
         };
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
         let mut names = UniqueNames::default();
+        for (_, community, compounds) in LANDMARKS {
+            names.reserve(community);
+            compounds.iter().for_each(|c| names.reserve(c));
+        }
         let streets: Vec<Street> = STREETS[..spec.stations]
             .iter()
             .enumerate()
@@ -343,6 +360,8 @@ impl Town {
         let key = self.streets[street].key;
         let (south, west) = self.streets[street].origin;
         let (height, width) = cell_size(self.spec.scale);
+        let landmark = LANDMARKS.iter().find(|(k, ..)| *k == key);
+        let mut landmark_compounds = landmark.map_or(&[][..], |l| l.2).iter();
 
         // The station's people: chief, operator, auxiliary officer.
         self.add_person(rng, format!("suozhang.{key}"), Role::StationChief, key);
@@ -358,9 +377,13 @@ impl Town {
         for c in 0..COMMUNITIES_PER_STREET {
             let code = format!("{}{:03}", self.streets[street].code, c + 1);
             let community = self.communities.len();
+            let name = match landmark {
+                Some((_, community, _)) if c == 0 => (*community).to_owned(),
+                _ => names.community(rng),
+            };
             self.communities.push(Community {
                 code: code.clone(),
-                name: names.community(rng),
+                name,
                 street,
             });
             // One community officer (社区民警) answers for a community.
@@ -409,14 +432,13 @@ impl Town {
                     // Odd numbers on the north side, even on the south.
                     let north = side > 0.0;
                     let this_number = if north { number } else { number + 1 };
-                    let buildings = rng.gen_range(4..=12);
                     let high_rise = rng.gen_bool(0.3);
-                    self.compounds.push(Compound {
+                    let mut compound = Compound {
                         name: names.compound(rng),
                         grid,
                         road,
                         number: this_number,
-                        buildings,
+                        buildings: rng.gen_range(4..=12),
                         units: rng.gen_range(1..=3),
                         floors: if high_rise {
                             rng.gen_range(18..=33)
@@ -426,7 +448,19 @@ impl Town {
                         rooms_per_floor: rng.gen_range(2..=4),
                         lat: lat + side * 0.0008 - if north { 0.0 } else { 0.0016 },
                         lon,
-                    });
+                    };
+                    if community == first_community {
+                        if let Some(name) = landmark_compounds.next() {
+                            // Large enough for every address the tests name
+                            // (蜀汉花园三幢2单元501室).
+                            compound.name = (*name).to_owned();
+                            compound.buildings = compound.buildings.max(6);
+                            compound.units = compound.units.max(2);
+                            compound.floors = compound.floors.max(6);
+                            compound.rooms_per_floor = compound.rooms_per_floor.max(2);
+                        }
+                    }
+                    self.compounds.push(compound);
                 }
                 number += 2 * rng.gen_range(3..=12);
             }
@@ -481,6 +515,9 @@ impl Town {
                 grid_code: grid.code.clone(),
                 road: self.roads[shop.road].name.clone(),
                 road_number: format!("{}号", shop.number),
+                // A house on a road is its own building: the plate is the
+                // number (门牌).
+                building: format!("{}号", shop.number),
                 lat: format!("{:.6}", shop.lat),
                 lon: format!("{:.6}", shop.lon),
                 ..Default::default()
@@ -627,7 +664,7 @@ fn organisations(streets: &[Street]) -> Vec<OrgPlan> {
             Some("county"),
             OrgKind::GovernanceCentre,
             None,
-            &format!("{}街道综治中心", street.short_name.trim_end_matches('街')),
+            &format!("{}街道综治中心", street.short_name),
             vec![street.code.to_owned()],
         ));
     }
@@ -666,6 +703,20 @@ mod tests {
             assert_eq!(town.people[grid.officer].role, Role::CommunityOfficer);
             assert_eq!(town.people[grid.workers[0]].role, Role::GridWorker);
         }
+        // The names the README and the browser tests use are there, with
+        // the officer and grid worker they expect.
+        let jinli = town
+            .compounds
+            .iter()
+            .find(|c| c.name == "锦里小区")
+            .unwrap();
+        let grid = &town.grids[jinli.grid];
+        assert_eq!(town.communities[grid.community].name, "锦里社区");
+        assert_eq!(town.people[grid.officer].username, "minjing.jxj");
+        assert!(town
+            .compounds
+            .iter()
+            .any(|c| c.name == "蜀汉花园" && c.units >= 2));
         // Every role can sign in, one of each printed.
         for role in Role::ALL {
             let featured = town

@@ -3,10 +3,10 @@
 //! routing, persistence, timeline, audit, live publish), beside raw inserts
 //! of the same rows into the same database with the same durability.
 //!
-//! The world is the demo's (three stations with command rooms, departments,
-//! governance centres and a registry of 48 buildings); the texts are the
-//! triage crate's labelled set, the addresses are written the ways callers
-//! write them, some outside the registry. Client and server share this
+//! The world is the demo's town (four stations with command rooms,
+//! departments, governance centres and its registry of rooms); the texts are
+//! the triage crate's labelled set, the addresses the ways the town's
+//! callers say them, and a few outside the registry. Client and server share this
 //! process and the machine's cores, as they would on one small server.
 
 use std::net::SocketAddr;
@@ -25,13 +25,15 @@ use fengqiao_core::org::OrgKind;
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
 use fengqiao_core::user::PasswordHashing;
-use fengqiao_core::{Clock, SystemClock};
+use fengqiao_core::{Clock, SystemClock, Timestamp};
 use fengqiao_server::{AppState, ServerSettings};
 use fengqiao_store::testing::TestDatabase;
 use fengqiao_store::{Backend, IncidentExtras, Store};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufStream};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
+
+use fengqiao_world::{Town, TownSpec};
 
 use crate::demo;
 
@@ -70,7 +72,8 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     let store = db.store.clone();
     let key = PersonalDataCipher::generate_key_hex();
     let cipher = PersonalDataCipher::from_hex(&key)?;
-    demo::seed(&store, &cipher, &PasswordHashing::fast_for_tests()).await?;
+    let town = Town::generate(TownSpec::default());
+    demo::seed(&store, &cipher, &PasswordHashing::fast_for_tests(), &town).await?;
     let county = store
         .organisations_of_kind(OrgKind::CountyBureau)
         .await?
@@ -78,7 +81,7 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
         .next()
         .context("the demo world has a county bureau")?;
     let token = issue_token(&store, county.id).await?;
-    let calls = Arc::new(Calls::new(token));
+    let calls = Arc::new(Calls::new(token, &town));
 
     let state = AppState::new(
         store.clone(),
@@ -107,7 +110,9 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     };
     println!("incident intake over HTTP on {address}, full pipeline ({backend})");
     println!(
-        "  world                        demo: 3 stations, departments, 48 buildings; {} texts, {} addresses",
+        "  world                        demo town: {} stations, {} addresses; {} texts, {} ways to say where",
+        town.streets.len(),
+        town.address_count(),
         calls.texts.len(),
         calls.addresses.len()
     );
@@ -229,8 +234,8 @@ async fn issue_token(store: &Store, org_id: i64) -> anyhow::Result<String> {
     Ok(secret.text)
 }
 
-/// The calls the clients make: texts from the labelled set, addresses in
-/// the demo registry written several ways, and a few outside it.
+/// The calls the clients make: texts from the labelled set, addresses as
+/// the demo town's callers say them, and a few outside it.
 struct Calls {
     token: String,
     texts: Vec<&'static str>,
@@ -238,37 +243,18 @@ struct Calls {
 }
 
 impl Calls {
-    fn new(token: String) -> Calls {
+    fn new(token: String, town: &Town) -> Calls {
         let texts = fengqiao_triage::LABELLED_TSV
             .lines()
             .filter_map(|line| line.split_once('\t').map(|(text, _)| text))
             .filter(|text| !text.trim().is_empty())
             .collect();
-        let mut addresses = Vec::new();
-        for &(street, community, community_name, compounds) in demo::COMMUNITIES {
-            let township = match street {
-                "jxj" => "浆洗街街道",
-                "wjl" => "望江路街道",
-                _ => "玉林街道",
-            };
-            for (c, compound) in compounds.iter().enumerate() {
-                for building in 1..=6 {
-                    let unit = building % 2 + 1;
-                    let room = format!("{}0{}", building % 6 + 1, c + 1);
-                    addresses.push(match building {
-                        1 => {
-                            format!("成都市武侯区{township}{compound}{building}栋{unit}单元{room}")
-                        }
-                        2 => format!("武侯区{compound}{building}号楼{unit}单元{room}室"),
-                        3 => format!("四川省成都市武侯区{community_name}{compound}{building}幢"),
-                        4 => format!("武侯区{township}{compound}{building}栋楼下"),
-                        5 => format!("成都武侯{compound}{building}栋{room}"),
-                        _ => format!("武侯区{community}{compound}门口"),
-                    });
-                }
-            }
-            addresses.push(format!("成都市武侯区{township}菜市场旁边"));
-        }
+        // A week of the demo town's calls, for the ways callers say where.
+        let today = Timestamp(SystemClock.now().millis() / 86_400_000 * 86_400_000);
+        let mut addresses: Vec<String> = fengqiao_world::Calls::new(town, 1, 30.0)
+            .history(today, 7)
+            .map(|call| call.location_text)
+            .collect();
         addresses.extend(
             [
                 "成都市武侯区人民南路四段地铁站出口",

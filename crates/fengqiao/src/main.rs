@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
+use fengqiao_world::TownSpec;
 
 use crate::config::FlagValues;
 
@@ -42,12 +43,24 @@ struct ServeArgs {
     bind: Option<String>,
 }
 
+#[derive(Args, Debug)]
+struct DemoArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// The same seed makes the same town, people and history.
+    #[arg(long, default_value_t = 2026)]
+    seed: u64,
+    /// Police stations in the town, one per real street of 武侯区 (1–5).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=5))]
+    stations: u32,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Serve the web interface and the API.
     Serve(ServeArgs),
     /// Create a demonstration jurisdiction with generated accounts, then serve it.
-    Demo(ServeArgs),
+    Demo(DemoArgs),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage accounts.
@@ -158,7 +171,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let bind = match &cli.command {
-        Command::Serve(args) | Command::Demo(args) => args.bind.clone(),
+        Command::Serve(args) | Command::Demo(DemoArgs { serve: args, .. }) => args.bind.clone(),
         _ => None,
     };
     let flags = FlagValues {
@@ -193,8 +206,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
                 match command {
-                    Command::Serve(_) => serve::serve(&settings, false).await,
-                    Command::Demo(_) => serve::serve(&settings, true).await,
+                    Command::Serve(_) => serve::serve(&settings, None).await,
+                    Command::Demo(args) => {
+                        let town = TownSpec {
+                            seed: args.seed,
+                            stations: args.stations as usize,
+                            scale: 1,
+                        };
+                        serve::serve(&settings, Some(town)).await
+                    }
                     Command::Migrate => serve::migrate(&settings).await,
                     Command::Address(AddressCommand::Import { file }) => {
                         address_import::run(&settings, &file).await

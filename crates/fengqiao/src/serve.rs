@@ -13,6 +13,7 @@ use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::SystemClock;
 use fengqiao_server::{AppState, ServerSettings};
 use fengqiao_store::Store;
+use fengqiao_world::{Town, TownSpec};
 
 use crate::config::Settings;
 use crate::demo;
@@ -67,7 +68,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<ExitCode> {
+pub async fn serve(settings: &Settings, demo: Option<TownSpec>) -> anyhow::Result<ExitCode> {
     let repeat_calls = RepeatCallPolicy::with_limits(
         settings.repeat_call_window_days,
         settings.repeat_call_threshold,
@@ -107,9 +108,19 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
         })?;
     let store = open_store(settings).await?;
     let cipher = cipher(settings)?;
+    let hashing = PasswordHashing::recommended();
+    // The demo's communities go in before the resolver loads them.
+    let demo = match demo {
+        Some(spec) => {
+            let town = Town::generate(spec);
+            let accounts =
+                demo::ensure_world(&store, &cipher, &hashing, &settings.data_dir, &town).await?;
+            Some((town, accounts))
+        }
+        None => None,
+    };
     let villages = fengqiao_server::addresses::load_villages(&store).await?;
     tracing::info!(villages, "address resolver ready");
-    let hashing = PasswordHashing::recommended();
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
         .with_context(|| {
@@ -124,10 +135,9 @@ pub async fn serve(settings: &Settings, demo_world: bool) -> anyhow::Result<Exit
     } else {
         settings.public_url()
     };
-    if demo_world {
-        let accounts =
-            demo::ensure_world(&store, &cipher, &hashing, &settings.data_dir, &url).await?;
-        demo::print_accounts(&accounts, &url, &settings.data_dir);
+    if let Some((town, accounts)) = &demo {
+        demo::write_credentials(&settings.data_dir, &url, accounts)?;
+        demo::print_accounts(accounts, town, &url, &settings.data_dir);
     }
     let state = AppState::new(
         store.clone(),
