@@ -372,6 +372,13 @@ impl Town {
             &format!("{key}_room"),
         );
         self.add_person(rng, format!("fujing.{key}"), Role::AuxiliaryOfficer, key);
+        // The governance centre handles what no department owns.
+        self.add_person(
+            rng,
+            format!("chuzhi.{key}_centre"),
+            Role::DepartmentHandler,
+            &format!("{key}_centre"),
+        );
 
         let first_community = self.communities.len();
         for c in 0..COMMUNITIES_PER_STREET {

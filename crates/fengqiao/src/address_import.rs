@@ -145,6 +145,7 @@ pub async fn import(
     mut rejected: impl Write,
     progress: &ProgressBar,
     source: &str,
+    clock: &dyn Clock,
 ) -> anyhow::Result<ImportReport> {
     let mut report = ImportReport::default();
     let mut grids: HashMap<String, i64> = HashMap::new();
@@ -178,7 +179,7 @@ pub async fn import(
         if batch.is_empty() {
             continue;
         }
-        let now = SystemClock.now();
+        let now = clock.now();
         let mut tx = store.begin().await?;
         let mut upserts = Vec::with_capacity(batch.len());
         for (_, record) in &batch {
@@ -243,9 +244,25 @@ pub async fn import_file(
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let report = if is_csv {
-        import(store, csv_rows(reader)?, rejected, &progress, &name).await?
+        import(
+            store,
+            csv_rows(reader)?,
+            rejected,
+            &progress,
+            &name,
+            &SystemClock,
+        )
+        .await?
     } else {
-        import(store, jsonl_rows(reader), rejected, &progress, &name).await?
+        import(
+            store,
+            jsonl_rows(reader),
+            rejected,
+            &progress,
+            &name,
+            &SystemClock,
+        )
+        .await?
     };
     progress.finish_and_clear();
     Ok((report, report_path))
@@ -365,6 +382,7 @@ pub async fn bench(rows: u64) -> anyhow::Result<std::process::ExitCode> {
         std::io::sink(),
         &ProgressBar::hidden(),
         "bench",
+        &SystemClock,
     )
     .await?;
     let seconds = started.elapsed().as_secs_f64();

@@ -73,7 +73,14 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     let key = PersonalDataCipher::generate_key_hex();
     let cipher = PersonalDataCipher::from_hex(&key)?;
     let town = Town::generate(TownSpec::default());
-    demo::seed(&store, &cipher, &PasswordHashing::fast_for_tests(), &town).await?;
+    demo::seed(
+        &store,
+        &cipher,
+        &PasswordHashing::fast_for_tests(),
+        &town,
+        SystemClock.now(),
+    )
+    .await?;
     let county = store
         .organisations_of_kind(OrgKind::CountyBureau)
         .await?

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use fengqiao_address::registry::GridCode;
@@ -15,14 +16,16 @@ use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::role::Roles;
 use fengqiao_core::task::{Assignee, AssigneeRole, NewTask, TaskDay};
 use fengqiao_core::user::{Password, PasswordHashing, Username};
-use fengqiao_core::{Clock, SystemClock};
+use fengqiao_core::{Clock, ManualClock, SystemClock, Timestamp};
 use fengqiao_store::{NewUser, Store};
-use fengqiao_world::Town;
+use fengqiao_world::{Calls, Town, TownSpec};
 use indicatif::ProgressBar;
 use serde::{Deserialize, Serialize};
 
 use crate::address_import;
 use crate::config::write_private;
+use crate::config::Settings;
+use crate::history;
 
 pub const CREDENTIALS_FILE: &str = "demo-credentials.json";
 
@@ -45,15 +48,71 @@ struct CredentialsFile {
     accounts: Vec<DemoAccount>,
 }
 
-/// Creates the demo world on an empty database, or reads back the accounts
-/// of one created before. Returns the accounts to print.
+/// What `fengqiao demo` makes.
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub town: TownSpec,
+    pub history_days: u32,
+    pub calls_per_day: f64,
+}
+
+/// The demo on `settings`' database: on an empty one, the town as of
+/// `history_days` ago and its calls since, played through the API; on one
+/// made before, its accounts. Either way the town to describe and the
+/// accounts to print.
+pub async fn ensure(
+    store: &Store,
+    cipher: &PersonalDataCipher,
+    hashing: &PasswordHashing,
+    settings: &Settings,
+    options: &DemoOptions,
+) -> anyhow::Result<(Town, Vec<DemoAccount>)> {
+    let town = Town::generate(options.town);
+    let now = SystemClock.now();
+    let today = history::midnight_of(now);
+    let start = Timestamp(today.millis() - options.history_days as i64 * 86_400_000);
+    let (seeded, fresh) =
+        ensure_world(store, cipher, hashing, &settings.data_dir, &town, start).await?;
+    if fresh && options.history_days > 0 && options.calls_per_day > 0.0 {
+        let started = std::time::Instant::now();
+        let calls = Calls::new(&town, options.town.seed, options.calls_per_day);
+        // The days before today, then today's calls so far.
+        let day = (today.millis() + 8 * 3_600_000).div_euclid(86_400_000) as u64;
+        let history = calls
+            .history(today, options.history_days as u64)
+            .chain(calls.day(day, today).into_iter().filter(|c| c.at < now));
+        let clock = Arc::new(ManualClock::new(start));
+        let played = history::play(store, cipher, &town, &seeded, history, clock, now).await?;
+        println!(
+            "演示历史 / demo history: {} 天、{} 起警情、{} 张工单办结、{} 次超时督办、{} 步被接口拒绝（{:.0} 秒）",
+            options.history_days,
+            played.incidents,
+            played.work_orders_closed,
+            played.escalations,
+            played.refused,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok((town, seeded.accounts))
+}
+
+/// The demo world as written: its accounts, and on a fresh database the id
+/// of each organisation by its key in the town plan.
+pub struct Seeded {
+    pub accounts: Vec<DemoAccount>,
+    pub orgs: HashMap<String, i64>,
+}
+
+/// Creates the demo world on an empty database as of `now`, or reads back
+/// the accounts of one created before (then `fresh` is false).
 pub async fn ensure_world(
     store: &Store,
     cipher: &PersonalDataCipher,
     hashing: &PasswordHashing,
     data_dir: &Path,
     town: &Town,
-) -> anyhow::Result<Vec<DemoAccount>> {
+    now: Timestamp,
+) -> anyhow::Result<(Seeded, bool)> {
     let path = data_dir.join(CREDENTIALS_FILE);
     if store.count_users().await? > 0 {
         let text = std::fs::read_to_string(&path).with_context(|| {
@@ -65,9 +124,13 @@ pub async fn ensure_world(
             )
         })?;
         let file: CredentialsFile = serde_json::from_str(&text)?;
-        return Ok(file.accounts);
+        let seeded = Seeded {
+            accounts: file.accounts,
+            orgs: HashMap::new(),
+        };
+        return Ok((seeded, false));
     }
-    seed(store, cipher, hashing, town).await
+    Ok((seed(store, cipher, hashing, town, now).await?, true))
 }
 
 /// Writes the accounts and the address they sign in at, readable only by
@@ -90,16 +153,16 @@ pub fn write_credentials(
     Ok(())
 }
 
-/// Writes `town` into an empty store: organisations, accounts (each with a
-/// generated password), communities, grids with who answers for them, then
-/// every address in batches through the import path.
+/// Writes `town` into an empty store as of `now`: organisations, accounts
+/// (each with a generated password), communities, grids with who answers
+/// for them, then every address in batches through the import path.
 pub(crate) async fn seed(
     store: &Store,
     cipher: &PersonalDataCipher,
     hashing: &PasswordHashing,
     town: &Town,
-) -> anyhow::Result<Vec<DemoAccount>> {
-    let now = SystemClock.now();
+    now: Timestamp,
+) -> anyhow::Result<Seeded> {
     let mut tx = store.begin().await?;
     let mut orgs: HashMap<&str, (i64, &str)> = HashMap::new();
     for plan in &town.orgs {
@@ -199,13 +262,21 @@ pub(crate) async fn seed(
         .enumerate()
         .map(|(i, raw)| (i as u64 + 1, Ok(raw)));
     let progress = ProgressBar::hidden();
-    let report = address_import::import(store, rows, std::io::sink(), &progress, "demo").await?;
+    let clock = ManualClock::new(now);
+    let report =
+        address_import::import(store, rows, std::io::sink(), &progress, "demo", &clock).await?;
     anyhow::ensure!(
         report.rejected == 0,
         "the demo town made {} addresses the registry rejects",
         report.rejected
     );
-    Ok(accounts)
+    Ok(Seeded {
+        accounts,
+        orgs: orgs
+            .into_iter()
+            .map(|(key, (id, _))| (key.to_owned(), id))
+            .collect(),
+    })
 }
 
 /// 交办: the chief of 浆洗街 gives the demo officer a task for today, beside

@@ -8,6 +8,7 @@ mod bench_intake;
 mod bench_resolve;
 mod config;
 mod demo;
+mod history;
 mod serve;
 mod triage_cli;
 
@@ -16,6 +17,8 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use fengqiao_world::TownSpec;
+
+use crate::demo::DemoOptions;
 
 use crate::config::FlagValues;
 
@@ -53,6 +56,12 @@ struct DemoArgs {
     /// Police stations in the town, one per real street of 武侯区 (1–5).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=5))]
     stations: u32,
+    /// Days of history played through the API before serving (0–365).
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u32).range(0..=365))]
+    history_days: u32,
+    /// Calls a station receives a day, on average.
+    #[arg(long, default_value_t = 20.0)]
+    calls_per_day: f64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -208,12 +217,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 match command {
                     Command::Serve(_) => serve::serve(&settings, None).await,
                     Command::Demo(args) => {
-                        let town = TownSpec {
-                            seed: args.seed,
-                            stations: args.stations as usize,
-                            scale: 1,
+                        let options = DemoOptions {
+                            town: TownSpec {
+                                seed: args.seed,
+                                stations: args.stations as usize,
+                                scale: 1,
+                            },
+                            history_days: args.history_days,
+                            calls_per_day: args.calls_per_day.clamp(0.0, 1000.0),
                         };
-                        serve::serve(&settings, Some(town)).await
+                        serve::serve(&settings, Some(options)).await
                     }
                     Command::Migrate => serve::migrate(&settings).await,
                     Command::Address(AddressCommand::Import { file }) => {

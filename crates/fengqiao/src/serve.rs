@@ -13,10 +13,9 @@ use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::SystemClock;
 use fengqiao_server::{AppState, ServerSettings};
 use fengqiao_store::Store;
-use fengqiao_world::{Town, TownSpec};
 
 use crate::config::Settings;
-use crate::demo;
+use crate::demo::{self, DemoOptions};
 
 pub fn init_tracing(format: &str) {
     use tracing_subscriber::EnvFilter;
@@ -68,7 +67,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub async fn serve(settings: &Settings, demo: Option<TownSpec>) -> anyhow::Result<ExitCode> {
+pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Result<ExitCode> {
     let repeat_calls = RepeatCallPolicy::with_limits(
         settings.repeat_call_window_days,
         settings.repeat_call_threshold,
@@ -111,12 +110,7 @@ pub async fn serve(settings: &Settings, demo: Option<TownSpec>) -> anyhow::Resul
     let hashing = PasswordHashing::recommended();
     // The demo's communities go in before the resolver loads them.
     let demo = match demo {
-        Some(spec) => {
-            let town = Town::generate(spec);
-            let accounts =
-                demo::ensure_world(&store, &cipher, &hashing, &settings.data_dir, &town).await?;
-            Some((town, accounts))
-        }
+        Some(options) => Some(demo::ensure(&store, &cipher, &hashing, settings, &options).await?),
         None => None,
     };
     let villages = fengqiao_server::addresses::load_villages(&store).await?;
