@@ -1,5 +1,6 @@
 // Starts a real `fengqiao demo` on a free port with a fresh data directory and
-// returns its address and the demo accounts it generated.
+// returns its address and the demo accounts it generated. One day of history
+// keeps each start short in a debug build; the demo's default is ninety.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -22,7 +23,7 @@ function binary() {
 
 export async function startDemo() {
   const dataDir = mkdtempSync(join(tmpdir(), 'fengqiao-e2e-'));
-  const child = spawn(binary(), ['demo', '--bind', '127.0.0.1:0', '--data-dir', dataDir], {
+  const child = spawn(binary(), ['demo', '--bind', '127.0.0.1:0', '--data-dir', dataDir, '--history-days', '1'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FENGQIAO_DATABASE_URL: '' },
   });

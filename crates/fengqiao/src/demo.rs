@@ -93,6 +93,16 @@ pub async fn ensure(
             started.elapsed().as_secs_f64()
         );
     }
+    if fresh {
+        let mut tx = store.begin().await?;
+        let (station, officer, chief) = (
+            seeded.orgs["jxj"],
+            seeded.users["minjing.jxj"],
+            seeded.users["suozhang.jxj"],
+        );
+        seed_assigned_task(&mut tx, station, officer, chief, SystemClock.now()).await?;
+        tx.commit().await?;
+    }
     Ok((town, seeded.accounts))
 }
 
@@ -101,6 +111,8 @@ pub async fn ensure(
 pub struct Seeded {
     pub accounts: Vec<DemoAccount>,
     pub orgs: HashMap<String, i64>,
+    /// Account id by username.
+    pub users: HashMap<String, i64>,
 }
 
 /// Creates the demo world on an empty database as of `now`, or reads back
@@ -127,6 +139,7 @@ pub async fn ensure_world(
         let seeded = Seeded {
             accounts: file.accounts,
             orgs: HashMap::new(),
+            users: HashMap::new(),
         };
         return Ok((seeded, false));
     }
@@ -241,21 +254,6 @@ pub(crate) async fn seed(
             .detail("responsibility");
         tx.append_audit(&event, now).await?;
     }
-    let user_id = |username: &str| {
-        town.people
-            .iter()
-            .position(|p| p.username == username)
-            .map(|i| user_ids[i])
-            .with_context(|| format!("demo account {username}"))
-    };
-    seed_assigned_task(
-        &mut tx,
-        orgs["jxj"].0,
-        user_id("minjing.jxj")?,
-        user_id("suozhang.jxj")?,
-        now,
-    )
-    .await?;
     tx.commit().await?;
     let rows = town
         .addresses()
@@ -272,6 +270,12 @@ pub(crate) async fn seed(
     );
     Ok(Seeded {
         accounts,
+        users: town
+            .people
+            .iter()
+            .zip(&user_ids)
+            .map(|(p, id)| (p.username.clone(), *id))
+            .collect(),
         orgs: orgs
             .into_iter()
             .map(|(key, (id, _))| (key.to_owned(), id))
@@ -279,8 +283,9 @@ pub(crate) async fn seed(
     })
 }
 
-/// 交办: the chief of 浆洗街 gives the demo officer a task for today, beside
-/// the routine visits generated when the server starts.
+/// 交办: the chief of 浆洗街 gives the demo officer a task for today (after
+/// the history, on the real clock), beside the routine visits generated
+/// when the server starts.
 async fn seed_assigned_task(
     tx: &mut fengqiao_store::Tx,
     station: i64,
