@@ -156,6 +156,63 @@ impl Store {
 impl Store {
     /// Every row of `table` as text, for tests that search stored data for
     /// values that must not be there in plain text.
+    /// The tables of the schema, migrations' bookkeeping aside, by name.
+    pub async fn tables_for_tests(&self) -> crate::Result<Vec<String>> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table'
+                 AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name"
+            }
+            Backend::Postgres => {
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'
+                 AND table_name <> '_sqlx_migrations' ORDER BY table_name"
+            }
+        };
+        Ok(sqlx::query_scalar(sql).fetch_all(&self.reader).await?)
+    }
+
+    /// Every row of `table` as `column=value` pairs in column order, the
+    /// columns named in `skip` left out, rows sorted: for comparing two
+    /// databases record by record.
+    pub async fn rows_for_tests(&self, table: &str, skip: &[&str]) -> crate::Result<Vec<String>> {
+        use sqlx::{Column, Row, ValueRef};
+        let rows = sqlx::query(&format!("SELECT * FROM {table}"))
+            .fetch_all(&self.reader)
+            .await?;
+        let mut lines = Vec::with_capacity(rows.len());
+        for row in rows {
+            let mut line = String::new();
+            for (i, column) in row.columns().iter().enumerate() {
+                if skip.contains(&column.name()) {
+                    continue;
+                }
+                let value = if row.try_get_raw(i)?.is_null() {
+                    "NULL".to_owned()
+                } else if let Ok(value) = row.try_get::<i64, _>(i) {
+                    value.to_string()
+                } else if let Ok(value) = row.try_get::<f64, _>(i) {
+                    format!("{value:.6}")
+                } else if let Ok(value) = row.try_get::<String, _>(i) {
+                    value
+                } else if let Ok(value) = row.try_get::<Vec<u8>, _>(i) {
+                    value.iter().map(|b| format!("{b:02x}")).collect()
+                } else if let Ok(value) = row.try_get::<bool, _>(i) {
+                    value.to_string()
+                } else {
+                    "?".to_owned()
+                };
+                line.push_str(column.name());
+                line.push('=');
+                line.push_str(&value);
+                line.push('\t');
+            }
+            lines.push(line);
+        }
+        lines.sort();
+        Ok(lines)
+    }
+
     pub async fn table_text_for_tests(&self, table: &str) -> crate::Result<String> {
         let sql = match self.backend {
             Backend::Sqlite => format!("SELECT * FROM {table}"),
