@@ -1,6 +1,7 @@
 // Starts a real `fengqiao demo` on a free port with a fresh data directory and
 // returns its address and the demo accounts it generated. One day of history
-// keeps each start short in a debug build; the demo's default is ninety.
+// keeps each start short in a debug build (the demo's default is ninety), and
+// the simulator is off so that what a test sees is what it did.
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, mkdirSync } from 'node:fs';
@@ -23,7 +24,7 @@ function binary() {
 
 export async function startDemo() {
   const dataDir = mkdtempSync(join(tmpdir(), 'fengqiao-e2e-'));
-  const child = spawn(binary(), ['demo', '--bind', '127.0.0.1:0', '--data-dir', dataDir, '--history-days', '1'], {
+  const child = spawn(binary(), ['demo', '--bind', '127.0.0.1:0', '--data-dir', dataDir, '--history-days', '1', '--live-rate', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, FENGQIAO_DATABASE_URL: '' },
   });

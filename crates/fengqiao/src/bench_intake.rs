@@ -16,14 +16,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+use fengqiao_core::audit::Actor;
 use fengqiao_core::incident::{
     Category, Incident, IncidentInput, NewIncident, Priority, ReceiptNumber, StationCode, Triage,
     TriagedBy,
 };
 use fengqiao_core::org::OrgKind;
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
-use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
 use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::{Clock, SystemClock, Timestamp};
 use fengqiao_server::{AppState, ServerSettings};
@@ -87,7 +86,8 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
         .into_iter()
         .next()
         .context("the demo world has a county bureau")?;
-    let token = issue_token(&store, county.id).await?;
+    let token =
+        demo::issue_intake_token(&store, county.id, "110 接警系统（压测）", "bench").await?;
     let calls = Arc::new(Calls::new(token, &town));
 
     let state = AppState::new(
@@ -217,30 +217,6 @@ fn millis(duration: Duration) -> String {
 }
 
 /// A token of the county bureau, as a call-taking system would hold.
-async fn issue_token(store: &Store, org_id: i64) -> anyhow::Result<String> {
-    let permissions = fengqiao_core::role::token_permissions(&["report_incidents".into()])?;
-    let secret = secret::generate(API_TOKEN_PREFIX);
-    let now = SystemClock.now();
-    let mut tx = store.begin().await?;
-    let id = tx
-        .insert_api_token(
-            "110 接警系统（压测）",
-            org_id,
-            &permissions,
-            &secret.hash,
-            "system",
-            now,
-        )
-        .await?;
-    let event = AuditEvent::new(Actor::System, AuditAction::TokenCreated, "api_token")
-        .org(Some(org_id))
-        .object(id)
-        .source("bench");
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
-    Ok(secret.text)
-}
-
 /// The calls the clients make: texts from the labelled set, addresses as
 /// the demo town's callers say them, and a few outside it.
 struct Calls {

@@ -14,6 +14,7 @@ use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind};
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::role::Roles;
+use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
 use fengqiao_core::task::{Assignee, AssigneeRole, NewTask, TaskDay};
 use fengqiao_core::user::{Password, PasswordHashing, Username};
 use fengqiao_core::{Clock, ManualClock, SystemClock, Timestamp};
@@ -25,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use crate::address_import;
 use crate::config::write_private;
 use crate::config::Settings;
-use crate::history::{self, Played};
+use crate::history;
 
 pub const CREDENTIALS_FILE: &str = "demo-credentials.json";
 
@@ -54,6 +55,8 @@ pub struct DemoOptions {
     pub town: TownSpec,
     pub history_days: u32,
     pub calls_per_day: f64,
+    /// New calls a minute while serving; 0 turns the simulator off.
+    pub live_rate: f64,
 }
 
 /// The demo on `settings`' database: on an empty one, the town as of
@@ -316,6 +319,30 @@ async fn seed_assigned_task(
     Ok(())
 }
 
+/// A token for a 110 call-taking system of `org_id`'s jurisdiction: it may
+/// report incidents and nothing else. Returns the secret, shown only here.
+pub async fn issue_intake_token(
+    store: &Store,
+    org_id: i64,
+    name: &str,
+    source: &str,
+) -> anyhow::Result<String> {
+    let permissions = fengqiao_core::role::token_permissions(&["report_incidents".into()])?;
+    let secret = secret::generate(API_TOKEN_PREFIX);
+    let now = SystemClock.now();
+    let mut tx = store.begin().await?;
+    let id = tx
+        .insert_api_token(name, org_id, &permissions, &secret.hash, "system", now)
+        .await?;
+    let event = AuditEvent::new(Actor::System, AuditAction::TokenCreated, "api_token")
+        .org(Some(org_id))
+        .object(id)
+        .source(source);
+    tx.append_audit(&event, now).await?;
+    tx.commit().await?;
+    Ok(secret.text)
+}
+
 pub fn print_accounts(accounts: &[DemoAccount], town: &Town, url: &str, data_dir: &Path) {
     let stations: Vec<&str> = town
         .orgs
@@ -374,7 +401,7 @@ mod tests {
 
     /// The town of one station, as of 2026-11-20 00:00 in China, and the
     /// calls of its day before, played through the API.
-    async fn generate(db: &TestDatabase, key: &str, seed_value: u64) -> Played {
+    async fn generate(db: &TestDatabase, key: &str, seed_value: u64) -> history::Played {
         let start = Timestamp(1_795_104_000_000);
         let spec = TownSpec {
             seed: seed_value,

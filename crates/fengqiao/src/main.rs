@@ -10,6 +10,7 @@ mod config;
 mod demo;
 mod history;
 mod serve;
+mod simulator;
 mod triage_cli;
 
 use std::path::PathBuf;
@@ -62,6 +63,9 @@ struct DemoArgs {
     /// Calls a station receives a day, on average.
     #[arg(long, default_value_t = 20.0)]
     calls_per_day: f64,
+    /// New calls a minute through the intake API while serving; 0 turns it off.
+    #[arg(long, default_value_t = 3.0)]
+    live_rate: f64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -225,6 +229,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             },
                             history_days: args.history_days,
                             calls_per_day: args.calls_per_day.clamp(0.0, 1000.0),
+                            live_rate: args.live_rate.clamp(0.0, 600.0),
                         };
                         serve::serve(&settings, Some(options)).await
                     }

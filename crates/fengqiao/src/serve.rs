@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use fengqiao_core::dispute::FollowUpPolicy;
+use fengqiao_core::org::OrgKind;
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::repeat_call::RepeatCallPolicy;
 use fengqiao_core::task::{StalledPolicy, VisitPolicy};
@@ -110,7 +111,11 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
     let hashing = PasswordHashing::recommended();
     // The demo's communities go in before the resolver loads them.
     let demo = match demo {
-        Some(options) => Some(demo::ensure(&store, &cipher, &hashing, settings, &options).await?),
+        Some(options) => {
+            let (town, accounts) =
+                demo::ensure(&store, &cipher, &hashing, settings, &options).await?;
+            Some((town, accounts, options))
+        }
         None => None,
     };
     let villages = fengqiao_server::addresses::load_villages(&store).await?;
@@ -129,7 +134,7 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
     } else {
         settings.public_url()
     };
-    if let Some((town, accounts)) = &demo {
+    if let Some((town, accounts, _)) = &demo {
         demo::write_credentials(&settings.data_dir, &url, accounts)?;
         demo::print_accounts(accounts, town, &url, &settings.data_dir);
     }
@@ -150,6 +155,27 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
         },
     );
     tokio::spawn(end_idle_sessions(state.clone()));
+    if let Some((town, _, options)) = demo.filter(|(.., o)| o.live_rate > 0.0) {
+        let county = store
+            .organisations_of_kind(OrgKind::CountyBureau)
+            .await?
+            .into_iter()
+            .next()
+            .context("the demo has a county bureau")?;
+        let token =
+            demo::issue_intake_token(&store, county.id, "110 接警系统（演示模拟）", "demo").await?;
+        println!(
+            "演示模拟：每分钟约 {} 起新警情经接警接口送入 / the simulator posts about {} calls a minute",
+            options.live_rate, options.live_rate
+        );
+        tokio::spawn(crate::simulator::run(
+            state.clone(),
+            town,
+            options.town.seed,
+            options.live_rate,
+            token,
+        ));
+    }
     tokio::spawn(escalate_overdue_work_orders(state.clone()));
     // Today's lists exist before the first person can ask for theirs.
     match fengqiao_server::tasks::generate_all(&state).await {
