@@ -103,7 +103,9 @@ pub async fn ensure(
             seeded.users["minjing.jxj"],
             seeded.users["suozhang.jxj"],
         );
-        seed_assigned_task(&mut tx, station, officer, chief, SystemClock.now()).await?;
+        let now = SystemClock.now();
+        seed_assigned_task(&mut tx, station, officer, chief, now).await?;
+        seed_disputes(&mut tx, cipher, station, officer, now).await?;
         tx.commit().await?;
     }
     Ok((town, seeded.accounts))
@@ -286,9 +288,9 @@ pub(crate) async fn seed(
     })
 }
 
-/// 交办: the chief of 浆洗街 gives the demo officer a task for today (after
-/// the history, on the real clock), beside the routine visits generated
-/// when the server starts.
+/// 交办: the chief of 浆洗街 gives the demo officer a task for today, beside
+/// the routine visits generated when the server starts. Like the demo's
+/// disputes it is set after the history, on the real clock.
 async fn seed_assigned_task(
     tx: &mut fengqiao_store::Tx,
     station: i64,
@@ -341,6 +343,132 @@ pub async fn issue_intake_token(
     tx.append_audit(&event, now).await?;
     tx.commit().await?;
     Ok(secret.text)
+}
+
+/// 矛盾纠纷: two cases of 浆洗街 for the demo officer — a neighbours' leak
+/// mediated twice to an agreement whose follow-ups are scheduled, and a
+/// wage dispute at high risk still waiting for its first session.
+async fn seed_disputes(
+    tx: &mut fengqiao_store::Tx,
+    cipher: &PersonalDataCipher,
+    station: i64,
+    officer: i64,
+    now: Timestamp,
+) -> anyhow::Result<()> {
+    use fengqiao_core::dispute::{
+        CaseText, Dispute, DisputeSource, DisputeType, FollowUpPolicy, MediationSession, Mediators,
+        NewDispute, Party, Risk,
+    };
+    use fengqiao_store::StoredParty;
+
+    let actor = Actor::User(officer);
+    let text = |s: &str| CaseText::parse("text", s, 2000);
+    let person = |name: &str, phone: &str| -> anyhow::Result<StoredParty> {
+        let name = PersonalData::name("name", name)?;
+        let phone = PersonalData::phone("phone", phone)?;
+        Ok(StoredParty {
+            kind: "person".into(),
+            name: Some(cipher.encrypt(&name)),
+            phone: Some(cipher.encrypt(&phone)),
+            phone_index: Some(cipher.blind_index(&phone)),
+            ..Default::default()
+        })
+    };
+    let cases = [
+        (
+            DisputeType::Neighbour,
+            "锦里小区3栋",
+            "502室卫生间漏水至402室，双方多次在楼道争吵，402室住户称要找人“讨个说法”。",
+            "medium",
+            "双方情绪激动，已发生推搡",
+            vec![
+                person("周志明", "13880020401")?,
+                person("吴秀兰", "13880020502")?,
+            ],
+        ),
+        (
+            DisputeType::LabourWages,
+            "洗面桥苑工地",
+            "十余名工人被拖欠三个月工资共计约二十万元，劳务公司负责人失联。",
+            "high",
+            "工人扬言到街道聚集讨薪",
+            vec![
+                person("郑国强", "13880020611")?,
+                StoredParty {
+                    kind: "organisation".into(),
+                    org_name: Some("蓉安建筑劳务有限公司".into()),
+                    ..Default::default()
+                },
+            ],
+        ),
+    ];
+    for (i, (kind, address, facts, level, reason, parties)) in cases.into_iter().enumerate() {
+        let registered_at = now.minus_minutes(if i == 0 { 3 * 24 * 60 } else { 5 * 60 });
+        let new = NewDispute {
+            org_id: station,
+            source: DisputeSource::Station,
+            source_id: None,
+            dispute_type: kind,
+            parties: Vec::<Party>::new(),
+            building_id: None,
+            address_text: text(address)?,
+            facts: text(facts)?,
+            risk: Risk::parse(Some(level), Some(reason))
+                .map_err(|e| anyhow::anyhow!("demo risk: {e:?}"))?,
+            officer_user_id: Some(officer),
+            mediators: Mediators::parse(&["刘淑芬（锦里社区人民调解员）".into()])?,
+        };
+        let id = tx.next_dispute_id().await?;
+        let mut moved = Dispute::register(id, new, actor.clone(), registered_at);
+        tx.insert_dispute(&moved.state, &parties, None, now).await?;
+        tx.append_dispute_events(id, &moved.events).await?;
+        if i == 0 {
+            for (days_ago, note) in [
+                (2, "双方陈述漏水经过，同意由物业上门查明漏水原因。"),
+                (
+                    1,
+                    "物业确认为502室防水层老化，双方同意按七三比例分担维修费用。",
+                ),
+            ] {
+                let held_at = now.minus_minutes(days_ago * 24 * 60);
+                let session = MediationSession {
+                    id: tx.next_dispute_session_id().await?,
+                    held_at,
+                    place: text("锦里社区人民调解室")?,
+                    participants: text("双方当事人、社区民警、网格员、物业经理")?,
+                    note: text(note)?,
+                    agreed: None,
+                    next_step: None,
+                    next_session_at: None,
+                };
+                let next = moved
+                    .state
+                    .record_session(&session, actor.clone(), held_at)?;
+                tx.insert_dispute_session(id, &session, &actor.to_stored(), held_at)
+                    .await?;
+                tx.update_dispute(&next.state, held_at).await?;
+                tx.append_dispute_events(id, &next.events).await?;
+                moved = next;
+            }
+            let policy = FollowUpPolicy::default();
+            let ids = tx.next_follow_up_ids(policy.days().len()).await?;
+            let agreed = moved.state.record_agreement(
+                text("502室承担维修费用七成、402室三成，维修于一周内完成，双方不再追究。")?,
+                &policy,
+                &ids,
+                actor.clone(),
+                now,
+            )?;
+            tx.update_dispute(&agreed.state, now).await?;
+            tx.append_dispute_events(id, &agreed.events).await?;
+        }
+        let event = AuditEvent::new(actor.clone(), AuditAction::Create, "dispute")
+            .org(Some(station))
+            .object(id)
+            .source("demo");
+        tx.append_audit(&event, now).await?;
+    }
+    Ok(())
 }
 
 pub fn print_accounts(accounts: &[DemoAccount], town: &Town, url: &str, data_dir: &Path) {
