@@ -112,12 +112,16 @@ pub async fn resolve(
     within: impl Fn(&str) -> bool,
 ) -> ApiResult<Resolution> {
     let address = resolver().resolve(text);
+    // A caller at the desk names the compound and not the district
+    // (蜀锦家园4栋): then the whole registry is searched, and `within`
+    // keeps what lies in the caller's jurisdiction.
     let division_prefix = address
         .township_code
         .clone()
-        .or_else(|| address.county_code.clone());
+        .or_else(|| address.county_code.clone())
+        .unwrap_or_default();
     let mut registry = None;
-    if let Some(division_prefix) = division_prefix {
+    {
         let query = BuildingQuery {
             division_prefix,
             compound: address.compound.clone(),

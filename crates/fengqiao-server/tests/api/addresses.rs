@@ -58,6 +58,22 @@ backend_tests! {
         assert_eq!(response.json()["registry"]["building_id"], app.world.foreign_building.id);
     }
 
+    async fn a_compound_named_without_its_district_is_found_within_the_jurisdiction(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        // As a caller says it at the desk: no city, district or street.
+        let q = urlencode("锦里小区3栋");
+        let path = format!("/api/v1/addresses/resolve?q={q}");
+        let operator = app.session(Role::Operator).await;
+        let response = app.request(Method::GET, &path, Some(&operator), None).await;
+        assert_eq!(response.json()["registry"]["building_id"], app.world.own_building.id);
+        // Station B's operator searches the same registry and sees nothing
+        // of station A's.
+        add_account(&app.state, "b.operator", app.world.station_b.id, Role::Operator).await;
+        let b = app.sign_in_as("b.operator", crate::helpers::PASSWORD).await.session_cookie().unwrap();
+        let response = app.request(Method::GET, &path, Some(&b), None).await;
+        assert!(response.json()["registry"].is_null(), "{}", response.text);
+    }
+
     async fn responsibility_needs_the_right_people(db: TestDatabase) {
         let app = TestApp::new(db).await;
         let admin = app.session(Role::Administrator).await;
