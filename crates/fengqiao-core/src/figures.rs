@@ -36,7 +36,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::clock::Timestamp;
+use crate::dispute::FollowUpStatus;
 use crate::incident::{Group, IncidentStatus, Satisfaction};
+use crate::task::TaskDay;
 use crate::work_order::{WorkOrder, WorkOrderStatus};
 
 /// What the figures need to know of one incident.
@@ -197,6 +199,135 @@ pub fn compute(incidents: &[IncidentFacts], now: Timestamp) -> Figures {
             mean: (!satisfaction.is_empty())
                 .then(|| satisfaction.iter().sum::<u64>() as f64 / satisfaction.len() as f64),
         },
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Prevention figures (矛盾纠纷预防化解): disputes, warnings and daily tasks.
+//
+// Definitions, over the organisation's subtree and the period (narrowed, when
+// asked, to one officer or one grid; the store chooses the facts):
+//
+// - **disputes screened** (排查): field reports of kind dispute filed in the
+//   period; how many of them were registered as a case.
+// - **disputes registered** (登记): cases registered in the period, from any
+//   source. The figures below are over these cases, as they stand now.
+// - **mediation success rate** (调解成功率): cases whose mediation ended with
+//   an agreement ÷ cases whose mediation ended (agreement, failure or
+//   transfer). A case back in mediation after a broken agreement has not
+//   ended.
+// - **resolved within deadline** (按期化解率): cases that ended with an
+//   agreement recorded no later than the risk level's mediation deadline
+//   (`Dispute::mediate_by`: 1, 3, 7 or 15 days after registration for
+//   critical, high, medium, low) ÷ cases whose mediation ended or whose
+//   deadline has passed by now.
+// - **agreements holding at follow-up** (回访履约率): follow-up visits
+//   recorded as holding ÷ follow-up visits recorded (holding or broken).
+// - **warnings closed on time** (预警按期处置率): warnings raised in the
+//   period now closed and acknowledged by their `acknowledge_by` ÷ warnings
+//   raised in the period.
+// - **tasks done on time** (任务按期完成率): tasks done on (or before) their
+//   own day ÷ tasks due on a day of the period (withdrawn ones not counted).
+// ---------------------------------------------------------------------------
+
+/// How a case's mediation ended, as it stands now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediationEnd {
+    Agreement,
+    Failed,
+    Transferred,
+}
+
+/// What the prevention figures need to know of one dispute case.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DisputeFacts {
+    pub mediate_by: Timestamp,
+    /// `None` while registered or in mediation.
+    pub ended: Option<MediationEnd>,
+    /// When the (latest) agreement was recorded.
+    pub agreed_at: Option<Timestamp>,
+    pub follow_ups: Vec<FollowUpStatus>,
+}
+
+/// What the prevention figures need to know of one warning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WarningFacts {
+    pub acknowledge_by: Timestamp,
+    pub acknowledged_at: Option<Timestamp>,
+    pub closed: bool,
+}
+
+/// What the prevention figures need to know of one task (not withdrawn).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskFacts {
+    pub day: TaskDay,
+    pub done_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PreventionFacts {
+    /// Field reports of kind dispute filed in the period.
+    pub screened: u64,
+    /// Of those, the ones registered as a case.
+    pub screened_registered: u64,
+    pub disputes: Vec<DisputeFacts>,
+    pub warnings: Vec<WarningFacts>,
+    pub tasks: Vec<TaskFacts>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PreventionFigures {
+    pub disputes_screened: u64,
+    pub screened_registered: u64,
+    pub disputes_registered: u64,
+    pub mediation_success: Rate,
+    pub resolved_within_deadline: Rate,
+    pub follow_ups_holding: Rate,
+    pub warnings_closed_on_time: Rate,
+    pub tasks_done_on_time: Rate,
+}
+
+/// The prevention figures of `facts`, with `now` deciding whose mediation
+/// deadline has passed.
+pub fn compute_prevention(facts: &PreventionFacts, now: Timestamp) -> PreventionFigures {
+    let disputes = &facts.disputes;
+    let ended = disputes.iter().filter(|d| d.ended.is_some()).count() as u64;
+    let agreed = |d: &&DisputeFacts| d.ended == Some(MediationEnd::Agreement);
+    let agreements = disputes.iter().filter(agreed).count() as u64;
+    let in_time = disputes
+        .iter()
+        .filter(agreed)
+        .filter(|d| d.agreed_at.is_some_and(|at| at <= d.mediate_by))
+        .count() as u64;
+    let decided = disputes
+        .iter()
+        .filter(|d| d.ended.is_some() || now > d.mediate_by)
+        .count() as u64;
+    let visits = disputes.iter().flat_map(|d| &d.follow_ups);
+    let recorded = visits
+        .clone()
+        .filter(|s| matches!(s, FollowUpStatus::Holding | FollowUpStatus::Broken))
+        .count() as u64;
+    let holding = visits.filter(|s| **s == FollowUpStatus::Holding).count() as u64;
+    let warnings_on_time = facts
+        .warnings
+        .iter()
+        .filter(|w| w.closed && w.acknowledged_at.is_some_and(|at| at <= w.acknowledge_by))
+        .count() as u64;
+    let tasks_on_time = facts
+        .tasks
+        .iter()
+        .filter(|t| t.done_at.is_some_and(|at| TaskDay::of(at) <= t.day))
+        .count() as u64;
+    PreventionFigures {
+        disputes_screened: facts.screened,
+        screened_registered: facts.screened_registered,
+        disputes_registered: disputes.len() as u64,
+        mediation_success: Rate::new(agreements, ended),
+        resolved_within_deadline: Rate::new(in_time, decided),
+        follow_ups_holding: Rate::new(holding, recorded),
+        warnings_closed_on_time: Rate::new(warnings_on_time, facts.warnings.len() as u64),
+        tasks_done_on_time: Rate::new(tasks_on_time, facts.tasks.len() as u64),
     }
 }
 
@@ -396,5 +527,110 @@ mod tests {
         assert_eq!(figures.incidents, 0);
         assert_eq!(figures.diversion.rate, None);
         assert_eq!(figures.satisfaction.mean, None);
+    }
+
+    mod prevention {
+        use super::super::*;
+        use super::at;
+
+        fn dispute(
+            deadline_minutes: i64,
+            ended: Option<MediationEnd>,
+            agreed: Option<i64>,
+            follow_ups: Vec<FollowUpStatus>,
+        ) -> DisputeFacts {
+            DisputeFacts {
+                mediate_by: at(deadline_minutes),
+                ended,
+                agreed_at: agreed.map(at),
+                follow_ups,
+            }
+        }
+
+        #[test]
+        fn hand_made_facts_give_the_figures_worked_out_by_hand() {
+            use FollowUpStatus::{Broken, Cancelled, Holding, Pending};
+            use MediationEnd::{Agreement, Failed, Transferred};
+            let day = 24 * 60;
+            let facts = PreventionFacts {
+                screened: 3,
+                screened_registered: 2,
+                disputes: vec![
+                    // Agreed within its deadline, both visits holding.
+                    dispute(
+                        3 * day,
+                        Some(Agreement),
+                        Some(2 * day),
+                        vec![Holding, Holding],
+                    ),
+                    // Agreed after its deadline; first visit holding, second due.
+                    dispute(day, Some(Agreement), Some(2 * day), vec![Holding, Pending]),
+                    // Failed; transferred.
+                    dispute(7 * day, Some(Failed), None, vec![]),
+                    dispute(7 * day, Some(Transferred), None, vec![]),
+                    // Broken at the first visit, back in mediation: not
+                    // ended, its deadline (day 1) passed by now.
+                    dispute(day, None, Some(12 * 60), vec![Broken, Cancelled]),
+                    // Still registered, deadline not yet passed: not counted.
+                    dispute(15 * day, None, None, vec![]),
+                ],
+                warnings: vec![
+                    // Acknowledged in time and closed.
+                    WarningFacts {
+                        acknowledge_by: at(60),
+                        acknowledged_at: Some(at(30)),
+                        closed: true,
+                    },
+                    // Acknowledged late, closed.
+                    WarningFacts {
+                        acknowledge_by: at(60),
+                        acknowledged_at: Some(at(61)),
+                        closed: true,
+                    },
+                    // Acknowledged in time, still open.
+                    WarningFacts {
+                        acknowledge_by: at(60),
+                        acknowledged_at: Some(at(60)),
+                        closed: false,
+                    },
+                ],
+                tasks: vec![
+                    // T is 2025-11-25 00:00 Beijing time (16:00 UTC the day before).
+                    TaskFacts {
+                        day: TaskDay::of(at(0)),
+                        done_at: Some(at(23 * 60)),
+                    },
+                    TaskFacts {
+                        day: TaskDay::of(at(0)),
+                        done_at: Some(at(24 * 60)),
+                    },
+                    TaskFacts {
+                        day: TaskDay::of(at(0)),
+                        done_at: None,
+                    },
+                    TaskFacts {
+                        day: TaskDay::of(at(0)).plus_days(1),
+                        done_at: Some(at(0)),
+                    },
+                ],
+            };
+            let f = compute_prevention(&facts, at(10 * day));
+            assert_eq!(f.disputes_screened, 3);
+            assert_eq!(f.screened_registered, 2);
+            assert_eq!(f.disputes_registered, 6);
+            assert_eq!(f.mediation_success, Rate::new(2, 4));
+            assert_eq!(f.resolved_within_deadline, Rate::new(1, 5));
+            assert_eq!(f.follow_ups_holding, Rate::new(3, 4));
+            assert_eq!(f.warnings_closed_on_time, Rate::new(1, 3));
+            assert_eq!(f.tasks_done_on_time, Rate::new(2, 4));
+        }
+
+        #[test]
+        fn nothing_to_count_has_no_rates() {
+            let f = compute_prevention(&PreventionFacts::default(), at(0));
+            assert_eq!(f.disputes_registered, 0);
+            assert_eq!(f.mediation_success.rate, None);
+            assert_eq!(f.tasks_done_on_time.rate, None);
+        }
     }
 }

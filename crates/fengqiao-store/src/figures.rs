@@ -6,8 +6,13 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use fengqiao_core::figures::IncidentFacts;
+use fengqiao_core::dispute::FollowUpStatus;
+use fengqiao_core::figures::{
+    DisputeFacts, IncidentFacts, MediationEnd, PreventionFacts, TaskFacts, WarningFacts,
+};
 use fengqiao_core::incident::{Group, Satisfaction};
+use fengqiao_core::task::TaskDay;
+use fengqiao_core::warning::{SubjectKind, WarningSubject};
 use fengqiao_core::Timestamp;
 
 use crate::incidents::{from_name, work_order_from_row, WORK_ORDER_COLUMNS};
@@ -118,6 +123,213 @@ impl Store {
                 }
                 _ => {}
             }
+        }
+        Ok(facts)
+    }
+}
+
+/// Narrows the prevention figures to one community officer or one grid
+/// (both at once: the officer's work in that grid).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Narrowing {
+    pub officer_user_id: Option<i64>,
+    pub grid_id: Option<i64>,
+}
+
+/// The first China day that starts at or after `at`.
+fn first_day_from(at: Timestamp) -> TaskDay {
+    let day = TaskDay::of(at);
+    if day.starts_at() < at {
+        day.plus_days(1)
+    } else {
+        day
+    }
+}
+
+impl Store {
+    /// The facts of the prevention figures (`fengqiao_core::figures::
+    /// compute_prevention`) of the subtree whose path starts with `scope`,
+    /// from `from` (inclusive) to `to` (exclusive):
+    ///
+    /// - dispute field reports filed there (`station_org_id`), narrowed by
+    ///   their grid, or the grids the officer answers for;
+    /// - dispute cases of its stations registered then, with their
+    ///   follow-up visits, narrowed by the case's officer and the grid of
+    ///   its building;
+    /// - warnings its organisations must act on, raised then, narrowed by
+    ///   who answers for the subject (`Store::responsibility`);
+    /// - tasks on its lists for the China days that start in the period
+    ///   (withdrawn ones left out), narrowed by the assignee, or the grid's
+    ///   officer and grid workers.
+    ///
+    /// The narrowing ids are integers, written into the SQL as such.
+    pub async fn prevention_facts(
+        &self,
+        scope: &str,
+        from: Timestamp,
+        to: Timestamp,
+        narrowing: Narrowing,
+    ) -> Result<PreventionFacts> {
+        let mut facts = PreventionFacts::default();
+
+        let mut sql = String::from(
+            "SELECT f.dispute_id FROM field_reports f JOIN organisations o ON o.id = f.station_org_id
+             WHERE o.path LIKE $1 || '%' AND f.kind = 'dispute'
+               AND f.reported_at >= $2 AND f.reported_at < $3",
+        );
+        if let Some(officer) = narrowing.officer_user_id {
+            sql += &format!(
+                " AND f.grid_id IN (SELECT id FROM grids WHERE officer_user_id = {officer})"
+            );
+        }
+        if let Some(grid) = narrowing.grid_id {
+            sql += &format!(" AND f.grid_id = {grid}");
+        }
+        let rows = sqlx::query(&sql)
+            .bind(scope)
+            .bind(from.millis())
+            .bind(to.millis())
+            .fetch_all(self.reader())
+            .await?;
+        for row in &rows {
+            let dispute_id: Option<i64> = get(row, "dispute_id")?;
+            facts.screened += 1;
+            facts.screened_registered += u64::from(dispute_id.is_some());
+        }
+
+        let mut cases = String::from(
+            "SELECT d.id FROM disputes d JOIN organisations o ON o.id = d.org_id
+             WHERE o.path LIKE $1 || '%' AND d.registered_at >= $2 AND d.registered_at < $3",
+        );
+        if let Some(officer) = narrowing.officer_user_id {
+            cases += &format!(" AND d.officer_user_id = {officer}");
+        }
+        if let Some(grid) = narrowing.grid_id {
+            cases +=
+                &format!(" AND d.building_id IN (SELECT id FROM buildings WHERE grid_id = {grid})");
+        }
+        let sql = format!(
+            "SELECT id, status, mediate_by, agreed_at, outcome_reason, transfer_target
+             FROM disputes WHERE id IN ({cases}) ORDER BY id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(scope)
+            .bind(from.millis())
+            .bind(to.millis())
+            .fetch_all(self.reader())
+            .await?;
+        let mut index = HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let id: i64 = get(row, "id")?;
+            let status: String = get(row, "status")?;
+            let outcome_reason: Option<String> = get(row, "outcome_reason")?;
+            let transfer_target: Option<String> = get(row, "transfer_target")?;
+            // A reason is written only when mediation fails or the case is
+            // transferred, and neither can be undone; an agreement that
+            // broke sends the case back to mediating.
+            let ended = if transfer_target.is_some() {
+                Some(MediationEnd::Transferred)
+            } else if outcome_reason.is_some() {
+                Some(MediationEnd::Failed)
+            } else if matches!(status.as_str(), "resolved" | "followed_up" | "closed") {
+                Some(MediationEnd::Agreement)
+            } else {
+                None
+            };
+            index.insert(id, facts.disputes.len());
+            facts.disputes.push(DisputeFacts {
+                mediate_by: Timestamp(get(row, "mediate_by")?),
+                ended,
+                agreed_at: get::<Option<i64>>(row, "agreed_at")?.map(Timestamp),
+                follow_ups: Vec::new(),
+            });
+        }
+        let sql = format!(
+            "SELECT dispute_id, status FROM dispute_follow_ups WHERE dispute_id IN ({cases})
+             ORDER BY id"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(scope)
+            .bind(from.millis())
+            .bind(to.millis())
+            .fetch_all(self.reader())
+            .await?;
+        for row in &rows {
+            let dispute_id: i64 = get(row, "dispute_id")?;
+            let status: String = get(row, "status")?;
+            let status = FollowUpStatus::from_str(&status)
+                .map_err(|_| StoreError::Corrupt(format!("follow-up status {status}")))?;
+            if let Some(&i) = index.get(&dispute_id) {
+                facts.disputes[i].follow_ups.push(status);
+            }
+        }
+
+        let rows = sqlx::query(
+            "SELECT w.subject_kind, w.subject_id, w.status, w.acknowledge_by, w.acknowledged_at
+             FROM warnings w JOIN organisations o ON o.id = w.org_id
+             WHERE o.path LIKE $1 || '%' AND w.raised_at >= $2 AND w.raised_at < $3
+             ORDER BY w.id",
+        )
+        .bind(scope)
+        .bind(from.millis())
+        .bind(to.millis())
+        .fetch_all(self.reader())
+        .await?;
+        for row in &rows {
+            if narrowing != Narrowing::default() {
+                let kind: String = get(row, "subject_kind")?;
+                let subject = WarningSubject {
+                    kind: SubjectKind::from_str(&kind)
+                        .map_err(|_| StoreError::Corrupt(format!("subject_kind {kind}")))?,
+                    id: get(row, "subject_id")?,
+                };
+                let answers = self.responsibility(subject).await?;
+                let officer = narrowing
+                    .officer_user_id
+                    .is_none_or(|id| answers.officer_user_id == Some(id));
+                let grid = narrowing
+                    .grid_id
+                    .is_none_or(|id| answers.grid_id == Some(id));
+                if !(officer && grid) {
+                    continue;
+                }
+            }
+            let status: String = get(row, "status")?;
+            facts.warnings.push(WarningFacts {
+                acknowledge_by: Timestamp(get(row, "acknowledge_by")?),
+                acknowledged_at: get::<Option<i64>>(row, "acknowledged_at")?.map(Timestamp),
+                closed: status == "closed",
+            });
+        }
+
+        let mut sql = String::from(
+            "SELECT t.day, t.done_at FROM tasks t JOIN organisations o ON o.id = t.org_id
+             WHERE o.path LIKE $1 || '%' AND t.status <> 'withdrawn'
+               AND t.day >= $2 AND t.day < $3",
+        );
+        if let Some(officer) = narrowing.officer_user_id {
+            sql += &format!(" AND t.assignee_user_id = {officer}");
+        }
+        if let Some(grid) = narrowing.grid_id {
+            sql += &format!(
+                " AND (t.assignee_user_id IN (SELECT officer_user_id FROM grids WHERE id = {grid})
+                    OR t.assignee_user_id IN (SELECT user_id FROM grid_workers WHERE grid_id = {grid}))"
+            );
+        }
+        sql += " ORDER BY t.id";
+        let rows = sqlx::query(&sql)
+            .bind(scope)
+            .bind(first_day_from(from).to_string())
+            .bind(first_day_from(to).to_string())
+            .fetch_all(self.reader())
+            .await?;
+        for row in &rows {
+            let day: String = get(row, "day")?;
+            facts.tasks.push(TaskFacts {
+                day: TaskDay::parse("day", &day)
+                    .map_err(|_| StoreError::Corrupt(format!("task day {day}")))?,
+                done_at: get::<Option<i64>>(row, "done_at")?.map(Timestamp),
+            });
         }
         Ok(facts)
     }

@@ -101,6 +101,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(routing_rules::set))
         .routes(routes!(live::stream))
         .routes(routes!(figures::get))
+        .routes(routes!(figures::get_prevention))
         .routes(routes!(disputes::list, disputes::register))
         .routes(routes!(disputes::get))
         .routes(routes!(disputes::add_session))

@@ -15,6 +15,7 @@ mod live;
 mod open311;
 mod openapi;
 mod personal;
+mod prevention_figures;
 mod report;
 mod sessions;
 mod tasks;
