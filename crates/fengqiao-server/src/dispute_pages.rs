@@ -16,10 +16,10 @@ use fengqiao_core::role::Permission;
 use serde::Deserialize;
 
 use crate::api::disputes::{dispute_view, status_zh, visible_dispute, DisputeView};
-use crate::auth::{Caller, ClientAddress};
+use crate::auth::ClientAddress;
 use crate::error::ApiError;
 use crate::i18n::Lang;
-use crate::pages::{page_caller, render};
+use crate::pages::{permitted_page_caller, render};
 use crate::state::AppState;
 
 const LIST_LIMIT: i64 = 200;
@@ -136,18 +136,6 @@ pub struct ListQuery {
     status: Option<String>,
 }
 
-async fn caller_for(
-    state: &AppState,
-    headers: &HeaderMap,
-    source: String,
-) -> Result<Caller, Response> {
-    let caller = page_caller(state, headers, source).await?;
-    caller
-        .require(Permission::ViewDisputes)
-        .map_err(IntoResponse::into_response)?;
-    Ok(caller)
-}
-
 /// 矛盾纠纷台账: the cases of the caller's jurisdiction, newest first.
 pub async fn list(
     State(state): State<AppState>,
@@ -155,10 +143,11 @@ pub async fn list(
     ClientAddress(source): ClientAddress,
     Query(query): Query<ListQuery>,
 ) -> Response {
-    let caller = match caller_for(&state, &headers, source).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller =
+        match permitted_page_caller(&state, &headers, source, Permission::ViewDisputes).await {
+            Ok(caller) => caller,
+            Err(response) => return response,
+        };
     let status = query
         .status
         .as_deref()
@@ -456,10 +445,11 @@ pub async fn case(
     ClientAddress(source): ClientAddress,
     Path(id): Path<i64>,
 ) -> Response {
-    let caller = match caller_for(&state, &headers, source).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller =
+        match permitted_page_caller(&state, &headers, source, Permission::ViewDisputes).await {
+            Ok(caller) => caller,
+            Err(response) => return response,
+        };
     let view = match visible_dispute(&state, &caller, id).await {
         Ok((record, _)) => dispute_view(&state, &record).await,
         Err(err) => Err(err),

@@ -217,6 +217,21 @@ pub(crate) async fn page_caller(
     }
 }
 
+/// [`page_caller`] who must hold `permission`: otherwise the page answers
+/// as the API would (403).
+pub(crate) async fn permitted_page_caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    source: String,
+    permission: Permission,
+) -> Result<Caller, Response> {
+    let caller = page_caller(state, headers, source).await?;
+    caller
+        .require(permission)
+        .map_err(IntoResponse::into_response)?;
+    Ok(caller)
+}
+
 async fn address_lookup(
     state: &AppState,
     caller: &Caller,

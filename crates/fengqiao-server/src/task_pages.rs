@@ -18,7 +18,7 @@ use crate::api::tasks::{beijing_time, record_done, sort_list, visible_task, Done
 use crate::auth::{Caller, ClientAddress};
 use crate::error::ApiError;
 use crate::i18n::Lang;
-use crate::pages::{page_caller, render};
+use crate::pages::{permitted_page_caller, render};
 use crate::state::AppState;
 
 /// A task as a line of the list.
@@ -104,18 +104,6 @@ pub struct DoneForm {
     note: Option<String>,
 }
 
-async fn tasks_caller(
-    state: &AppState,
-    headers: &HeaderMap,
-    source: String,
-) -> Result<Caller, Response> {
-    let caller = page_caller(state, headers, source).await?;
-    caller
-        .require(Permission::DoTasks)
-        .map_err(IntoResponse::into_response)?;
-    Ok(caller)
-}
-
 /// 我的工作清单
 pub async fn list(
     State(state): State<AppState>,
@@ -124,7 +112,7 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Response {
     let lang = Lang::of_request(&headers);
-    let caller = match tasks_caller(&state, &headers, source).await {
+    let caller = match permitted_page_caller(&state, &headers, source, Permission::DoTasks).await {
         Ok(caller) => caller,
         Err(response) => return response,
     };
@@ -161,7 +149,7 @@ pub async fn show(
     Path(task_id): Path<i64>,
 ) -> Response {
     let lang = Lang::of_request(&headers);
-    let caller = match tasks_caller(&state, &headers, source).await {
+    let caller = match permitted_page_caller(&state, &headers, source, Permission::DoTasks).await {
         Ok(caller) => caller,
         Err(response) => return response,
     };
@@ -199,7 +187,7 @@ pub async fn record(
     Form(form): Form<DoneForm>,
 ) -> Response {
     let lang = Lang::of_request(&headers);
-    let caller = match tasks_caller(&state, &headers, source).await {
+    let caller = match permitted_page_caller(&state, &headers, source, Permission::DoTasks).await {
         Ok(caller) => caller,
         Err(response) => return response,
     };

@@ -23,7 +23,7 @@ use crate::api::warnings::{acknowledge_warning, close_warning, rule_name, visibl
 use crate::auth::{Caller, ClientAddress};
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Lang;
-use crate::pages::{page_caller, render};
+use crate::pages::{permitted_page_caller, render};
 use crate::state::AppState;
 
 /// A tab of the board.
@@ -228,18 +228,6 @@ fn evidence_text(evidence: &Evidence, lang: Lang) -> String {
     }
 }
 
-async fn board_caller(
-    state: &AppState,
-    headers: &HeaderMap,
-    source: String,
-) -> Result<Caller, Response> {
-    let caller = page_caller(state, headers, source).await?;
-    caller
-        .require(Permission::ViewWarnings)
-        .map_err(IntoResponse::into_response)?;
-    Ok(caller)
-}
-
 /// 预警看板
 pub async fn board(
     State(state): State<AppState>,
@@ -248,10 +236,11 @@ pub async fn board(
     Query(query): Query<BoardQuery>,
 ) -> Response {
     let lang = Lang::of_request(&headers);
-    let caller = match board_caller(&state, &headers, source).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller =
+        match permitted_page_caller(&state, &headers, source, Permission::ViewWarnings).await {
+            Ok(caller) => caller,
+            Err(response) => return response,
+        };
     let done = match query.done.as_deref() {
         Some("acknowledged") => Some(lang.pick("已签收。", "Acknowledged.")),
         Some("closed") => Some(lang.pick("已办结。", "Closed.")),
@@ -338,10 +327,11 @@ pub async fn acknowledge(
     Path(warning_id): Path<i64>,
 ) -> Response {
     let lang = Lang::of_request(&headers);
-    let caller = match board_caller(&state, &headers, source).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller =
+        match permitted_page_caller(&state, &headers, source, Permission::ViewWarnings).await {
+            Ok(caller) => caller,
+            Err(response) => return response,
+        };
     match acknowledge_warning(&state, &caller, warning_id).await {
         Ok(_) => see_other("/warnings?status=acknowledged&done=acknowledged"),
         Err(err) => refused(&state, &caller, lang, Tab::Open, warning_id, err, None, "").await,
@@ -359,10 +349,11 @@ pub async fn close(
     Form(form): Form<CloseForm>,
 ) -> Response {
     let lang = Lang::of_request(&headers);
-    let caller = match board_caller(&state, &headers, source).await {
-        Ok(caller) => caller,
-        Err(response) => return response,
-    };
+    let caller =
+        match permitted_page_caller(&state, &headers, source, Permission::ViewWarnings).await {
+            Ok(caller) => caller,
+            Err(response) => return response,
+        };
     let (action, note) = (form.action.as_deref(), form.note.as_deref());
     match close_warning(&state, &caller, warning_id, action, note).await {
         Ok(_) => see_other("/warnings?status=closed&done=closed"),
