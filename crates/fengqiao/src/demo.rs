@@ -323,6 +323,8 @@ async fn seed_assigned_task(
 
 /// A token for a 110 call-taking system of `org_id`'s jurisdiction: it may
 /// report incidents and nothing else. Returns the secret, shown only here.
+/// It replaces the live tokens of the same name and organisation, revoked in
+/// the same transaction, so each demo start leaves exactly one usable.
 pub async fn issue_intake_token(
     store: &Store,
     org_id: i64,
@@ -332,7 +334,26 @@ pub async fn issue_intake_token(
     let permissions = fengqiao_core::role::token_permissions(&["report_incidents".into()])?;
     let secret = secret::generate(API_TOKEN_PREFIX);
     let now = SystemClock.now();
+    let org = store
+        .organisation(org_id)
+        .await?
+        .context("the token's organisation exists")?;
+    let earlier: Vec<_> = store
+        .api_tokens_within(org.path.as_str())
+        .await?
+        .into_iter()
+        .filter(|t| t.org_id == org_id && t.name == name && t.revoked_at.is_none())
+        .collect();
     let mut tx = store.begin().await?;
+    for token in earlier {
+        if tx.revoke_api_token(token.id, now).await? {
+            let event = AuditEvent::new(Actor::System, AuditAction::TokenRevoked, "api_token")
+                .org(Some(org_id))
+                .object(token.id)
+                .source(source);
+            tx.append_audit(&event, now).await?;
+        }
+    }
     let id = tx
         .insert_api_token(name, org_id, &permissions, &secret.hash, "system", now)
         .await?;
@@ -583,6 +604,37 @@ mod tests {
                 first.store.rows_for_tests("incidents", RANDOM).await.unwrap(),
                 other.store.rows_for_tests("incidents", RANDOM).await.unwrap()
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+    use fengqiao_store::backend_tests;
+    use fengqiao_store::testing::TestDatabase;
+
+    backend_tests! {
+        async fn a_new_simulator_token_revokes_the_one_before(db: TestDatabase) {
+            let town = Town::generate(TownSpec { seed: 3, stations: 1, scale: 1 });
+            let cipher = PersonalDataCipher::from_hex(&PersonalDataCipher::generate_key_hex()).unwrap();
+            let hashing = PasswordHashing::fast_for_tests();
+            let seeded = seed(&db.store, &cipher, &hashing, &town, Timestamp(1_795_104_000_000))
+                .await
+                .unwrap();
+            let county = seeded.orgs["county"];
+            let name = "110 接警系统（演示模拟）";
+            let first = issue_intake_token(&db.store, county, name, "demo").await.unwrap();
+            let second = issue_intake_token(&db.store, county, name, "demo").await.unwrap();
+            let other = issue_intake_token(&db.store, county, "另一接警系统", "demo").await.unwrap();
+            let live = |text: &str| {
+                let hash = fengqiao_core::secret::hash(text);
+                let store = db.store.clone();
+                async move { store.api_token_by_hash(&hash).await.unwrap().is_some() }
+            };
+            assert!(!live(&first).await, "the earlier token is revoked");
+            assert!(live(&second).await);
+            assert!(live(&other).await, "a token of another name is left alone");
         }
     }
 }
