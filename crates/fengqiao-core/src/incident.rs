@@ -1045,6 +1045,22 @@ impl Incident {
         ))
     }
 
+    /// 待派转: intake found no one to hand a triaged incident to, so the
+    /// station's command room holds it until an operator triages and routes
+    /// it by hand. Its status stays; only the holder is named, so the
+    /// command room's board shows it.
+    pub fn hold(&self, command_room_org_id: i64, actor: Actor, at: Timestamp) -> IncidentResult {
+        if !self.status.awaits_routing() {
+            return Err(self.refuse("held for routing"));
+        }
+        Ok(self.moved(
+            |s| s.owner_org_id = Some(command_room_org_id),
+            Vec::new(),
+            actor,
+            at,
+        ))
+    }
+
     /// 分流: hands the incident to a department as a work order. A
     /// non-police incident awaiting routing becomes diverted; one already
     /// being handled may add work orders for more departments (联动处置),
@@ -1128,10 +1144,17 @@ impl Incident {
             },
         ];
         let originator = created.originator_org_id;
+        // Routed from waiting, the originator holds it now; handed on while
+        // handled (联动, re-routing), whoever held it keeps it.
+        let first_routing = self.status.awaits_routing();
         let incident = self.moved(
             |s| {
                 s.status = status;
-                s.owner_org_id.get_or_insert(originator);
+                if first_routing {
+                    s.owner_org_id = Some(originator);
+                } else {
+                    s.owner_org_id.get_or_insert(originator);
+                }
             },
             events,
             actor,
@@ -1532,6 +1555,20 @@ mod tests {
         let linked = dispatched.divert(new_order(5, 40), OPERATOR, T0).unwrap();
         assert_eq!(linked.incident.state.status, IncidentStatus::Dispatched);
         assert_eq!(linked.work_order.state.owner_org_id, 40);
+    }
+
+    #[test]
+    fn the_command_room_holds_an_incident_only_while_it_awaits_routing() {
+        let triaged = in_status(IncidentStatus::Triaged, Group::NonPolice);
+        let held = triaged.hold(20, Actor::System, T0).unwrap();
+        assert_eq!(held.state.owner_org_id, Some(20));
+        assert_eq!(held.state.status, IncidentStatus::Triaged);
+        assert!(held.events.is_empty());
+        // Held, it is still the operator's to override and route.
+        let diverted = held.state.divert(new_order(5, 40), OPERATOR, T0).unwrap();
+        assert_eq!(diverted.incident.state.status, IncidentStatus::Diverted);
+        let dispatched = in_status(IncidentStatus::Dispatched, Group::Police);
+        assert!(dispatched.hold(20, Actor::System, T0).is_err());
     }
 
     #[test]
