@@ -4,6 +4,8 @@
 //! (the most specific division code wins), else to the department of the
 //! category's type that covers the place most specifically, else to the
 //! governance centre covering it; with none, it waits for an operator.
+//! A call the rules could not read (no word decided its category) also
+//! waits for the operator instead of going to a governance centre unread.
 
 use std::sync::OnceLock;
 
@@ -55,8 +57,9 @@ pub(crate) enum Target {
         owner: Organisation,
         deadlines: DeadlinePolicy,
     },
-    /// No organisation covers the address for this category: it waits in
-    /// the station's list for an operator to route it.
+    /// No organisation covers the address for this category, or the rules
+    /// could not read the text: the command room holds it until an
+    /// operator routes it.
     Unrouted,
 }
 
@@ -121,6 +124,10 @@ pub(crate) async fn route(
     let command_room = command_room_of(store, &station).await?;
     let target = if suggestion.group == Group::Police {
         Target::CommandRoom(command_room.clone())
+    } else if suggestion.confidence <= 0.0 {
+        // The table's fallback, chosen because nothing decided: a person
+        // reads it before anyone is sent.
+        Target::Unrouted
     } else {
         let deadlines = deadlines(&suggestion.category)?;
         let place = code.or_else(|| station.division_codes.first());

@@ -4,19 +4,19 @@
 
 use std::collections::BTreeSet;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::incident::{
-    Category, Feedback, Priority, Satisfaction, Triage as CoreTriage, TriagedBy,
+    Category, Feedback, Group, Priority, Satisfaction, Triage as CoreTriage, TriagedBy,
 };
-use fengqiao_core::org::{DivisionCode, Organisation};
+use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
 use fengqiao_core::role::Permission;
 use fengqiao_core::work_order::{HandlingNote, NewWorkOrder};
-use fengqiao_store::StoredIncident;
+use fengqiao_store::{IncidentRecord, StoredIncident};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::incidents::{visible_incident, IncidentView};
 use super::work_orders::{awaiting_reroute, event_name, incident_refused};
@@ -33,20 +33,165 @@ const MAX_OWNERS: usize = 10;
 /// current owner lies in the caller's jurisdiction. A department that only
 /// holds one of its work orders does not route it.
 async fn commanded(state: &AppState, caller: &Caller, id: i64) -> ApiResult<StoredIncident> {
+    Ok(commanded_record(state, caller, id).await?.incident)
+}
+
+/// [`commanded`] with the incident's work orders and timeline.
+async fn commanded_record(state: &AppState, caller: &Caller, id: i64) -> ApiResult<IncidentRecord> {
     caller.require(Permission::DispatchIncidents)?;
     let record = visible_incident(state, caller, id).await?;
-    let incident = record.incident;
+    let incident = &record.incident;
     for org_id in [incident.station_org_id]
         .into_iter()
         .chain(incident.owner_org_id)
     {
         if let Some(org) = state.store.organisation(org_id).await? {
             if caller.sees(&org.path) {
-                return Ok(incident);
+                return Ok(record);
             }
         }
     }
     Err(ApiError::NotFound)
+}
+
+/// The incident's station and the place its work is done: the community
+/// its address lies in, else the station's first division.
+async fn station_and_place(
+    state: &AppState,
+    incident: &StoredIncident,
+) -> ApiResult<(Organisation, Option<DivisionCode>)> {
+    let station = state
+        .store
+        .organisation(incident.station_org_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal("station vanished".into()))?;
+    let place = incident
+        .community_code
+        .as_deref()
+        .and_then(|c| DivisionCode::parse(c).ok())
+        .or_else(|| station.division_codes.first().cloned());
+    Ok((station, place))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct OwnersQuery {
+    /// The category to choose for (a code of the triage table); the
+    /// incident's own when absent, as when an operator is about to change it.
+    category: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OwnerChoice {
+    id: i64,
+    name: String,
+    /// department, governance_centre, joint_duty_station…
+    kind: String,
+    department_type: Option<String>,
+    /// The one intake would route the category to here (routing rule,
+    /// else the department of the category's type, else the centre).
+    suggested: bool,
+    /// Holds an open work order of this incident already: routing to it
+    /// again is refused.
+    holds_open_work_order: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OwnerChoices {
+    category: String,
+    /// police or non_police.
+    group: String,
+    /// The suggested one first, then departments of the category's type,
+    /// other departments, governance centres and the caller's own
+    /// organisations, each by name.
+    organisations: Vec<OwnerChoice>,
+}
+
+/// 可分流单位: the organisations an incident may be routed to for a
+/// category — departments and governance centres serving its place, and
+/// organisations within the caller's jurisdiction — with the one the
+/// routing would choose marked.
+#[utoipa::path(get, path = "/api/v1/incidents/{incident_id}/owners", params(
+        ("incident_id" = i64, Path, description = "incident id"), OwnersQuery),
+    responses((status = 200, body = OwnerChoices), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn owners(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(incident_id): Path<i64>,
+    Query(query): Query<OwnersQuery>,
+) -> ApiResult<Json<OwnerChoices>> {
+    let record = commanded_record(&state, &caller, incident_id).await?;
+    let table = triage().table();
+    let code = match query.category.as_deref().map(str::trim) {
+        Some(code) => code.to_owned(),
+        None => record
+            .incident
+            .triage
+            .as_ref()
+            .map(|t| t.category.code.as_str().to_owned())
+            .unwrap_or_default(),
+    };
+    let category = table.category(&code).ok_or_else(|| {
+        FieldError::new(
+            "category",
+            Reason::UnknownValue {
+                allowed: table.categories.iter().map(|c| c.code.clone()).collect(),
+            },
+        )
+    })?;
+    let (_, place) = station_and_place(&state, &record.incident).await?;
+    let suggested = match (&place, category.group) {
+        (Some(place), Group::NonPolice) => {
+            routing::department_for(&state.store, &category.code, place).await?
+        }
+        _ => None,
+    };
+    let wanted = routing::route_to_name(category.route_to);
+
+    let mut found: Vec<Organisation> = Vec::new();
+    for kind in [OrgKind::Department, OrgKind::GovernanceCentre] {
+        found.extend(state.store.organisations_of_kind(kind).await?);
+    }
+    found.extend(state.store.organisations_within(caller.scope()).await?);
+    // Work goes out of the command room, not back to it.
+    found.retain(|o| {
+        !matches!(
+            o.kind,
+            OrgKind::CommandRoom | OrgKind::PoliceStation | OrgKind::WarZone
+        ) && may_handle(&caller, o, place.as_ref())
+    });
+    found.sort_by_key(|o| o.id);
+    found.dedup_by_key(|o| o.id);
+    let rank = |o: &Organisation| {
+        let suggested = suggested.as_ref().is_some_and(|s| s.id == o.id);
+        let own_type = o.department_type.as_deref() == Some(wanted.as_str());
+        let kind = match o.kind {
+            OrgKind::Department => 0,
+            OrgKind::GovernanceCentre => 1,
+            _ => 2,
+        };
+        (!suggested, !own_type, kind)
+    };
+    found.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name)));
+    let organisations = found
+        .into_iter()
+        .map(|o| OwnerChoice {
+            suggested: suggested.as_ref().is_some_and(|s| s.id == o.id),
+            holds_open_work_order: record
+                .work_orders
+                .iter()
+                .any(|w| w.owner_org_id == o.id && w.status.is_open()),
+            id: o.id,
+            kind: o.kind.as_str().to_owned(),
+            department_type: o.department_type,
+            name: o.name,
+        })
+        .collect();
+    Ok(Json(OwnerChoices {
+        category: category.code.clone(),
+        group: category.group.as_str().to_owned(),
+        organisations,
+    }))
 }
 
 async fn answer(state: &AppState, id: i64) -> ApiResult<Json<IncidentView>> {
@@ -180,16 +325,7 @@ pub async fn route(
         )
         .into());
     }
-    let station = state
-        .store
-        .organisation(stored.station_org_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal("station vanished".into()))?;
-    let place = stored
-        .community_code
-        .as_deref()
-        .and_then(|c| DivisionCode::parse(c).ok())
-        .or_else(|| station.division_codes.first().cloned());
+    let (station, place) = station_and_place(&state, &stored).await?;
     let mut owners: Vec<Organisation> = Vec::new();
     for id in &body.owner_org_ids {
         let org = state.store.organisation(*id).await?;

@@ -161,8 +161,8 @@ pub struct IncidentView {
     location: LocationView,
     triage: Option<TriageView>,
     status: String,
-    /// Who handles it now: the command room, or the originator of its work
-    /// orders. None while it awaits routing by hand.
+    /// Who handles it now: the command room (also while it awaits routing
+    /// by hand), or the originator of its work orders.
     owner_org_id: Option<i64>,
     work_orders: Vec<WorkOrderView>,
     /// Rejected work orders not yet re-routed: the incident is back with
@@ -551,7 +551,13 @@ pub(crate) async fn take_in_known(
             work_order = Some(diversion.work_order);
             diversion.incident.state
         }
-        Target::Unrouted => triaged.state,
+        Target::Unrouted => {
+            triaged
+                .state
+                .hold(route.command_room.id, Actor::System, now)
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .state
+        }
     };
     let extras = IncidentExtras {
         reporter_name: name.as_ref().map(|n| state.cipher.encrypt(n)),

@@ -89,6 +89,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(open311::list_requests, open311::post_request))
         .routes(routes!(incident_actions::override_triage))
         .routes(routes!(incident_actions::route))
+        .routes(routes!(incident_actions::owners))
         .routes(routes!(incident_actions::feedback))
         .routes(routes!(work_orders::list))
         .routes(routes!(work_orders::get))

@@ -448,3 +448,64 @@ backend_tests! {
         assert_eq!(routed["owner_org_id"], desks.command_room.id);
     }
 }
+
+backend_tests! {
+    async fn a_call_the_rules_cannot_read_waits_for_the_command_room(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        let desks = add_desks(&app).await;
+        // An operator of the command room itself, as in the demo: the held
+        // incident must be theirs to see and route.
+        add_account(&app.state, "room.operator", desks.command_room.id, Role::Operator).await;
+        let operator = sign_in(&app, "room.operator").await;
+        let reported = report(&app, &operator, "你好，麻烦你们派人过来看一下").await;
+        assert_eq!(reported["triage"]["category"], "other", "{reported}");
+        assert_eq!(reported["status"], "triaged", "nothing decided: no one is sent");
+        assert_eq!(reported["work_orders"], json!([]));
+        assert_eq!(reported["owner_org_id"], desks.command_room.id, "the command room holds it");
+        let id = reported["id"].as_i64().unwrap();
+        let listed = app.request(Method::GET, "/api/v1/incidents", Some(&operator), None).await.json();
+        assert!(listed.as_array().unwrap().iter().any(|i| i["id"] == id), "on the command room's board");
+
+        // Where it may go for a category: the routing's choice first.
+        let owners = |category: &str| {
+            let path = format!("/api/v1/incidents/{id}/owners?category={category}");
+            let app = &app;
+            let operator = operator.clone();
+            async move { app.request(Method::GET, &path, Some(&operator), None).await }
+        };
+        let wages = owners("wage_arrears").await;
+        assert_eq!(wages.status, StatusCode::OK, "{}", wages.text);
+        let wages = wages.json();
+        let choices = wages["organisations"].as_array().unwrap();
+        assert_eq!(choices[0]["id"], desks.labour.id);
+        assert_eq!(choices[0]["suggested"], true);
+        assert_eq!(choices[0]["name"], "武侯区劳动保障监察大队");
+        assert!(choices.iter().any(|c| c["id"] == desks.governance.id && c["suggested"] == false));
+        assert_eq!(choices.iter().filter(|c| c["suggested"] == true).count(), 1);
+        assert!(!choices.iter().any(|c| c["id"] == desks.command_room.id), "work goes out of the room");
+        assert!(!wages.to_string().contains("望江"), "no other station's organisations: {wages}");
+        // Without a category: the incident's own (其他 goes to the centre).
+        let own = app.request(Method::GET, &format!("/api/v1/incidents/{id}/owners"), Some(&operator), None).await.json();
+        assert_eq!(own["category"], "other");
+        assert_eq!(own["organisations"][0]["id"], desks.governance.id);
+        assert_eq!(own["organisations"][0]["suggested"], true);
+        let unknown = owners("no_such_thing").await;
+        assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(unknown.json()["errors"][0]["field"], "category");
+
+        // The operator reads it, changes the category and routes it.
+        ok(&app, &operator, &format!("/api/v1/incidents/{id}/triage"), json!({"category": "wage_arrears"})).await;
+        let routed = ok(&app, &operator, &format!("/api/v1/incidents/{id}/route"), json!({"owner_org_ids": [desks.labour.id]})).await;
+        assert_eq!(routed["status"], "diverted");
+        assert_eq!(routed["work_orders"][0]["owner_org_id"], desks.labour.id);
+        assert_eq!(routed["work_orders"][0]["category"], "wage_arrears");
+        let after = owners("wage_arrears").await.json();
+        let labour = after["organisations"].as_array().unwrap().iter().find(|c| c["id"] == desks.labour.id).unwrap().clone();
+        assert_eq!(labour["holds_open_work_order"], true);
+
+        // A department handler does not route.
+        let handler = handler(&app, "labour.handler", desks.labour.id).await;
+        let refused = app.request(Method::GET, &format!("/api/v1/incidents/{id}/owners"), Some(&handler.session), None).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    }
+}
