@@ -18,6 +18,8 @@
   const categoryNames = new Map(
     [...filters.category.options].filter((o) => o.value).map((o) => [o.value, o.textContent]),
   );
+  // The command room may triage and route from the detail pane.
+  const mayDispatch = board.dataset.dispatch === 'true';
   const incidents = new Map(); // id → summary as the API gives it
   let openId = null;
   let loaded = false;
@@ -160,6 +162,144 @@
       note && el('span', { class: 'note', text: note }));
   }
 
+  const awaitsRouting = (incident) => incident.status === 'triaged' || incident.status === 'reopened';
+  const sentBack = (incident) => (incident.awaiting_reroute ?? []).length > 0;
+  const routable = (incident) => awaitsRouting(incident) || sentBack(incident)
+    || ['dispatched', 'diverted', 'in_progress'].includes(incident.status);
+
+  // Reads the incident again after an action, so the pane and its row show
+  // what the server now says (the action's answer lacks the names).
+  async function refresh(id) {
+    const incident = await api('GET', `/api/v1/incidents/${id}`);
+    upsert(incident, false);
+    if (openId === id) showDetail(incident);
+  }
+
+  function errorBox() {
+    return el('p', { class: 'error', role: 'alert', hidden: true });
+  }
+
+  function fail(box, message) {
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  // 改分类: the triage table's categories, as the filter lists them.
+  function categoryForm(incident, kept) {
+    const select = el('select', { name: 'category', id: 'dispatch-category' });
+    for (const group of filters.category.querySelectorAll('optgroup')) select.append(group.cloneNode(true));
+    select.value = kept.category ?? incident.triage.category;
+    if (kept.category) select.dataset.touched = 'true';
+    select.addEventListener('change', () => { select.dataset.touched = 'true'; });
+    const button = el('button', { type: 'submit', class: 'secondary', text: label('dispatch.override') });
+    const error = errorBox();
+    const form = el('form', { class: 'dispatch-category' },
+      el('label', { for: 'dispatch-category', text: label('dispatch.category') }),
+      el('div', { class: 'row' }, select, button),
+      error);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      button.disabled = true;
+      try {
+        await api('POST', `/api/v1/incidents/${incident.id}/triage`, { category: select.value });
+        await refresh(incident.id);
+      } catch (problem) {
+        fail(error, problem.message);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  function ownerChoice(choice, checked) {
+    const box = el('input', { type: 'checkbox', name: 'owner', value: choice.id,
+      checked: checked && !choice.holds_open_work_order, disabled: choice.holds_open_work_order });
+    return el('li', { 'data-org': choice.id },
+      el('label', { class: 'owner' }, box,
+        el('span', { text: choice.name }),
+        choice.suggested && el('span', { class: 'tag suggested', text: label('dispatch.suggested_owner') }),
+        choice.holds_open_work_order && el('span', { class: 'hint', text: label('dispatch.holds') })));
+  }
+
+  // 分流 / 联动 / 重新分流: the organisations that may take the incident's
+  // category at its place, the routing's own choice first.
+  function routeForm(incident, kept) {
+    const owners = el('ul', { class: 'owners' }, el('li', { class: 'hint', text: label('dispatch.loading') }));
+    const action = awaitsRouting(incident) ? 'dispatch.route' : sentBack(incident) ? 'dispatch.reroute' : 'dispatch.link';
+    const button = el('button', { type: 'submit', text: label(action) });
+    const error = errorBox();
+    const form = el('form', { class: 'dispatch-route', 'data-category': incident.triage.category },
+      el('fieldset', {}, el('legend', { text: label('dispatch.owners') }), owners),
+      button, error);
+    if (kept.owners) form.dataset.touched = 'true';
+    form.addEventListener('change', () => { form.dataset.touched = 'true'; });
+    const category = encodeURIComponent(incident.triage.category);
+    api('GET', `/api/v1/incidents/${incident.id}/owners?category=${category}`)
+      .then((choices) => {
+        const list = choices.organisations;
+        owners.replaceChildren(...list.map((choice) => ownerChoice(choice,
+          kept.owners ? kept.owners.has(choice.id) : (awaitsRouting(incident) && choice.suggested))));
+        if (!list.length) owners.replaceChildren(el('li', { class: 'hint', text: label('dispatch.no_owners') }));
+      })
+      .catch((problem) => fail(error, problem.message));
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      const chosen = [...form.querySelectorAll('input[name=owner]:checked')].map((box) => Number(box.value));
+      if (!chosen.length) {
+        fail(error, label('dispatch.none_chosen'));
+        return;
+      }
+      button.disabled = true;
+      try {
+        await api('POST', `/api/v1/incidents/${incident.id}/route`, { owner_org_ids: chosen });
+        await refresh(incident.id);
+      } catch (problem) {
+        fail(error, problem.message);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  // What the operator had chosen but not sent, so a live update of the
+  // same incident does not throw it away.
+  function keptChoices(incident) {
+    if (detail.dataset.id !== String(incident.id)) return {};
+    const select = detail.querySelector('#dispatch-category[data-touched]');
+    // Ticks made for another category are not this one's.
+    const route = detail.querySelector(`form.dispatch-route[data-touched][data-category="${incident.triage.category}"]`);
+    return {
+      category: select?.value,
+      owners: route && new Set([...route.querySelectorAll('input[name=owner]:checked')].map((b) => Number(b.value))),
+    };
+  }
+
+  function dispatchSection(incident) {
+    if (!mayDispatch || !incident.triage || !routable(incident)) return null;
+    const kept = keptChoices(incident);
+    const first = (incident.timeline ?? []).find((e) => e.event === 'triaged');
+    const words = [...new Set(incident.triage.matched ?? [])];
+    let suggestion = null;
+    if (first?.detail?.by === 'rules') {
+      const code = first.detail.category?.code;
+      suggestion = el('p', { class: 'suggestion' },
+        `${label('dispatch.suggested')}：`,
+        el('strong', { text: categoryNames.get(code) ?? code }),
+        words.length ? `（${label('dispatch.decided_by')}：${words.join('、')}）` : `（${label('dispatch.unread')}）`);
+    }
+    const state = awaitsRouting(incident) ? 'dispatch.waiting' : sentBack(incident) ? 'dispatch.sent_back' : null;
+    return el('section', { class: 'dispatch', 'aria-label': label('dispatch.title') },
+      el('h3', { text: label('dispatch.title') }),
+      state && el('p', { class: 'waiting', text: label(state) }),
+      suggestion,
+      awaitsRouting(incident) && categoryForm(incident, kept),
+      routeForm(incident, kept));
+  }
+
   function showDetail(incident) {
     const triage = incident.triage;
     const close = el('button', { type: 'button', class: 'secondary close', text: label('close') });
@@ -179,6 +319,7 @@
         fact('matched', [...new Set(triage?.matched ?? [])].join('、')),
         fact('owner', incident.owner_org_id && orgName(incident, incident.owner_org_id)),
         fact('text', incident.text)),
+      dispatchSection(incident),
       el('h3', { text: label('work_orders') }),
       orders.length
         ? el('ul', { class: 'work-orders' }, orders.map((o) => workOrder(incident, o)))

@@ -44,6 +44,9 @@ struct InboxPage {
 struct BoardPage {
     lang: Lang,
     org_name: String,
+    /// The caller may triage and route (the command room): the detail
+    /// pane offers the actions.
+    may_dispatch: bool,
     statuses: Vec<Choice>,
     police: Vec<Choice>,
     non_police: Vec<Choice>,
@@ -169,6 +172,53 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Why (e.g. not ours)",
     ),
     ("submit", "提交", "Submit"),
+    ("dispatch.title", "研判分流", "Triage and route"),
+    ("dispatch.suggested", "规则建议", "Rules suggest"),
+    ("dispatch.decided_by", "依据", "decided by"),
+    (
+        "dispatch.unread",
+        "规则未能识别，请人工判断类别",
+        "The rules could not read it: choose a category",
+    ),
+    ("dispatch.category", "类别", "Category"),
+    ("dispatch.override", "改分类", "Change category"),
+    (
+        "dispatch.owners",
+        "分流至（可多选，多个单位即联动处置）",
+        "Route to (several for linked handling)",
+    ),
+    ("dispatch.route", "分流", "Route"),
+    ("dispatch.link", "联动分流", "Add departments"),
+    ("dispatch.reroute", "重新分流", "Re-route"),
+    ("dispatch.suggested_owner", "建议", "suggested"),
+    ("dispatch.holds", "已有工单", "holds a work order"),
+    (
+        "dispatch.none_chosen",
+        "请至少选择一个承办单位",
+        "Choose at least one organisation",
+    ),
+    (
+        "dispatch.no_owners",
+        "没有可分流的单位",
+        "No organisation to route to",
+    ),
+    (
+        "dispatch.loading",
+        "正在读取可分流单位…",
+        "Reading organisations…",
+    ),
+    (
+        "dispatch.waiting",
+        "待派转：请确认类别并分流",
+        "Awaiting routing: confirm the category and route it",
+    ),
+    (
+        "dispatch.sent_back",
+        "部门已退回，请重新分流",
+        "Rejected by a department: route it again",
+    ),
+    ("dispatch.routed", "已分流", "Routed"),
+    ("dispatch.overridden", "已改分类", "Category changed"),
     ("cancel", "取消", "Cancel"),
     ("rejection", "退回理由", "Reason"),
 ];
@@ -228,6 +278,7 @@ pub async fn board(
     render(&BoardPage {
         lang,
         org_name: caller.org.name.clone(),
+        may_dispatch: caller.require(Permission::DispatchIncidents).is_ok(),
         statuses,
         police: categories(lang, Group::Police),
         non_police: categories(lang, Group::NonPolice),
