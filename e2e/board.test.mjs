@@ -1,12 +1,14 @@
 // The command-room board in a real browser: the demo's operator opens
 // /board, an incident is posted through the API, and its row appears
-// without a reload within one second of the POST's answer.
+// without a reload within one second of the POST's answer. Triage and
+// routing from the board, and the department's inbox, are in roles.test.mjs.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startDemo, chromiumOptions, screenshotDir } from './server.mjs';
+import { account, signIn, postIncident } from './helpers.mjs';
 
 let server;
 let browser;
@@ -21,29 +23,11 @@ after(async () => {
   server?.stop();
 });
 
-async function signIn(page, role) {
-  const account = server.accounts.find((a) => a.role === role);
-  assert.ok(account, `the demo has a ${role}`);
-  await page.goto(`${server.url}/signin`);
-  await page.fill('input[name=username]', account.username);
-  await page.fill('input[name=password]', account.password);
-  await Promise.all([page.waitForURL(`${server.url}/`), page.click('button[type=submit]')]);
-  return account;
+async function signInAs(page, role) {
+  return signIn(page, server, account(server, { role }));
 }
 
-// Posts an incident from the page's own session and returns the answer
-// with the moment (page clock) the answer arrived.
-async function report(page, body) {
-  return page.evaluate(async (incident) => {
-    const response = await fetch('/api/v1/incidents', {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'Idempotency-Key': `e2e-${Date.now()}-${Math.random()}` },
-      body: JSON.stringify(incident),
-    });
-    const answeredAt = performance.now();
-    return { status: response.status, answeredAt, incident: await response.json() };
-  }, body);
-}
+const report = postIncident;
 
 // Resolves with the page-clock moment a row for `id` is in the list.
 async function rowAppears(page, id) {
@@ -70,7 +54,7 @@ for (const viewport of [{ name: 'desk', width: 1440, height: 900 }, { name: 'pho
     page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
     page.on('response', (response) => { if (response.status() >= 400) errors.push(`${response.status()} ${response.url()}`); });
 
-    await signIn(page, 'operator');
+    await signInAs(page, 'operator');
     await Promise.all([page.waitForURL(`${server.url}/board`), page.click('#to-board')]);
     assert.equal(await page.locator('h1').innerText(), '指挥室 · 实时警情');
     await page.locator('#live[data-state="live"]').waitFor({ timeout: 10_000 });
@@ -131,7 +115,7 @@ for (const viewport of [{ name: 'desk', width: 1440, height: 900 }, { name: 'pho
 test('a diverted incident shows its work order, deadlines and department', async () => {
   const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
-  await signIn(page, 'operator');
+  await signInAs(page, 'operator');
   await page.goto(`${server.url}/board`);
   await page.locator('#live[data-state="live"]').waitFor({ timeout: 10_000 });
   const posted = await report(page, {
@@ -154,62 +138,4 @@ test('a diverted incident shows its work order, deadlines and department', async
   assert.equal(await order.locator('.badge.overdue').count(), 0, 'nothing is overdue yet');
   await page.screenshot({ path: join(screenshotDir, 'board-work-order.png'), fullPage: true });
   await context.close();
-});
-
-test("a department handler accepts and returns a work order from the inbox", async () => {
-  // The operator reports from one browser; the labour handler works in another.
-  const desk = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 900 } });
-  const operator = await desk.newPage();
-  await signIn(operator, 'operator');
-  const phone = await browser.newContext({ locale: 'zh-CN', viewport: { width: 360, height: 780 } });
-  const page = await phone.newPage();
-  const errors = [];
-  page.on('pageerror', (error) => errors.push(String(error)));
-  const handler = server.accounts.find((a) => a.username === 'chuzhi.labour');
-  assert.ok(handler, 'the demo has a labour inspection handler');
-  await page.goto(`${server.url}/signin`);
-  await page.fill('input[name=username]', handler.username);
-  await page.fill('input[name=password]', handler.password);
-  await Promise.all([page.waitForURL(`${server.url}/`), page.click('button[type=submit]')]);
-  await Promise.all([page.waitForURL(`${server.url}/inbox`), page.click('#to-inbox')]);
-  assert.equal(await page.locator('h1').innerText(), '部门工单');
-  await page.locator('#live[data-state="live"]').waitFor({ timeout: 10_000 });
-
-  const posted = await report(operator, {
-    source: 'phone', text: '工地老板拖欠我们十几个人两个月工资', location_text: '成都市武侯区浆洗街红墙巷新村1栋',
-  });
-  assert.equal(posted.status, 201, JSON.stringify(posted.incident));
-  const orderId = posted.incident.work_orders[0]?.id;
-  assert.ok(orderId, `the incident became a work order: ${JSON.stringify(posted.incident)}`);
-  const card = page.locator(`li[data-work-order="${orderId}"]`);
-  await card.waitFor({ timeout: 2000 });
-  assert.match(await card.innerText(), /待签收/);
-  assert.match(await card.innerText(), /签收时限/);
-
-  await card.locator('button[data-action=accept]').click();
-  await page.locator(`li[data-work-order="${orderId}"][data-status=accepted]`).waitFor();
-
-  // An empty result is refused with the server's Chinese reason.
-  await page.locator(`li[data-work-order="${orderId}"] button[data-action=return]`).click();
-  await page.locator(`li[data-work-order="${orderId}"] form.note button[type=submit]`).click();
-  const refusal = page.locator(`li[data-work-order="${orderId}"] .error`);
-  await refusal.waitFor();
-  assert.match(await refusal.innerText(), /[\u4e00-\u9fff]/, 'the refusal is in Chinese');
-  await page.screenshot({ path: join(screenshotDir, 'inbox-refused-phone.png'), fullPage: true });
-
-  await page.fill(`li[data-work-order="${orderId}"] textarea`, '已约谈用工单位，承诺本周内结清工资');
-  await page.locator(`li[data-work-order="${orderId}"] form.note button[type=submit]`).click();
-  const returned = page.locator(`li[data-work-order="${orderId}"][data-status=returned]`);
-  await returned.waitFor();
-  assert.match(await returned.innerText(), /已反馈/);
-  assert.match(await returned.innerText(), /已约谈用工单位/);
-  await page.screenshot({ path: join(screenshotDir, 'inbox-returned-phone.png'), fullPage: true });
-
-  // The command room sees both steps in the incident's timeline.
-  const incident = await operator.evaluate(async (id) => (await fetch(`/api/v1/incidents/${id}`)).json(), posted.incident.id);
-  const events = incident.timeline.map((e) => e.event);
-  assert.ok(events.includes('accepted') && events.includes('returned'), events.join(','));
-  assert.deepEqual(errors, []);
-  await desk.close();
-  await phone.close();
 });
