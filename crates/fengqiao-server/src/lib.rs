@@ -10,6 +10,7 @@ mod api;
 mod app;
 mod assets;
 pub mod auth;
+pub mod bulk_intake;
 mod dispute_pages;
 pub mod dispute_warnings;
 pub mod error;

@@ -48,7 +48,22 @@ pub(crate) async fn link(
             detector.window_start(new.received_at),
         )
         .await?;
-    let mut finding = detector.check(&new, &earlier, false);
+    link_among(state, tx, incident, station, &new, &earlier, now).await
+}
+
+/// [`link`] with the earlier incidents already known (a generator that
+/// holds the recent ones in memory): decides, warns and writes the same.
+pub(crate) async fn link_among(
+    state: &AppState,
+    tx: &mut Tx,
+    incident: &Incident,
+    station: &Organisation,
+    new: &CallFacts,
+    earlier: &[CallFacts],
+    now: Timestamp,
+) -> ApiResult<Option<i64>> {
+    let detector = RepeatCallDetector::new(state.settings.repeat_calls.clone());
+    let mut finding = detector.check(new, earlier, false);
     let mut raised = None;
     if let Some(found) = &finding.warning {
         // The chain already has a warning open when its building or any of

@@ -8,6 +8,7 @@
 
 mod addresses;
 mod audit;
+mod bulk;
 mod closed_loop;
 mod deadlines;
 mod disputes;
@@ -35,6 +36,7 @@ use sqlx::{Any, Row, Transaction};
 
 pub use addresses::{Building, BuildingQuery, Grid, Room};
 pub use audit::AuditPage;
+pub use bulk::{BulkEvent, BulkIncident};
 pub use closed_loop::{InboxEntry, RoutingRule};
 pub use disputes::{
     DisputeRecord, DisputeSummary, DisputeTimelineEntry, StoredParty, StoredSession,

@@ -518,6 +518,11 @@ pub struct Calls<'a> {
     pub per_station_per_day: f64,
     /// Buildings that call again and again (rooms of compounds).
     hot: Vec<Place>,
+    /// Each station's frontages, and the first and count of its compounds
+    /// (a street's compounds are contiguous): looked up once, so a call
+    /// costs the same in a town of ten million rooms as in the demo's.
+    frontages_of: Vec<Vec<usize>>,
+    compounds_of: Vec<(usize, usize)>,
 }
 
 impl<'a> Calls<'a> {
@@ -534,11 +539,34 @@ impl<'a> Calls<'a> {
                 hot.push(random_room(town, compound, &mut rng));
             }
         }
+        let frontages_of = (0..town.streets.len())
+            .map(|station| {
+                (0..town.frontages.len())
+                    .filter(|&f| town.street_of_grid(town.frontages[f].grid) == station)
+                    .collect()
+            })
+            .collect();
+        let compounds_of = (0..town.streets.len())
+            .map(|station| {
+                let first = town
+                    .compounds
+                    .iter()
+                    .position(|c| town.street_of_grid(c.grid) == station)
+                    .expect("every street has compounds");
+                let count = town.compounds[first..]
+                    .iter()
+                    .take_while(|c| town.street_of_grid(c.grid) == station)
+                    .count();
+                (first, count)
+            })
+            .collect();
         Calls {
             town,
             seed,
             per_station_per_day,
             hot,
+            frontages_of,
+            compounds_of,
         }
     }
 
@@ -609,26 +637,13 @@ impl<'a> Calls<'a> {
     }
 
     fn random_place(&self, station: usize, rng: &mut ChaCha8Rng) -> Place {
-        let town = self.town;
         if rng.gen_bool(0.2) {
-            let frontages: Vec<usize> = (0..town.frontages.len())
-                .filter(|&f| town.street_of_grid(town.frontages[f].grid) == station)
-                .collect();
-            if let Some(&f) = frontages.choose(rng) {
+            if let Some(&f) = self.frontages_of[station].choose(rng) {
                 return Place::Frontage(f);
             }
         }
-        // Compounds of the station: a street's compounds are contiguous.
-        let first = town
-            .compounds
-            .iter()
-            .position(|c| town.street_of_grid(c.grid) == station)
-            .expect("every street has compounds");
-        let count = town.compounds[first..]
-            .iter()
-            .take_while(|c| town.street_of_grid(c.grid) == station)
-            .count();
-        random_room(town, first + rng.gen_range(0..count), rng)
+        let (first, count) = self.compounds_of[station];
+        random_room(self.town, first + rng.gen_range(0..count), rng)
     }
 
     #[allow(clippy::too_many_arguments)]

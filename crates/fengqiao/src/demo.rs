@@ -181,6 +181,18 @@ pub(crate) async fn seed(
     town: &Town,
     now: Timestamp,
 ) -> anyhow::Result<Seeded> {
+    seed_with_progress(store, cipher, hashing, town, now, &ProgressBar::hidden()).await
+}
+
+/// [`seed`], counting the addresses on `progress` as they are imported.
+pub(crate) async fn seed_with_progress(
+    store: &Store,
+    cipher: &PersonalDataCipher,
+    hashing: &PasswordHashing,
+    town: &Town,
+    now: Timestamp,
+    progress: &ProgressBar,
+) -> anyhow::Result<Seeded> {
     let mut tx = store.begin().await?;
     let mut orgs: HashMap<&str, (i64, &str)> = HashMap::new();
     for plan in &town.orgs {
@@ -262,12 +274,12 @@ pub(crate) async fn seed(
     tx.commit().await?;
     let rows = town
         .addresses()
+        .inspect(|_| progress.inc(1))
         .enumerate()
         .map(|(i, raw)| (i as u64 + 1, Ok(raw)));
-    let progress = ProgressBar::hidden();
     let clock = ManualClock::new(now);
     let report =
-        address_import::import(store, rows, std::io::sink(), &progress, "demo", &clock).await?;
+        address_import::import(store, rows, std::io::sink(), progress, "demo", &clock).await?;
     anyhow::ensure!(
         report.rejected == 0,
         "the demo town made {} addresses the registry rejects",

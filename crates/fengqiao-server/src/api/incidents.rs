@@ -745,7 +745,7 @@ fn chosen(code: &str) -> ApiResult<TriageSuggestion> {
     })
 }
 
-fn core_triage(suggestion: &TriageSuggestion) -> ApiResult<CoreTriage> {
+pub(crate) fn core_triage(suggestion: &TriageSuggestion) -> ApiResult<CoreTriage> {
     let category = triage()
         .table()
         .category(&suggestion.category)

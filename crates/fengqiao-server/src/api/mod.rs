@@ -18,7 +18,7 @@ pub(crate) mod tasks;
 mod tokens;
 mod users;
 pub(crate) mod warnings;
-mod work_orders;
+pub(crate) mod work_orders;
 
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
