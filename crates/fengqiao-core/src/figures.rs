@@ -30,13 +30,20 @@
 //!   returned (`WorkOrder::overdue`).
 //! - **satisfaction** (满意度): the caller's latest answer (1 to 5) per
 //!   incident: how many incidents have one, and their mean.
+//! - **overdue work orders by department**: the overdue work orders above,
+//!   counted by the organisation that owns each one; they add up to the
+//!   overdue work orders.
+//! - **incidents by building**: the incidents placed at a registry building,
+//!   counted per building (an incident without one is on no building).
+//! - **repeat-call addresses** (重复报警地址): buildings with at least one
+//!   incident of the period linked as a repeat, and how many of them were.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::clock::Timestamp;
-use crate::dispute::FollowUpStatus;
+use crate::dispute::{FollowUpStatus, RiskLevel};
 use crate::incident::{Group, IncidentStatus, Satisfaction};
 use crate::task::TaskDay;
 use crate::work_order::{WorkOrder, WorkOrderStatus};
@@ -44,6 +51,9 @@ use crate::work_order::{WorkOrder, WorkOrderStatus};
 /// What the figures need to know of one incident.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentFacts {
+    pub id: i64,
+    /// The registry building it was placed at, if any.
+    pub building_id: Option<i64>,
     /// `None` while untriaged.
     pub group: Option<Group>,
     pub category: Option<String>,
@@ -125,7 +135,59 @@ pub struct Figures {
     pub time_to_finish: Minutes,
     pub work_orders: u64,
     pub overdue_work_orders: u64,
+    /// Owner organisation → its overdue work orders.
+    pub overdue_by_owner: BTreeMap<i64, u64>,
+    /// Building → incidents placed there.
+    pub by_building: BTreeMap<i64, u64>,
+    /// Building → incidents there linked as repeats (buildings with none
+    /// are left out).
+    pub repeats_by_building: BTreeMap<i64, u64>,
     pub satisfaction: SatisfactionFigure,
+}
+
+/// Which incidents of a period a figure counts: the records behind one bar
+/// or point, chosen by the same rule that counted them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncidentSelector {
+    All,
+    /// `police`, `non_police` or `untriaged`.
+    Group(String),
+    Category(String),
+    Building(i64),
+    /// Incidents at the building linked as repeats.
+    RepeatsAt(i64),
+    /// Incidents with a work order of this owner that missed a deadline.
+    OverdueFor(i64),
+    /// Non-police incidents with at least one work order.
+    Diverted,
+    /// Incidents with a caller's answer.
+    Answered,
+}
+
+impl IncidentSelector {
+    /// Whether `incident` is one of the records behind the figure, as of
+    /// `now` (which decides whether an open work order is overdue).
+    pub fn selects(&self, incident: &IncidentFacts, now: Timestamp) -> bool {
+        match self {
+            IncidentSelector::All => true,
+            IncidentSelector::Group(group) => group_name(incident) == group,
+            IncidentSelector::Category(code) => incident.category.as_deref() == Some(code),
+            IncidentSelector::Building(id) => incident.building_id == Some(*id),
+            IncidentSelector::RepeatsAt(id) => incident.repeat && incident.building_id == Some(*id),
+            IncidentSelector::OverdueFor(owner) => incident
+                .work_orders
+                .iter()
+                .any(|w| w.owner_org_id == *owner && missed_a_deadline(w, now)),
+            IncidentSelector::Diverted => {
+                incident.group == Some(Group::NonPolice) && !incident.work_orders.is_empty()
+            }
+            IncidentSelector::Answered => incident.satisfaction.is_some(),
+        }
+    }
+}
+
+fn group_name(incident: &IncidentFacts) -> &'static str {
+    incident.group.map_or("untriaged", Group::as_str)
 }
 
 /// Whether `order` missed a deadline, as of `now`.
@@ -146,9 +208,16 @@ pub fn compute(incidents: &[IncidentFacts], now: Timestamp) -> Figures {
     let (mut accept, mut finish) = (Vec::new(), Vec::new());
     let (mut work_orders, mut overdue) = (0, 0);
     let mut satisfaction = Vec::new();
+    let mut overdue_by_owner = BTreeMap::new();
+    let (mut by_building, mut repeats_by_building) = (BTreeMap::new(), BTreeMap::new());
     for incident in incidents {
-        let group = incident.group.map_or("untriaged", Group::as_str);
-        *by_group.entry(group.to_owned()).or_insert(0) += 1;
+        *by_group.entry(group_name(incident).to_owned()).or_insert(0) += 1;
+        if let Some(building) = incident.building_id {
+            *by_building.entry(building).or_insert(0) += 1;
+            if incident.repeat {
+                *repeats_by_building.entry(building).or_insert(0) += 1;
+            }
+        }
         if let Some(category) = &incident.category {
             *by_category.entry(category.clone()).or_insert(0) += 1;
         }
@@ -176,7 +245,10 @@ pub fn compute(incidents: &[IncidentFacts], now: Timestamp) -> Figures {
         satisfaction.extend(incident.satisfaction.map(|s| u64::from(s.get())));
         for order in &incident.work_orders {
             work_orders += 1;
-            overdue += u64::from(missed_a_deadline(order, now));
+            if missed_a_deadline(order, now) {
+                overdue += 1;
+                *overdue_by_owner.entry(order.owner_org_id).or_insert(0) += 1;
+            }
             accept.extend(order.accepted_at.map(|at| at.0 - order.created_at.0));
             finish.extend(order.returned_at.map(|at| at.0 - order.created_at.0));
         }
@@ -194,6 +266,9 @@ pub fn compute(incidents: &[IncidentFacts], now: Timestamp) -> Figures {
         time_to_finish: Minutes::of(finish),
         work_orders,
         overdue_work_orders: overdue,
+        overdue_by_owner,
+        by_building,
+        repeats_by_building,
         satisfaction: SatisfactionFigure {
             count: satisfaction.len() as u64,
             mean: (!satisfaction.is_empty())
@@ -228,6 +303,11 @@ pub fn compute(incidents: &[IncidentFacts], now: Timestamp) -> Figures {
 //   raised in the period.
 // - **tasks done on time** (任务按期完成率): tasks done on (or before) their
 //   own day ÷ tasks due on a day of the period (withdrawn ones not counted).
+// - **open disputes by risk** (未化解纠纷): cases registered in the period
+//   whose mediation has not ended (registered, or mediating — also again
+//   after a broken agreement), counted by risk level.
+// - **warnings overdue** (超时预警): warnings raised in the period still
+//   not acknowledged now, past their `acknowledge_by` (`Warning::overdue`).
 // ---------------------------------------------------------------------------
 
 /// How a case's mediation ended, as it stands now.
@@ -241,6 +321,8 @@ pub enum MediationEnd {
 /// What the prevention figures need to know of one dispute case.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DisputeFacts {
+    pub id: i64,
+    pub risk: RiskLevel,
     pub mediate_by: Timestamp,
     /// `None` while registered or in mediation.
     pub ended: Option<MediationEnd>,
@@ -252,9 +334,25 @@ pub struct DisputeFacts {
 /// What the prevention figures need to know of one warning.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WarningFacts {
+    pub id: i64,
     pub acknowledge_by: Timestamp,
     pub acknowledged_at: Option<Timestamp>,
     pub closed: bool,
+}
+
+impl DisputeFacts {
+    /// Open (未化解): its mediation has not ended.
+    pub fn open(&self) -> bool {
+        self.ended.is_none()
+    }
+}
+
+impl WarningFacts {
+    /// Open past its deadline: only an acknowledged warning can be closed,
+    /// so one without an acknowledgement is open (`Warning::overdue`).
+    pub fn overdue(&self, now: Timestamp) -> bool {
+        self.acknowledged_at.is_none() && !self.closed && now > self.acknowledge_by
+    }
 }
 
 /// What the prevention figures need to know of one task (not withdrawn).
@@ -285,6 +383,9 @@ pub struct PreventionFigures {
     pub follow_ups_holding: Rate,
     pub warnings_closed_on_time: Rate,
     pub tasks_done_on_time: Rate,
+    /// Risk level → cases still open; every level is present.
+    pub open_disputes_by_risk: BTreeMap<String, u64>,
+    pub warnings_overdue: u64,
 }
 
 /// The prevention figures of `facts`, with `now` deciding whose mediation
@@ -319,6 +420,16 @@ pub fn compute_prevention(facts: &PreventionFacts, now: Timestamp) -> Prevention
         .iter()
         .filter(|t| t.done_at.is_some_and(|at| TaskDay::of(at) <= t.day))
         .count() as u64;
+    let mut open_disputes_by_risk: BTreeMap<String, u64> = RiskLevel::ALL
+        .iter()
+        .map(|level| (level.as_str().to_owned(), 0))
+        .collect();
+    for dispute in disputes.iter().filter(|d| d.open()) {
+        *open_disputes_by_risk
+            .entry(dispute.risk.as_str().to_owned())
+            .or_insert(0) += 1;
+    }
+    let warnings_overdue = facts.warnings.iter().filter(|w| w.overdue(now)).count() as u64;
     PreventionFigures {
         disputes_screened: facts.screened,
         screened_registered: facts.screened_registered,
@@ -328,6 +439,8 @@ pub fn compute_prevention(facts: &PreventionFacts, now: Timestamp) -> Prevention
         follow_ups_holding: Rate::new(holding, recorded),
         warnings_closed_on_time: Rate::new(warnings_on_time, facts.warnings.len() as u64),
         tasks_done_on_time: Rate::new(tasks_on_time, facts.tasks.len() as u64),
+        open_disputes_by_risk,
+        warnings_overdue,
     }
 }
 
@@ -384,6 +497,8 @@ mod tests {
         work_orders: Vec<WorkOrder>,
     ) -> IncidentFacts {
         IncidentFacts {
+            id: 0,
+            building_id: None,
             group,
             category: category.map(str::to_owned),
             status,
@@ -456,10 +571,25 @@ mod tests {
         ]
     }
 
+    /// The seven, numbered 1 to 7, with the theft and the fight (a repeat)
+    /// at building 100, the noise of 3 and the wages (a repeat) at 200.
+    fn seven_placed() -> Vec<IncidentFacts> {
+        let mut seven = seven();
+        for (i, incident) in seven.iter_mut().enumerate() {
+            incident.id = i as i64 + 1;
+            incident.building_id = match incident.id {
+                1 | 2 => Some(100),
+                3 | 4 => Some(200),
+                _ => None,
+            };
+        }
+        seven
+    }
+
     #[test]
     fn seven_incidents_give_the_figures_worked_out_by_hand() {
         let now = at(10 * 24 * 60);
-        let figures = compute(&seven(), now);
+        let figures = compute(&seven_placed(), now);
         assert_eq!(figures.incidents, 7);
         let counts = |pairs: &[(&str, u64)]| {
             pairs
@@ -494,8 +624,49 @@ mod tests {
         assert_eq!(figures.time_to_finish.p90, Some(600.0));
         assert_eq!(figures.work_orders, 5);
         assert_eq!(figures.overdue_work_orders, 3);
+        let ids = |pairs: &[(i64, u64)]| pairs.iter().copied().collect::<BTreeMap<_, _>>();
+        assert_eq!(figures.overdue_by_owner, ids(&[(11, 1), (12, 1), (13, 1)]));
+        assert_eq!(figures.by_building, ids(&[(100, 2), (200, 2)]));
+        assert_eq!(figures.repeats_by_building, ids(&[(100, 1), (200, 1)]));
         assert_eq!(figures.satisfaction.count, 2);
         assert_eq!(figures.satisfaction.mean, Some(4.0));
+    }
+
+    #[test]
+    fn each_selector_picks_the_records_its_figure_counts() {
+        let now = at(10 * 24 * 60);
+        let seven = seven_placed();
+        let figures = compute(&seven, now);
+        let picked = |selector: IncidentSelector| -> Vec<i64> {
+            seven
+                .iter()
+                .filter(|i| selector.selects(i, now))
+                .map(|i| i.id)
+                .collect()
+        };
+        use IncidentSelector as S;
+        for (group, count) in &figures.by_group {
+            assert_eq!(
+                picked(S::Group(group.clone())).len() as u64,
+                *count,
+                "{group}"
+            );
+        }
+        for (category, count) in &figures.by_category {
+            assert_eq!(picked(S::Category(category.clone())).len() as u64, *count);
+        }
+        for (building, count) in &figures.by_building {
+            assert_eq!(picked(S::Building(*building)).len() as u64, *count);
+        }
+        assert_eq!(picked(S::RepeatsAt(100)), [2]);
+        assert_eq!(picked(S::RepeatsAt(200)), [4]);
+        assert_eq!(picked(S::OverdueFor(12)), [4]);
+        assert_eq!(picked(S::OverdueFor(13)), [7]);
+        // Owner 10 confirmed in time, and its rejected order is not late.
+        assert!(picked(S::OverdueFor(10)).is_empty());
+        assert_eq!(picked(S::Diverted).len() as u64, figures.diversion.count);
+        assert_eq!(picked(S::Answered).len() as u64, figures.satisfaction.count);
+        assert_eq!(picked(S::All).len(), 7);
     }
 
     #[test]
@@ -540,6 +711,8 @@ mod tests {
             follow_ups: Vec<FollowUpStatus>,
         ) -> DisputeFacts {
             DisputeFacts {
+                id: deadline_minutes,
+                risk: RiskLevel::High,
                 mediate_by: at(deadline_minutes),
                 ended,
                 agreed_at: agreed.map(at),
@@ -577,20 +750,30 @@ mod tests {
                 warnings: vec![
                     // Acknowledged in time and closed.
                     WarningFacts {
+                        id: 1,
                         acknowledge_by: at(60),
                         acknowledged_at: Some(at(30)),
                         closed: true,
                     },
                     // Acknowledged late, closed.
                     WarningFacts {
+                        id: 1,
                         acknowledge_by: at(60),
                         acknowledged_at: Some(at(61)),
                         closed: true,
                     },
                     // Acknowledged in time, still open.
                     WarningFacts {
+                        id: 1,
                         acknowledge_by: at(60),
                         acknowledged_at: Some(at(60)),
+                        closed: false,
+                    },
+                    // Never acknowledged: overdue now.
+                    WarningFacts {
+                        id: 4,
+                        acknowledge_by: at(60),
+                        acknowledged_at: None,
                         closed: false,
                     },
                 ],
@@ -621,8 +804,33 @@ mod tests {
             assert_eq!(f.mediation_success, Rate::new(2, 4));
             assert_eq!(f.resolved_within_deadline, Rate::new(1, 5));
             assert_eq!(f.follow_ups_holding, Rate::new(3, 4));
-            assert_eq!(f.warnings_closed_on_time, Rate::new(1, 3));
+            assert_eq!(f.warnings_closed_on_time, Rate::new(1, 4));
             assert_eq!(f.tasks_done_on_time, Rate::new(2, 4));
+            // The two not ended, both high; the fourth warning is overdue.
+            let open: Vec<(&str, u64)> = f
+                .open_disputes_by_risk
+                .iter()
+                .map(|(k, v)| (k.as_str(), *v))
+                .collect();
+            assert_eq!(
+                open,
+                [("critical", 0), ("high", 2), ("low", 0), ("medium", 0)]
+            );
+            assert_eq!(f.warnings_overdue, 1);
+        }
+
+        #[test]
+        fn a_warning_is_overdue_while_unacknowledged_past_its_deadline() {
+            let warning = |acknowledged: Option<i64>, closed| WarningFacts {
+                id: 1,
+                acknowledge_by: at(60),
+                acknowledged_at: acknowledged.map(at),
+                closed,
+            };
+            assert!(!warning(None, false).overdue(at(60)));
+            assert!(warning(None, false).overdue(at(61)));
+            assert!(!warning(Some(90), false).overdue(at(120)));
+            assert!(!warning(Some(90), true).overdue(at(120)));
         }
 
         #[test]

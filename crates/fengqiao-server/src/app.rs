@@ -15,8 +15,8 @@ use tower_http::trace::TraceLayer;
 use crate::error::{render_problems, ApiError};
 use crate::state::AppState;
 use crate::{
-    api, assets, dispute_pages, field_report_page, live_pages, ops, pages, report, task_pages,
-    warning_pages,
+    api, assets, dispute_pages, field_report_page, live_pages, ops, overview, pages, report,
+    task_pages, warning_pages,
 };
 
 /// Nothing is loaded from outside the server; no inline script or style.
@@ -73,6 +73,8 @@ pub fn router(state: AppState) -> Router {
         .route("/disputes", get(dispute_pages::list))
         .route("/disputes/{id}", get(dispute_pages::case))
         .route("/field-reports", get(field_report_page::page))
+        .route("/overview", get(overview::page))
+        .route("/overview/records", get(overview::records))
         .route("/signin", get(pages::sign_in_form).post(pages::sign_in))
         .route("/signout", post(pages::sign_out))
         .route("/lang/{code}", get(pages::switch_language))

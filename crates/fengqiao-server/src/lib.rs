@@ -21,6 +21,7 @@ mod json;
 pub mod live;
 mod live_pages;
 mod ops;
+mod overview;
 mod pages;
 mod repeat_calls;
 mod report;

@@ -54,7 +54,7 @@ struct BoardPage {
 }
 
 /// (code, Chinese, English) of every incident status.
-const INCIDENT_STATUSES: &[(&str, &str, &str)] = &[
+pub(crate) const INCIDENT_STATUSES: &[(&str, &str, &str)] = &[
     ("received", "已接警", "Received"),
     ("triaged", "待派转", "Awaiting routing"),
     ("dispatched", "已派警", "Dispatched"),

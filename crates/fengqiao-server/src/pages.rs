@@ -78,6 +78,8 @@ struct HomePage {
     field_reports: bool,
     /// 预警看板, for those who see warnings.
     warnings: bool,
+    /// 站情概览, for those who see the figures.
+    overview: bool,
 }
 
 pub(crate) fn render(template: &impl Template) -> Response {
@@ -455,6 +457,7 @@ async fn home_page(
         board: caller.permissions.contains(&Permission::ViewIncidents),
         tasks: caller.permissions.contains(&Permission::DoTasks),
         warnings: caller.permissions.contains(&Permission::ViewWarnings),
+        overview: caller.permissions.contains(&Permission::ViewFigures),
         disputes: caller.permissions.contains(&Permission::ViewDisputes),
         inbox: caller.permissions.contains(&Permission::HandleWorkOrders)
             && caller.permissions.contains(&Permission::ViewIncidents),

@@ -11,7 +11,7 @@ use fengqiao_core::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
-use crate::{get, Result, Store, Tx};
+use crate::{bind_double, get, Result, Store, Tx};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Building {
@@ -397,7 +397,7 @@ impl Tx {
         now: Timestamp,
     ) -> Result<i64> {
         let (lat, lon) = location.map(|p| (p.lat(), p.lon())).unzip();
-        Ok(sqlx::query_scalar(
+        let query = sqlx::query(
             "INSERT INTO buildings (natural_key, plate_code, community_code, grid_id, compound, road,
                                     road_number, building, building_ident, lat, lon, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)
@@ -416,12 +416,12 @@ impl Tx {
         .bind(record.road.clone())
         .bind(record.road_number.clone())
         .bind(record.building.clone())
-        .bind(identifier(&record.building))
-        .bind(lat)
-        .bind(lon)
-        .bind(now.millis())
-        .fetch_one(self.conn())
-        .await?)
+        .bind(identifier(&record.building));
+        // A building without a location binds its nulls as `bind_double`
+        // does, or PostgreSQL refuses the next one with coordinates.
+        let query = bind_double(bind_double(query, lat), lon);
+        let row = query.bind(now.millis()).fetch_one(self.conn()).await?;
+        get(&row, "id")
     }
 
     async fn upsert_compound_aliases(&mut self, record: &AddressRecord) -> Result<()> {

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use fengqiao_core::dispute::FollowUpStatus;
+use fengqiao_core::dispute::{FollowUpStatus, RiskLevel};
 use fengqiao_core::figures::{
     DisputeFacts, IncidentFacts, MediationEnd, PreventionFacts, TaskFacts, WarningFacts,
 };
@@ -15,7 +15,10 @@ use fengqiao_core::task::TaskDay;
 use fengqiao_core::warning::{SubjectKind, WarningSubject};
 use fengqiao_core::Timestamp;
 
-use crate::incidents::{from_name, work_order_from_row, WORK_ORDER_COLUMNS};
+use crate::incidents::{
+    from_name, incident_from_row, work_order_from_row, StoredIncident, INCIDENT_COLUMNS,
+    WORK_ORDER_COLUMNS,
+};
 use crate::{get, Result, Store, StoreError};
 
 /// The incidents received in [$2, $3) that concern the subtree at $1:
@@ -39,7 +42,8 @@ impl Store {
         to: Timestamp,
     ) -> Result<Vec<IncidentFacts>> {
         let sql = format!(
-            "SELECT id, grp, category, status FROM incidents WHERE id IN ({CONCERNED}) ORDER BY id"
+            "SELECT id, building_id, grp, category, status FROM incidents
+             WHERE id IN ({CONCERNED}) ORDER BY id"
         );
         let rows = sqlx::query(&sql)
             .bind(scope)
@@ -55,6 +59,8 @@ impl Store {
             let status: String = get(row, "status")?;
             index.insert(id, facts.len());
             facts.push(IncidentFacts {
+                id,
+                building_id: get(row, "building_id")?,
                 group: group
                     .map(|g| {
                         Group::from_str(&g).map_err(|_| StoreError::Corrupt(format!("group {g}")))
@@ -209,7 +215,7 @@ impl Store {
                 &format!(" AND d.building_id IN (SELECT id FROM buildings WHERE grid_id = {grid})");
         }
         let sql = format!(
-            "SELECT id, status, mediate_by, agreed_at, outcome_reason, transfer_target
+            "SELECT id, status, risk_level, mediate_by, agreed_at, outcome_reason, transfer_target
              FROM disputes WHERE id IN ({cases}) ORDER BY id"
         );
         let rows = sqlx::query(&sql)
@@ -237,7 +243,11 @@ impl Store {
                 None
             };
             index.insert(id, facts.disputes.len());
+            let risk: String = get(row, "risk_level")?;
             facts.disputes.push(DisputeFacts {
+                id,
+                risk: RiskLevel::from_str(&risk)
+                    .map_err(|_| StoreError::Corrupt(format!("risk_level {risk}")))?,
                 mediate_by: Timestamp(get(row, "mediate_by")?),
                 ended,
                 agreed_at: get::<Option<i64>>(row, "agreed_at")?.map(Timestamp),
@@ -265,7 +275,7 @@ impl Store {
         }
 
         let rows = sqlx::query(
-            "SELECT w.subject_kind, w.subject_id, w.status, w.acknowledge_by, w.acknowledged_at
+            "SELECT w.id, w.subject_kind, w.subject_id, w.status, w.acknowledge_by, w.acknowledged_at
              FROM warnings w JOIN organisations o ON o.id = w.org_id
              WHERE o.path LIKE $1 || '%' AND w.raised_at >= $2 AND w.raised_at < $3
              ORDER BY w.id",
@@ -296,6 +306,7 @@ impl Store {
             }
             let status: String = get(row, "status")?;
             facts.warnings.push(WarningFacts {
+                id: get(row, "id")?,
                 acknowledge_by: Timestamp(get(row, "acknowledge_by")?),
                 acknowledged_at: get::<Option<i64>>(row, "acknowledged_at")?.map(Timestamp),
                 closed: status == "closed",
@@ -332,5 +343,108 @@ impl Store {
             });
         }
         Ok(facts)
+    }
+}
+
+/// A building as the overview's map draws it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildingPoint {
+    pub id: i64,
+    pub grid_id: Option<i64>,
+    /// The compound (or road and number) and the building: 锦里小区3栋.
+    pub label: String,
+    /// `None` for a building not located yet: counted, but on no map.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+}
+
+/// Ids written into the SQL as integers, a few hundred at a time.
+const ID_CHUNK: usize = 500;
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn point_from_row(row: &sqlx::any::AnyRow) -> Result<BuildingPoint> {
+    let lat: Option<f64> = get(row, "lat")?;
+    let lon: Option<f64> = get(row, "lon")?;
+    let compound: Option<String> = get(row, "compound")?;
+    let road: Option<String> = get(row, "road")?;
+    let number: Option<String> = get(row, "road_number")?;
+    let building: String = get(row, "building")?;
+    let place = compound
+        .or_else(|| road.map(|r| format!("{r}{}", number.unwrap_or_default())))
+        .unwrap_or_default();
+    Ok(BuildingPoint {
+        id: get(row, "id")?,
+        grid_id: get(row, "grid_id")?,
+        label: format!("{place}{building}"),
+        lat,
+        lon,
+    })
+}
+
+const POINT_COLUMNS: &str = "id, grid_id, compound, road, road_number, building, lat, lon";
+
+impl Store {
+    /// The located buildings (those with coordinates) of the communities
+    /// under any of `division_prefixes`, in id order: the grids' shapes.
+    pub async fn building_points_under(
+        &self,
+        division_prefixes: &[String],
+    ) -> Result<Vec<BuildingPoint>> {
+        let sql = format!(
+            "SELECT {POINT_COLUMNS} FROM buildings
+             WHERE community_code LIKE $1 || '%' AND lat IS NOT NULL AND lon IS NOT NULL
+             ORDER BY id"
+        );
+        let mut points = Vec::new();
+        for prefix in division_prefixes {
+            let rows = sqlx::query(&sql)
+                .bind(prefix.clone())
+                .fetch_all(self.reader())
+                .await?;
+            for row in &rows {
+                points.push(point_from_row(row)?);
+            }
+        }
+        points.sort_by_key(|p| p.id);
+        points.dedup_by_key(|p| p.id);
+        Ok(points)
+    }
+
+    /// The buildings of `ids` as map points, in id order.
+    pub async fn building_points(&self, ids: &[i64]) -> Result<Vec<BuildingPoint>> {
+        let mut points = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ID_CHUNK) {
+            let sql = format!(
+                "SELECT {POINT_COLUMNS} FROM buildings WHERE id IN ({}) ORDER BY id",
+                id_list(chunk)
+            );
+            let rows = sqlx::query(&sql).fetch_all(self.reader()).await?;
+            for row in &rows {
+                points.push(point_from_row(row)?);
+            }
+        }
+        points.sort_by_key(|p| p.id);
+        Ok(points)
+    }
+
+    /// The incidents of `ids`, newest first: the records behind a figure,
+    /// whose ids the figure's own facts chose.
+    pub async fn incidents_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredIncident>> {
+        let mut incidents = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(ID_CHUNK) {
+            let sql = format!(
+                "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id IN ({})",
+                id_list(chunk)
+            );
+            let rows = sqlx::query(&sql).fetch_all(self.reader()).await?;
+            for row in &rows {
+                incidents.push(incident_from_row(row)?);
+            }
+        }
+        incidents.sort_by(|a, b| (b.received_at, b.id).cmp(&(a.received_at, a.id)));
+        Ok(incidents)
     }
 }

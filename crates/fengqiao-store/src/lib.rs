@@ -42,7 +42,7 @@ pub use disputes::{
     DisputeRecord, DisputeSummary, DisputeTimelineEntry, StoredParty, StoredSession,
 };
 pub use field_reports::ReportKey;
-pub use figures::Narrowing;
+pub use figures::{BuildingPoint, Narrowing};
 pub use incidents::{
     IdempotencyRecord, IncidentExtras, IncidentRecord, StoredIncident, TimelineEntry,
 };

@@ -8,6 +8,7 @@ use axum::extract::{Query, State};
 use axum::Json;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::figures::{self, Minutes, Rate};
+use fengqiao_core::org::Organisation;
 use fengqiao_core::role::Permission;
 use fengqiao_core::Timestamp;
 use fengqiao_store::Narrowing;
@@ -23,11 +24,11 @@ use crate::state::AppState;
 pub struct FiguresQuery {
     /// The organisation whose subtree is counted; within the caller's
     /// jurisdiction. Default: the caller's own organisation.
-    org_id: Option<String>,
+    pub(crate) org_id: Option<String>,
     /// Start of the period (inclusive), RFC 3339, e.g. 2026-11-01T00:00:00+08:00.
-    from: Option<String>,
+    pub(crate) from: Option<String>,
     /// End of the period (exclusive), RFC 3339; after `from`.
-    to: Option<String>,
+    pub(crate) to: Option<String>,
 }
 
 /// A count over its denominator and their share (null when the denominator is 0).
@@ -131,8 +132,26 @@ fn parse_time(field: &'static str, text: Option<&str>) -> Result<Timestamp, Fiel
         })
 }
 
+/// The organisation `org_id` names if the caller's jurisdiction holds it
+/// (else 404, as for one that does not exist); the caller's own without one.
+pub(crate) async fn org_in_jurisdiction(
+    state: &AppState,
+    caller: &Caller,
+    org_id: Option<i64>,
+) -> ApiResult<Organisation> {
+    match org_id {
+        Some(id) => state
+            .store
+            .organisation(id)
+            .await?
+            .filter(|org| caller.sees(&org.path))
+            .ok_or(ApiError::NotFound),
+        None => Ok(caller.org.clone()),
+    }
+}
+
 /// The query checked field by field: every wrong one is named at once.
-fn parse_query(query: &FiguresQuery) -> ApiResult<(Option<i64>, Timestamp, Timestamp)> {
+pub(crate) fn parse_query(query: &FiguresQuery) -> ApiResult<(Option<i64>, Timestamp, Timestamp)> {
     let mut errors = Vec::new();
     let org_id = match query.org_id.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -183,15 +202,7 @@ pub async fn get(
 ) -> ApiResult<Json<FiguresView>> {
     caller.require(Permission::ViewFigures)?;
     let (org_id, from, to) = parse_query(&query)?;
-    let org = match org_id {
-        Some(id) => state
-            .store
-            .organisation(id)
-            .await?
-            .filter(|org| caller.sees(&org.path))
-            .ok_or(ApiError::NotFound)?,
-        None => caller.org.clone(),
-    };
+    let org = org_in_jurisdiction(&state, &caller, org_id).await?;
     let facts = state
         .store
         .figure_facts(org.path.as_str(), from, to)
@@ -266,6 +277,13 @@ pub struct PreventionView {
     /// 任务按期完成率: tasks done on their own day ÷ tasks for the China
     /// days that start in the period (withdrawn ones not counted).
     tasks_done_on_time: RateView,
+    /// 未化解纠纷: cases registered in the period whose mediation has not
+    /// ended (registered or mediating), by risk level (low, medium, high,
+    /// critical; every level present).
+    open_disputes_by_risk: BTreeMap<String, u64>,
+    /// 超时预警: warnings raised in the period still not acknowledged,
+    /// past their acknowledge-by time.
+    warnings_overdue: u64,
 }
 
 fn parse_id(field: &'static str, text: Option<&str>, errors: &mut Vec<FieldError>) -> Option<i64> {
@@ -323,15 +341,7 @@ pub async fn get_prevention(
         }
         Err(other) => return Err(other),
     };
-    let org = match org_id {
-        Some(id) => state
-            .store
-            .organisation(id)
-            .await?
-            .filter(|org| caller.sees(&org.path))
-            .ok_or(ApiError::NotFound)?,
-        None => caller.org.clone(),
-    };
+    let org = org_in_jurisdiction(&state, &caller, org_id).await?;
     let facts = state
         .store
         .prevention_facts(org.path.as_str(), from, to, narrowing)
@@ -351,5 +361,106 @@ pub async fn get_prevention(
         follow_ups_holding: f.follow_ups_holding.into(),
         warnings_closed_on_time: f.warnings_closed_on_time.into(),
         tasks_done_on_time: f.tasks_done_on_time.into(),
+        open_disputes_by_risk: f.open_disputes_by_risk,
+        warnings_overdue: f.warnings_overdue,
     }))
+}
+
+/// A department's overdue work orders.
+#[derive(Serialize, ToSchema)]
+pub struct DepartmentOverdue {
+    name: String,
+    /// Its work orders among `overdue_work_orders` of `/api/v1/figures`.
+    count: u64,
+}
+
+/// A building's incidents in the period.
+#[derive(Serialize, ToSchema)]
+pub struct BuildingFigure {
+    /// Compound (or road and number) and building, e.g. 锦里小区3栋.
+    label: String,
+    grid_id: Option<i64>,
+    /// WGS-84; null while the building is not located.
+    lat: Option<f64>,
+    lon: Option<f64>,
+    /// Incidents of the period placed at this building.
+    incidents: u64,
+    /// Of those, the ones linked as repeats of earlier calls.
+    repeats: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OverviewView {
+    org_id: i64,
+    from: String,
+    to: String,
+    /// 超期工单（按部门）: owner organisation id → its overdue work orders
+    /// (as `overdue_work_orders` of `/api/v1/figures` counts them; they add
+    /// up to it).
+    overdue_by_department: BTreeMap<i64, DepartmentOverdue>,
+    /// Building id → the incidents of the period placed there (the same
+    /// incidents `/api/v1/figures` counts).
+    incidents_by_building: BTreeMap<i64, BuildingFigure>,
+    /// 重复报警地址: buildings with at least one incident of the period
+    /// linked as a repeat.
+    repeat_addresses: u64,
+    /// Incidents of the period placed at no registry building.
+    incidents_without_building: u64,
+}
+
+/// 站情概览: what the overview page shows besides `/api/v1/figures` and
+/// `/api/v1/figures/prevention` for the same organisation and period —
+/// overdue work orders by owning department, incidents and repeat calls by
+/// building (with coordinates, for a map), and the repeat-call addresses.
+/// An organisation outside the caller's jurisdiction is a 404.
+#[utoipa::path(get, path = "/api/v1/figures/overview", params(FiguresQuery),
+    responses((status = 200, body = OverviewView), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn get_overview(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(query): Query<FiguresQuery>,
+) -> ApiResult<Json<OverviewView>> {
+    caller.require(Permission::ViewFigures)?;
+    let (org_id, from, to) = parse_query(&query)?;
+    let org = org_in_jurisdiction(&state, &caller, org_id).await?;
+    let overview = crate::overview::gather(&state, org, from, to).await?;
+    Ok(Json(overview_view(&overview)))
+}
+
+pub(crate) fn overview_view(overview: &crate::overview::Overview) -> OverviewView {
+    let f = &overview.figures;
+    OverviewView {
+        org_id: overview.org.id,
+        from: rfc3339(overview.from),
+        to: rfc3339(overview.to),
+        overdue_by_department: f
+            .overdue_by_owner
+            .iter()
+            .map(|(&id, &count)| {
+                let name = overview.departments.get(&id).cloned().unwrap_or_default();
+                (id, DepartmentOverdue { name, count })
+            })
+            .collect(),
+        incidents_by_building: f
+            .by_building
+            .iter()
+            .map(|(&id, &incidents)| {
+                let point = overview.buildings.get(&id);
+                (
+                    id,
+                    BuildingFigure {
+                        label: point.map_or_else(|| format!("#{id}"), |p| p.label.clone()),
+                        grid_id: point.and_then(|p| p.grid_id),
+                        lat: point.and_then(|p| p.lat),
+                        lon: point.and_then(|p| p.lon),
+                        incidents,
+                        repeats: f.repeats_by_building.get(&id).copied().unwrap_or(0),
+                    },
+                )
+            })
+            .collect(),
+        repeat_addresses: overview.repeat_addresses(),
+        incidents_without_building: overview.incidents_without_building(),
+    }
 }

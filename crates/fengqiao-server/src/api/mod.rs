@@ -6,7 +6,7 @@ mod addresses;
 mod audit;
 pub(crate) mod disputes;
 pub(crate) mod field_reports;
-mod figures;
+pub(crate) mod figures;
 mod incident_actions;
 pub(crate) mod incidents;
 mod live;
@@ -103,6 +103,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(live::stream))
         .routes(routes!(figures::get))
         .routes(routes!(figures::get_prevention))
+        .routes(routes!(figures::get_overview))
         .routes(routes!(disputes::list, disputes::register))
         .routes(routes!(disputes::get))
         .routes(routes!(disputes::add_session))

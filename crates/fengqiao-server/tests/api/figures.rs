@@ -29,28 +29,28 @@ fn at(minutes: i64) -> Timestamp {
 
 /// A department's handling: accepted and returned so many minutes after
 /// the work order was made, then confirmed by the command room.
-struct Handling {
-    owner: i64,
-    accepted_after: i64,
-    returned_after: i64,
+pub struct Handling {
+    pub owner: i64,
+    pub accepted_after: i64,
+    pub returned_after: i64,
 }
 
 /// What happens to an incident written through the core's transitions.
-struct Story<'a> {
-    received: Timestamp,
-    category: (&'a str, &'a str),
-    group: Group,
-    handled_by: Vec<Handling>,
+pub struct Story<'a> {
+    pub received: Timestamp,
+    pub category: (&'a str, &'a str),
+    pub group: Group,
+    pub handled_by: Vec<Handling>,
     /// Resolved by the station (or after its work orders), then the caller
     /// answers with this satisfaction.
-    satisfaction: Option<u8>,
-    repeat_of: Option<i64>,
+    pub satisfaction: Option<u8>,
+    pub repeat_of: Option<i64>,
 }
 
 /// Writes an incident of station A as intake and the work-order actions
 /// would: every state comes from a core transition, every event goes to the
 /// timeline. Work orders allow 60 minutes to accept and a day to finish.
-async fn write(app: &TestApp, desks: &Desks, story: Story<'_>) -> i64 {
+pub async fn write(app: &TestApp, desks: &Desks, story: Story<'_>) -> i64 {
     let store = &app.db.store;
     let station = &app.world.station_a;
     let room = desks.command_room.id;

@@ -14,6 +14,7 @@ mod incidents;
 mod live;
 mod open311;
 mod openapi;
+mod overview;
 mod personal;
 mod prevention_figures;
 mod report;
