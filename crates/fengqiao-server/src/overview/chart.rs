@@ -110,11 +110,12 @@ pub struct Spot {
 }
 
 pub const MAP_WIDTH: f64 = 320.0;
-pub const MAP_HEIGHT: f64 = 260.0;
+const MAP_MARGIN: f64 = 12.0;
 
 /// The jurisdiction's map: each grid as the convex hull of its buildings,
 /// each building with incidents as a dot whose area grows with their
-/// number, hot spots drawn on top in their own colour. `None` when nothing
+/// number, hot spots drawn on top in their own colour. The drawing is 320
+/// wide and as tall as the ground's shape asks (180 to 480). `None` when nothing
 /// has coordinates.
 pub fn map(title: &str, grids: &[GridShape], spots: &[Spot]) -> Option<String> {
     let everything: Vec<(f64, f64)> = grids
@@ -122,11 +123,17 @@ pub fn map(title: &str, grids: &[GridShape], spots: &[Spot]) -> Option<String> {
         .flat_map(|g| g.points.iter().copied())
         .chain(spots.iter().map(|s| (s.lat, s.lon)))
         .collect();
-    let projection = Projection::fitting(&everything, MAP_WIDTH, MAP_HEIGHT, 12.0)?;
+    // As tall as the ground is for its width, within reason for a phone.
+    let room = MAP_WIDTH - 2.0 * MAP_MARGIN;
+    let height = Projection::aspect(&everything)
+        .map_or(MAP_WIDTH * 0.75, |a| room * a + 2.0 * MAP_MARGIN)
+        .clamp(180.0, 480.0)
+        .round();
+    let projection = Projection::fitting(&everything, MAP_WIDTH, height, MAP_MARGIN)?;
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="chart map" viewBox="0 0 {MAP_WIDTH} {MAP_HEIGHT}" role="img" aria-label="{}"><rect class="ground" x="0" y="0" width="{MAP_WIDTH}" height="{MAP_HEIGHT}"/>"#,
+        r#"<svg class="chart map" viewBox="0 0 {MAP_WIDTH} {height}" role="img" aria-label="{}"><rect class="ground" x="0" y="0" width="{MAP_WIDTH}" height="{height}"/>"#,
         escape(title)
     );
     for grid in grids {
@@ -160,12 +167,14 @@ pub fn map(title: &str, grids: &[GridShape], spots: &[Spot]) -> Option<String> {
         }
     }
     let max = spots.iter().map(|s| s.incidents).max().unwrap_or(1).max(1) as f64;
+    // Many buildings get smaller dots, so a district's map is not a blot.
+    let largest = (7.0 * (40.0 / spots.len().max(1) as f64).sqrt()).clamp(2.0, 7.0);
     // Hot spots last, so they lie on top.
     let mut ordered: Vec<&Spot> = spots.iter().collect();
     ordered.sort_by_key(|s| (s.hot, s.incidents));
     for spot in ordered {
         let at = projection.project(spot.lat, spot.lon);
-        let radius = 2.0 + 7.0 * (spot.incidents as f64 / max).sqrt();
+        let radius = 2.0 + largest * (spot.incidents as f64 / max).sqrt();
         let _ = write!(
             svg,
             r#"<a href="{href}" class="spot{hot}" data-figure="{figure}" data-value="{value}"><title>{label}: {value}</title><circle cx="{x:.1}" cy="{y:.1}" r="{radius:.1}"/></a>"#,

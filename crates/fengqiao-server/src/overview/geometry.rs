@@ -59,6 +59,21 @@ impl Projection {
         })
     }
 
+    /// How tall the ground of `points` is for its width (north–south over
+    /// east–west extent); `None` without points or for a single spot or line.
+    pub fn aspect(points: &[(f64, f64)]) -> Option<f64> {
+        let lat = points.iter().map(|p| p.0);
+        let lon = points.iter().map(|p| p.1);
+        let span = |values: &mut dyn Iterator<Item = f64>| {
+            let (low, high) = values.fold((f64::MAX, f64::MIN), |(l, h), v| (l.min(v), h.max(v)));
+            high - low
+        };
+        let south_north = span(&mut lat.clone());
+        let mid = lat.sum::<f64>() / points.len().max(1) as f64;
+        let west_east = span(&mut lon.clone()) * mid.to_radians().cos();
+        (points.len() > 1 && south_north > 0.0 && west_east > 0.0).then(|| south_north / west_east)
+    }
+
     pub fn project(&self, lat: f64, lon: f64) -> Point {
         Point {
             x: self.width / 2.0 + (lon - self.lon0) * self.shrink * self.scale,
@@ -170,6 +185,15 @@ mod tests {
         let east = projection.project(30.63, 104.01).x - projection.project(30.63, 104.00).x;
         let north = projection.project(30.63, 104.00).y - projection.project(30.64, 104.00).y;
         assert!((east / north - 30.63f64.to_radians().cos()).abs() < 1e-3);
+    }
+
+    #[test]
+    fn the_aspect_is_the_grounds_height_over_its_width() {
+        // 0.02° of latitude over 0.02° of longitude at 60° north: twice as tall.
+        let aspect = Projection::aspect(&[(59.99, 10.0), (60.01, 10.02)]).unwrap();
+        assert!((aspect - 2.0).abs() < 1e-3, "{aspect}");
+        assert!(Projection::aspect(&[(30.6, 104.0)]).is_none());
+        assert!(Projection::aspect(&[(30.6, 104.0), (30.7, 104.0)]).is_none());
     }
 
     #[test]

@@ -266,8 +266,8 @@ async fn grid_shapes(state: &AppState, o: &Overview) -> ApiResult<Vec<GridShape>
         .collect())
 }
 
-/// How many of the busiest buildings are hot spots, besides those with
-/// repeat calls.
+/// Hot spots: this many of the buildings with most incidents, and as many
+/// with most repeat calls.
 const HOT_SPOTS: usize = 5;
 
 fn charts(o: &Overview, grids: &[GridShape], lang: Lang) -> Vec<Chart> {
@@ -345,7 +345,12 @@ fn charts(o: &Overview, grids: &[GridShape], lang: Lang) -> Vec<Chart> {
         .collect();
     let mut busiest: Vec<(&i64, &u64)> = f.by_building.iter().collect();
     busiest.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let hot: Vec<i64> = busiest.iter().take(HOT_SPOTS).map(|(id, _)| **id).collect();
+    let hot: Vec<i64> = busiest
+        .iter()
+        .take(HOT_SPOTS)
+        .chain(repeats.iter().take(HOT_SPOTS))
+        .map(|(id, _)| **id)
+        .collect();
     let spots: Vec<Spot> = f
         .by_building
         .iter()
@@ -360,7 +365,7 @@ fn charts(o: &Overview, grids: &[GridShape], lang: Lang) -> Vec<Chart> {
                 repeats,
                 href: records_href("incidents", o, &format!("&building_id={id}")),
                 figure: format!("overview/incidents_by_building/{id}/incidents"),
-                hot: repeats > 0 || hot.contains(&id),
+                hot: hot.contains(&id),
             })
         })
         .collect();
@@ -419,11 +424,11 @@ fn charts(o: &Overview, grids: &[GridShape], lang: Lang) -> Vec<Chart> {
             empty: lang.pick("辖区楼栋尚无坐标，无法绘制地图。", "No building has coordinates yet."),
             note: match lang {
                 Lang::Zh => format!(
-                    "网格按其楼栋围成；圆点为有警情的楼栋，越大越多，红色为热点（警情最多或有重复报警）。图上 {on_map} 起，另有 {} 起未落到标准地址楼栋。",
+                    "网格按其楼栋围成；圆点为有警情的楼栋，越大越多，红色为热点（警情最多或重复报警最多的楼栋）。图上 {on_map} 起，另有 {} 起未落到有坐标的标准地址楼栋。",
                     f.incidents - on_map
                 ),
                 Lang::En => format!(
-                    "Grids are drawn around their buildings; dots are buildings with incidents, larger for more, red for hot spots. {on_map} on the map, {} not placed at a registry building.",
+                    "Grids are drawn around their buildings; dots are buildings with incidents, larger for more, red for hot spots (most incidents or most repeat calls). {on_map} on the map, {} not placed at a located registry building.",
                     f.incidents - on_map
                 ),
             },
