@@ -166,6 +166,20 @@ fn threat_words_are_found_with_their_rule_and_place() {
 }
 
 #[test]
+fn an_assault_reported_is_not_a_threat_to_kill() {
+    // The caller says who hit them and that he is still there: a police
+    // incident, handled as one; nobody threatened anything.
+    assert!(threats().detect("我被人打了，脸上流血了，打人的还在门口").is_empty());
+    assert!(threats().detect("有人打人了，快来").is_empty());
+    // Saying one will hit someone is a threat, negation still understood.
+    let found = threats().detect("他喝了酒扬言要打人");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].rule, "threat_to_kill");
+    assert_eq!(threats().detect("他说明天还要打人")[0].word, "要打人");
+    assert!(threats().detect("没有说要打人").is_empty());
+}
+
+#[test]
 fn harmless_phrases_hide_threat_words() {
     assert!(threats().detect("楼下刀削面馆跳楼价甩卖").is_empty());
     assert!(threats().detect("他天天拼命工作").is_empty());
