@@ -8,8 +8,10 @@
 #![forbid(unsafe_code)]
 
 pub mod calls;
+pub mod casework;
 pub mod names;
 pub mod town;
 
 pub use calls::{Call, Calls, FollowThrough, Place};
+pub use casework::Casework;
 pub use town::{Town, TownSpec};

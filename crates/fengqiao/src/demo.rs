@@ -87,14 +87,46 @@ pub async fn ensure(
         let clock = Arc::new(ManualClock::new(start));
         let played = history::play(store, cipher, &town, &seeded, history, clock, now).await?;
         println!(
-            "演示历史 / demo history: {} 天、{} 起警情、{} 张工单办结、{} 次超时督办、{} 步被接口拒绝（{:.0} 秒）",
+            "演示历史 / demo history: {} 天、{} 起警情、{} 张工单办结、{} 次超时督办（{:.0} 秒）",
             options.history_days,
             played.incidents,
             played.work_orders_closed,
             played.escalations,
-            played.refused,
             started.elapsed().as_secs_f64()
         );
+        println!(
+            "  矛盾纠纷 / disputes: {} 件登记（{} 件来自网格上报），{} 次调解，{} 件达成协议，{} 件结案",
+            played.disputes,
+            played.field_reports,
+            played.sessions,
+            played.agreements,
+            played.disputes_closed
+        );
+        println!(
+            "  预警 / warnings: {} 条产生，{} 条办结，{} 条未办结",
+            played.warnings_raised,
+            played.warnings_closed,
+            played.warnings_raised - played.warnings_closed
+        );
+        println!(
+            "  工作清单 / tasks: {} 项派出，{} 项完成，{} 项撤销，{} 项未完成",
+            played.tasks_created,
+            played.tasks_done,
+            played.tasks_withdrawn,
+            played.tasks_created - played.tasks_done - played.tasks_withdrawn
+        );
+        if played.refused > 0 {
+            let by: Vec<String> = played
+                .refused_by
+                .iter()
+                .map(|(what, n)| format!("{what} ×{n}"))
+                .collect();
+            println!(
+                "  {} 步被接口拒绝 / steps the API refused: {}",
+                played.refused,
+                by.join("、")
+            );
+        }
     }
     if fresh {
         let mut tx = store.begin().await?;
@@ -556,14 +588,17 @@ mod tests {
         "phone",
         "reporter_name",
         "reporter_phone",
+        // A dispute party's name and ID number.
+        "name",
+        "id_number",
         "secret_hash",
         "id_hash",
     ];
 
-    /// The town of one station, as of 2026-11-20 00:00 in China, and the
-    /// calls of its day before, played through the API.
+    /// The town of one station, as of 2026-11-16 00:00 in China, and the
+    /// calls and casework of its next four days, played through the API.
     async fn generate(db: &TestDatabase, key: &str, seed_value: u64) -> history::Played {
-        let start = Timestamp(1_795_104_000_000);
+        let start = Timestamp(1_795_104_000_000 - 4 * 86_400_000);
         let spec = TownSpec {
             seed: seed_value,
             stations: 1,
@@ -575,7 +610,7 @@ mod tests {
         let seeded = seed(&db.store, &cipher, &hashing, &town, start)
             .await
             .unwrap();
-        let day = Timestamp(start.millis() + 86_400_000);
+        let end = Timestamp(start.millis() + 4 * 86_400_000);
         let calls = Calls::new(&town, spec.seed, 20.0);
         let clock = Arc::new(ManualClock::new(start));
         history::play(
@@ -583,9 +618,9 @@ mod tests {
             &cipher,
             &town,
             &seeded,
-            calls.history(day, 1),
+            calls.history(end, 4),
             clock,
-            day,
+            end,
         )
         .await
         .unwrap()
@@ -599,8 +634,17 @@ mod tests {
             assert_eq!(generate(&second, &key, 7).await, played);
             assert!(played.incidents > 10, "{played:?}");
             assert!(played.work_orders_closed > 0, "{played:?}");
+            // The casework is compared too: cases with their sessions,
+            // warnings handled, task lists generated and done.
+            assert!(played.disputes > 0 && played.sessions > 0, "{played:?}");
+            assert!(played.warnings_closed > 0, "{played:?}");
+            assert!(played.tasks_done > 0, "{played:?}");
             let tables = first.store.tables_for_tests().await.unwrap();
-            assert!(tables.iter().any(|t| t == "incidents"), "{tables:?}");
+            for table in ["incidents", "disputes", "dispute_sessions", "warnings", "tasks"] {
+                assert!(tables.iter().any(|t| t == table), "{tables:?}");
+                let rows = first.store.rows_for_tests(table, RANDOM).await.unwrap();
+                assert!(!rows.is_empty(), "{table} is empty");
+            }
             for table in tables.iter().filter(|t| *t != "sessions") {
                 let a = first.store.rows_for_tests(table, RANDOM).await.unwrap();
                 let b = second.store.rows_for_tests(table, RANDOM).await.unwrap();
