@@ -44,7 +44,7 @@ use fengqiao_store::{BulkEvent, BulkIncident, IncidentExtras, Tx};
 
 use crate::api::incidents::{core_triage, triage};
 use crate::error::{ApiError, ApiResult};
-use crate::routing::{command_room_of, deadlines, department_for};
+use crate::routing::{command_room_of, deadlines, target_for, Target};
 use crate::state::AppState;
 use crate::{repeat_calls, threat_words};
 
@@ -142,7 +142,11 @@ pub struct BulkIntake {
     stations: HashMap<i64, Station>,
     /// Organisation id → the account that handles its work orders.
     handlers: HashMap<i64, Actor>,
-    owners: HashMap<(String, String), Option<Organisation>>,
+    /// Routing answers by station, group, category, place and whether the
+    /// rules read the text: all `target_for` looks at.
+    targets: HashMap<(i64, bool, String, String, bool), Target>,
+    /// Organisations read once for re-routing.
+    orgs: HashMap<i64, Organisation>,
     receipts: HashMap<(i64, ReceiptDate), u32>,
     detector: RepeatCallDetector,
     recent: HashMap<i64, Recent>,
@@ -179,7 +183,8 @@ impl BulkIntake {
             state,
             stations: known,
             handlers,
-            owners: HashMap::new(),
+            targets: HashMap::new(),
+            orgs: HashMap::new(),
             receipts: HashMap::new(),
             detector,
             recent: HashMap::new(),
@@ -271,15 +276,35 @@ impl BulkIntake {
         self.pruned_at = now;
     }
 
-    async fn owner_for(&mut self, category: &str, place: &str) -> ApiResult<Option<Organisation>> {
-        let key = (category.to_owned(), place.to_owned());
-        if let Some(owner) = self.owners.get(&key) {
-            return Ok(owner.clone());
+    /// `routing::target_for`, asked once per category, place and reading.
+    async fn target(
+        &mut self,
+        station_id: i64,
+        place: Option<&str>,
+        suggestion: &fengqiao_triage::TriageSuggestion,
+    ) -> ApiResult<Target> {
+        let key = (
+            station_id,
+            suggestion.group == fengqiao_triage::Group::Police,
+            suggestion.category.clone(),
+            place.unwrap_or_default().to_owned(),
+            suggestion.confidence <= 0.0,
+        );
+        if let Some(target) = self.targets.get(&key) {
+            return Ok(target.clone());
         }
-        let code = DivisionCode::parse(place)?;
-        let owner = department_for(&self.state.store, category, &code).await?;
-        self.owners.insert(key, owner.clone());
-        Ok(owner)
+        let code = place.map(DivisionCode::parse).transpose()?;
+        let station = &self.stations[&station_id];
+        let target = target_for(
+            &self.state.store,
+            &station.org,
+            &station.command_room,
+            code.as_ref(),
+            suggestion,
+        )
+        .await?;
+        self.targets.insert(key, target.clone());
+        Ok(target)
     }
 
     async fn next_receipt(&mut self, tx: &mut Tx, station: i64, at: Timestamp) -> ApiResult<u32> {
@@ -344,32 +369,27 @@ impl BulkIntake {
         };
         let mut orders_to_follow = None;
         if group == Group::Police {
-            let dispatched = life
-                .incident
-                .dispatch(room.id, Actor::System, t0)
-                .map_err(internal)?;
-            push(&mut life.events, None, &dispatched.events)?;
-            life.incident = dispatched.state;
             self.totals.police += 1;
-        } else {
-            let place = community.clone().or_else(|| {
-                self.stations[&station_id]
-                    .org
-                    .division_codes
-                    .first()
-                    .map(|c| c.as_str().to_owned())
-            });
-            let owner = match place {
-                Some(place) => self.owner_for(&suggestion.category, &place).await?,
-                None => None,
-            };
-            if let Some(owner) = owner {
+        }
+        let target = self
+            .target(station_id, community.as_deref(), &suggestion)
+            .await?;
+        match target {
+            Target::CommandRoom(room) => {
+                let dispatched = life
+                    .incident
+                    .dispatch(room.id, Actor::System, t0)
+                    .map_err(internal)?;
+                push(&mut life.events, None, &dispatched.events)?;
+                life.incident = dispatched.state;
+            }
+            Target::Department { owner, deadlines } => {
                 let order = NewWorkOrder {
                     id: order_ids.next().ok_or_else(|| internal("work order ids"))?,
                     originator_org_id: room.id,
                     owner_org_id: owner.id,
                     supervisor_org_id: owner.parent_id,
-                    deadlines: deadlines(&suggestion.category)?,
+                    deadlines,
                 };
                 let diversion = life
                     .incident
@@ -385,6 +405,16 @@ impl BulkIntake {
                 life.incident = diversion.incident.state;
                 life.orders.push((order, t0));
                 orders_to_follow = Some(suggestion.category.clone());
+            }
+            // Nobody to send it to, or words the rules could not read: the
+            // command room holds it for an operator, as intake does.
+            Target::Unrouted => {
+                let held = life
+                    .incident
+                    .hold(room.id, Actor::System, t0)
+                    .map_err(internal)?;
+                push(&mut life.events, None, &held.events)?;
+                life.incident = held.state;
             }
         }
         let intake_state = life.incident.clone();
@@ -533,13 +563,20 @@ impl BulkIntake {
             let reroute_at = accept_at.plus_minutes(15);
             life.step(reroute_at, until)?;
             let centre_id = reroute_to.ok_or(Stop::Refused)?;
-            let centre = self
-                .state
-                .store
-                .organisation(centre_id)
-                .await
-                .map_err(|_| Stop::Refused)?
-                .ok_or(Stop::Refused)?;
+            let centre = match self.orgs.get(&centre_id) {
+                Some(centre) => centre.clone(),
+                None => {
+                    let centre = self
+                        .state
+                        .store
+                        .organisation(centre_id)
+                        .await
+                        .map_err(|_| Stop::Refused)?
+                        .ok_or(Stop::Refused)?;
+                    self.orgs.insert(centre_id, centre.clone());
+                    centre
+                }
+            };
             let new = NewWorkOrder {
                 id: order_ids.next().ok_or(Stop::Refused)?,
                 originator_org_id: room.id,

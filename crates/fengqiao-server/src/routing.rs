@@ -51,6 +51,7 @@ pub(crate) fn route_to_name(route: RouteTo) -> String {
     }
 }
 
+#[derive(Clone)]
 pub(crate) enum Target {
     CommandRoom(Organisation),
     Department {
@@ -122,7 +123,26 @@ pub(crate) async fn route(
         None => own_station(state, caller).await?,
     };
     let command_room = command_room_of(store, &station).await?;
-    let target = if suggestion.group == Group::Police {
+    let target = target_for(store, &station, &command_room, code, suggestion).await?;
+    Ok(Route {
+        station,
+        command_room,
+        target,
+    })
+}
+
+/// Who handles a call the station covers: its command room for police
+/// work; for non-police work the owner `department_for` finds at the place
+/// (`code`, else the station's own), or nobody yet — also when the rules
+/// could not read the text.
+pub(crate) async fn target_for(
+    store: &Store,
+    station: &Organisation,
+    command_room: &Organisation,
+    code: Option<&DivisionCode>,
+    suggestion: &TriageSuggestion,
+) -> ApiResult<Target> {
+    Ok(if suggestion.group == Group::Police {
         Target::CommandRoom(command_room.clone())
     } else if suggestion.confidence <= 0.0 {
         // The table's fallback, chosen because nothing decided: a person
@@ -139,11 +159,6 @@ pub(crate) async fn route(
             Some(owner) => Target::Department { owner, deadlines },
             None => Target::Unrouted,
         }
-    };
-    Ok(Route {
-        station,
-        command_room,
-        target,
     })
 }
 

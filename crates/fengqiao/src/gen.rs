@@ -82,6 +82,7 @@ pub async fn run(settings: &Settings, options: &GenOptions) -> anyhow::Result<Ex
             e.field
         )
     })?;
+    ensure_empty(&store).await?;
     let until = midnight_of(SystemClock.now());
     println!(
         "生成辖区 / generating: 种子 seed {}，{} 个派出所 stations，规模 scale {}，{} 天 days，每所每天约 {:.0} 起警情 calls per station a day",
