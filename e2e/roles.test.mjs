@@ -56,19 +56,12 @@ test('command-room operator: a call arrives, is re-categorised and routed from t
   assert.match(await dispatch.innerText(), /待派转/);
   assert.match(await dispatch.locator('.suggestion').innerText(), /规则建议：其他/);
 
-  // A police category is not the departments': the server's reason is shown.
+  // Read as police work it is the station's to dispatch, not a department's.
   await dispatch.locator('#dispatch-category').selectOption('fight');
   await dispatch.locator('form.dispatch-category button').click();
   await page.locator('#detail .facts', { hasText: '打架斗殴' }).waitFor();
-  const firstChoice = page.locator('#detail .owners input[name=owner]').first();
-  await firstChoice.waitFor();
-  await firstChoice.check();
-  await page.locator('#detail form.dispatch-route button[type=submit]').click();
-  const refusal = page.locator('#detail form.dispatch-route .error');
-  await refusal.waitFor();
-  assert.match(await refusal.innerText(), /警务类警情由指挥室派警处置，不能分流给部门/);
-  const unchanged = await apiFrom(page, 'GET', `/api/v1/incidents/${incident.id}`);
-  assert.deepEqual(unchanged.json.work_orders, [], 'a refusal changes nothing');
+  await page.locator('#detail form.dispatch-police button', { hasText: '派警' }).waitFor();
+  assert.equal(await page.locator('#detail form.dispatch-route').count(), 0, 'no department chooser for police work');
 
   // 拖欠工资: the suggested department is labour inspection, ticked.
   await page.locator('#dispatch-category').selectOption('wage_arrears');
@@ -107,7 +100,7 @@ test('command-room operator: a call arrives, is re-categorised and routed from t
   await context.close();
 });
 
-test('command-room operator on a 360-pixel phone: the same actions fit the screen', async () => {
+test('command-room operator on a 360-pixel phone: a held call is read as police work and dispatched', async () => {
   const { context, page, errors } = await openPage(browser, server, { width: 360, height: 780 });
   await signIn(page, server, account(server, { username: 'zhihui.jxj' }));
   await page.goto(`${server.url}/board`);
@@ -125,12 +118,17 @@ test('command-room operator on a 360-pixel phone: the same actions fit the scree
   assert.ok(await fitsWidth(page), 'the detail with its actions fits 360 pixels');
   // On a phone the record covers the list: the screen is what one sees.
   await page.screenshot({ path: join(screenshotDir, 'board-dispatch-phone.png') });
-  // The governance centre the rules suggest for 其他 takes it.
   const centre = page.locator('#detail .owners li', { has: page.locator('.tag.suggested') });
-  assert.match(await centre.innerText(), /综治中心/);
-  await centre.locator('input').check();
-  await page.locator('#detail form.dispatch-route button[type=submit]').click();
-  await page.locator('#detail .work-order', { hasText: '综治中心' }).waitFor();
+  assert.match(await centre.innerText(), /综治中心/, 'the rules send 其他 to the street governance centre');
+  // Someone is prowling, the operator hears: police work, dispatched.
+  await page.locator('#dispatch-category').selectOption('suspicious_activity');
+  await page.locator('#detail form.dispatch-category button').click();
+  await page.locator('#detail form.dispatch-police button').click();
+  await page.locator(`#incidents > li[data-id="${posted.incident.id}"][data-status="dispatched"]`).waitFor({ state: 'attached' });
+  await page.locator('#detail form.dispatch-route button', { hasText: '联动分流' }).waitFor();
+  const dispatched = (await apiFrom(page, 'GET', `/api/v1/incidents/${posted.incident.id}`)).json;
+  assert.equal(dispatched.status, 'dispatched');
+  assert.equal(dispatched.triage.category, 'suspicious_activity');
   assert.ok(await fitsWidth(page));
   assert.deepEqual(errors, []);
   await context.close();

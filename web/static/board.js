@@ -265,6 +265,28 @@
     return form;
   }
 
+  // 派警: police work the command room held goes to its own units.
+  function dispatchForm(incident) {
+    const button = el('button', { type: 'submit', text: label('dispatch.dispatch') });
+    const error = errorBox();
+    const form = el('form', { class: 'dispatch-police' },
+      el('p', { class: 'hint', text: label('dispatch.police') }), button, error);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      button.disabled = true;
+      try {
+        await api('POST', `/api/v1/incidents/${incident.id}/dispatch`);
+        await refresh(incident.id);
+      } catch (problem) {
+        fail(error, problem.message);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+
   // What the operator had chosen but not sent, so a live update of the
   // same incident does not throw it away.
   function keptChoices(incident) {
@@ -297,7 +319,10 @@
       state && el('p', { class: 'waiting', text: label(state) }),
       suggestion,
       awaitsRouting(incident) && categoryForm(incident, kept),
-      routeForm(incident, kept));
+      // Waiting police work is dispatched; departments join it afterwards.
+      awaitsRouting(incident) && incident.triage.group === 'police'
+        ? dispatchForm(incident)
+        : routeForm(incident, kept));
   }
 
   function showDetail(incident) {

@@ -188,6 +188,12 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Route to (several for linked handling)",
     ),
     ("dispatch.route", "分流", "Route"),
+    ("dispatch.dispatch", "派警", "Dispatch"),
+    (
+        "dispatch.police",
+        "警务类警情由本所指挥室派警处置，派警后可再联动部门",
+        "Police work goes to the station's own units; departments can join after",
+    ),
     ("dispatch.link", "联动分流", "Add departments"),
     ("dispatch.reroute", "重新分流", "Re-route"),
     ("dispatch.suggested_owner", "建议", "suggested"),

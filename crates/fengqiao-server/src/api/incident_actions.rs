@@ -1,5 +1,6 @@
 //! The command room's hand on an incident: override the category (改分类),
-//! route or re-route it to one or several departments (分流, 联动), and record
+//! dispatch a held police incident (派警), route or re-route it to one or
+//! several departments (分流, 联动), and record
 //! the caller's feedback (回访), which closes the loop or reopens it.
 
 use std::collections::BTreeSet;
@@ -285,6 +286,43 @@ pub async fn override_triage(
     tx.append_audit(&event, now).await?;
     tx.commit().await?;
     publish(&state, &stored, "triaged".into(), &[]).await?;
+    answer(&state, incident_id).await
+}
+
+/// 派警: a police incident the command room held (its category set by the
+/// operator) goes to the station's command room for a unit to attend, as
+/// intake does for police calls it can read.
+#[utoipa::path(post, path = "/api/v1/incidents/{incident_id}/dispatch",
+    params(("incident_id" = i64, Path, description = "incident id")),
+    responses((status = 200, body = IncidentView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn dispatch(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(incident_id): Path<i64>,
+) -> ApiResult<Json<IncidentView>> {
+    let stored = commanded(&state, &caller, incident_id).await?;
+    let (station, _) = station_and_place(&state, &stored).await?;
+    let command_room = routing::command_room_of(&state.store, &station).await?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let (locked, _) = tx
+        .lock_incident(incident_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let moved = locked
+        .to_core()?
+        .dispatch(command_room.id, caller.actor.clone(), now)
+        .map_err(incident_refused)?;
+    tx.update_incident(&moved.state, now).await?;
+    tx.append_timeline(incident_id, None, &moved.events).await?;
+    let event = caller
+        .audit(AuditAction::Update, "incident")
+        .object(incident_id)
+        .detail(format!("dispatch to {}", command_room.id));
+    tx.append_audit(&event, now).await?;
+    tx.commit().await?;
+    publish(&state, &stored, "dispatched".into(), &[]).await?;
     answer(&state, incident_id).await
 }
 

@@ -90,6 +90,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(incident_actions::override_triage))
         .routes(routes!(incident_actions::route))
         .routes(routes!(incident_actions::owners))
+        .routes(routes!(incident_actions::dispatch))
         .routes(routes!(incident_actions::feedback))
         .routes(routes!(work_orders::list))
         .routes(routes!(work_orders::get))

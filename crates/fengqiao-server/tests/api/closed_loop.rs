@@ -509,3 +509,37 @@ backend_tests! {
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
     }
 }
+
+backend_tests! {
+    async fn a_held_call_read_as_police_work_is_dispatched_to_the_command_room(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        let desks = add_desks(&app).await;
+        add_account(&app.state, "room.operator", desks.command_room.id, Role::Operator).await;
+        let operator = sign_in(&app, "room.operator").await;
+        let reported = report(&app, &operator, "你好，麻烦你们派人过来看一下").await;
+        assert_eq!(reported["status"], "triaged", "{reported}");
+        let id = reported["id"].as_i64().unwrap();
+        let dispatch = format!("/api/v1/incidents/{id}/dispatch");
+
+        // Read as non-police work, it is routed, not dispatched.
+        let refused = post(&app, &operator, &dispatch, json!({})).await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+        assert_eq!(incident(&app, &operator, id).await["status"], "triaged", "nothing changed");
+
+        ok(&app, &operator, &format!("/api/v1/incidents/{id}/triage"), json!({"category": "suspicious_activity"})).await;
+        let to_labour = post(&app, &operator, &format!("/api/v1/incidents/{id}/route"), json!({"owner_org_ids": [desks.labour.id]})).await;
+        assert_eq!(to_labour.status, StatusCode::CONFLICT, "police work is not a department's: {}", to_labour.text);
+        let dispatched = ok(&app, &operator, &dispatch, json!({})).await;
+        assert_eq!(dispatched["status"], "dispatched");
+        assert_eq!(dispatched["owner_org_id"], desks.command_room.id);
+        let (event, actor) = steps(&dispatched).last().unwrap().clone();
+        assert_eq!(event, "routed");
+        assert!(actor.starts_with("user:"), "{actor}");
+        let again = post(&app, &operator, &dispatch, json!({})).await;
+        assert_eq!(again.status, StatusCode::CONFLICT);
+        // Once the command room has it, a department may be added (联动).
+        let linked = ok(&app, &operator, &format!("/api/v1/incidents/{id}/route"), json!({"owner_org_ids": [desks.governance.id]})).await;
+        assert_eq!(linked["status"], "dispatched");
+        assert_eq!(linked["work_orders"][0]["owner_org_id"], desks.governance.id);
+    }
+}
