@@ -218,7 +218,7 @@
       checked: checked && !choice.holds_open_work_order, disabled: choice.holds_open_work_order });
     return el('li', { 'data-org': choice.id },
       el('label', { class: 'owner' }, box,
-        el('span', { text: choice.name }),
+        el('span', { class: 'name', text: choice.name }),
         choice.suggested && el('span', { class: 'tag suggested', text: label('dispatch.suggested_owner') }),
         choice.holds_open_work_order && el('span', { class: 'hint', text: label('dispatch.holds') })));
   }
