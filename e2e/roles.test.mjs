@@ -334,7 +334,7 @@ test('resident (no account): reports through a building plate on a phone, gets a
   await context.close();
 });
 
-test('station chief: acknowledges a warning on the warning board', async () => {
+test('station chief: opens the overview, follows a chart to its records, and acknowledges a warning', async () => {
   // A call with a threat in it raises a warning on its building for the station.
   const operator = await openPage(browser, server, desk);
   await signIn(operator.page, server, account(server, { username: 'zhihui.jxj' }));
@@ -346,7 +346,21 @@ test('station chief: acknowledges a warning on the warning board', async () => {
 
   const { context, page, outside, errors } = await openPage(browser, server, desk);
   await signIn(page, server, account(server, { username: 'suozhang.jxj' }));
-  await Promise.all([page.waitForURL(/\/warnings/), page.click('#to-warnings')]);
+  // 站情概览: the chief's morning page; one category's bar opens its records.
+  await Promise.all([page.waitForURL(`${server.url}/overview`), page.click('#to-overview')]);
+  assert.match(await page.locator('h1').innerText(), /站情概览/);
+  const bar = page.locator('#last_30_days-chart-categories a.bar').first();
+  await bar.waitFor();
+  const count = await bar.getAttribute('data-value');
+  await shot(page, 'role-station_chief.png');
+  await bar.scrollIntoViewIfNeeded();
+  await Promise.all([page.waitForURL(/\/overview\/records\?/), bar.click()]);
+  assert.equal(await page.locator('#records-total').getAttribute('data-total'), count);
+  assert.ok(await page.locator('#record-list > li').count() > 0);
+  await shot(page, 'overview-category-records.png');
+
+  // 预警看板: the threat's warning is acknowledged with one tap.
+  await page.goto(`${server.url}/warnings`);
   assert.equal(await page.locator('h1').innerText(), '预警看板');
   const card = page.locator('#warnings > li', { hasText: '锦里小区' }).filter({ has: page.locator('button[id^=acknowledge-]') }).first();
   await card.waitFor();
@@ -357,7 +371,7 @@ test('station chief: acknowledges a warning on the warning board', async () => {
   assert.equal(warning.status, 'acknowledged');
   await page.goto(`${server.url}/warnings?status=acknowledged`);
   await page.locator(`#warning-${id}`).waitFor();
-  await shot(page, 'role-station_chief.png');
+  await shot(page, 'warnings-acknowledged.png');
   assert.deepEqual(outside, [], 'no request left the server');
   assert.deepEqual(errors, []);
   await context.close();
