@@ -469,13 +469,14 @@ impl Player<'_> {
                 Ok(())
             }
             Step::Reroute { incident, call } => {
-                // The governance centre of the street the incident was
-                // placed in, which may not be the street the caller meant.
-                let station = match self.state.store.incident(incident).await? {
-                    Some(found) => found.incident.station_org_id,
-                    None => return Ok(()),
+                // The governance centre covering the place the incident was
+                // placed at (its community, else its station's street),
+                // which may not be the street the caller meant.
+                let Some(found) = self.state.store.incident(incident).await? else {
+                    return Ok(());
                 };
-                let key = self
+                let station = found.incident.station_org_id;
+                let station_key = self
                     .orgs
                     .iter()
                     .find(|(_, id)| **id == station)
@@ -483,10 +484,19 @@ impl Player<'_> {
                         key.as_str()
                     })
                     .to_owned();
-                let Some(&centre) = self.orgs.get(&format!("{key}_centre")) else {
+                let covering = found.incident.community_code.as_deref().and_then(|code| {
+                    self.town
+                        .orgs
+                        .iter()
+                        .filter(|o| o.kind == fengqiao_core::org::OrgKind::GovernanceCentre)
+                        .find(|o| o.division_codes.iter().any(|d| code.starts_with(d.as_str())))
+                        .map(|o| o.key.clone())
+                });
+                let centre_key = covering.unwrap_or_else(|| format!("{station_key}_centre"));
+                let Some(&centre) = self.orgs.get(&centre_key) else {
                     return Ok(());
                 };
-                let operator = format!("zhihui.{key}");
+                let operator = format!("zhihui.{station_key}");
                 let body = json!({ "owner_org_ids": [centre] });
                 let (status, view) = self
                     .request(
