@@ -52,6 +52,7 @@ use crate::work_order::{WorkOrder, WorkOrderStatus};
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentFacts {
     pub id: i64,
+    pub received_at: Timestamp,
     /// The registry building it was placed at, if any.
     pub building_id: Option<i64>,
     /// `None` while untriaged.
@@ -498,6 +499,7 @@ mod tests {
     ) -> IncidentFacts {
         IncidentFacts {
             id: 0,
+            received_at: at(0),
             building_id: None,
             group,
             category: category.map(str::to_owned),

@@ -42,7 +42,7 @@ impl Store {
         to: Timestamp,
     ) -> Result<Vec<IncidentFacts>> {
         let sql = format!(
-            "SELECT id, building_id, grp, category, status FROM incidents
+            "SELECT id, received_at, building_id, grp, category, status FROM incidents
              WHERE id IN ({CONCERNED}) ORDER BY id"
         );
         let rows = sqlx::query(&sql)
@@ -60,6 +60,7 @@ impl Store {
             index.insert(id, facts.len());
             facts.push(IncidentFacts {
                 id,
+                received_at: Timestamp(get(row, "received_at")?),
                 building_id: get(row, "building_id")?,
                 group: group
                     .map(|g| {
@@ -444,7 +445,7 @@ impl Store {
                 incidents.push(incident_from_row(row)?);
             }
         }
-        incidents.sort_by(|a, b| (b.received_at, b.id).cmp(&(a.received_at, a.id)));
+        incidents.sort_by_key(|i| std::cmp::Reverse((i.received_at, i.id)));
         Ok(incidents)
     }
 }

@@ -645,14 +645,19 @@ async fn records_page(
                 IncidentSelector::All
             };
             let facts = state.store.figure_facts(scope, from, to).await?;
-            let ids: Vec<i64> = facts
+            let mut selected: Vec<(Timestamp, i64)> = facts
                 .iter()
                 .filter(|i| selector.selects(i, now))
-                .map(|i| i.id)
+                .map(|i| (i.received_at, i.id))
                 .collect();
+            let total = selected.len();
+            // Only the newest are read and listed.
+            selected.sort_unstable_by(|a, b| b.cmp(a));
+            selected.truncate(RECORDS_SHOWN);
+            let ids: Vec<i64> = selected.iter().map(|(_, id)| *id).collect();
             // A building or department is named only when records of the
             // caller's concern lead to it: an id alone tells nothing.
-            let named = !ids.is_empty();
+            let named = total > 0;
             let title = match &selector {
                 IncidentSelector::Group(g) => group_name(g, lang).to_owned(),
                 IncidentSelector::Category(c) => names.get(c).cloned().unwrap_or_else(|| c.clone()),
@@ -681,9 +686,7 @@ async fn records_page(
                     .into(),
                 IncidentSelector::All => lang.pick("全部警情", "All incidents").into(),
             };
-            let total = ids.len();
-            let mut shown = state.store.incidents_by_ids(&ids).await?;
-            shown.truncate(RECORDS_SHOWN);
+            let shown = state.store.incidents_by_ids(&ids).await?;
             let rows = shown
                 .into_iter()
                 .map(|i| RecordRow {
