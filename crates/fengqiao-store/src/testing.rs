@@ -173,8 +173,8 @@ impl Store {
     }
 
     /// Every row of `table` as `column=value` pairs in column order, the
-    /// columns named in `skip` left out, rows sorted: for comparing two
-    /// databases record by record.
+    /// columns named in `skip` (as `column` or `table.column`) left out, rows
+    /// sorted: for comparing two databases record by record.
     pub async fn rows_for_tests(&self, table: &str, skip: &[&str]) -> crate::Result<Vec<String>> {
         use sqlx::{Column, Row, ValueRef};
         let rows = sqlx::query(&format!("SELECT * FROM {table}"))
@@ -184,7 +184,8 @@ impl Store {
         for row in rows {
             let mut line = String::new();
             for (i, column) in row.columns().iter().enumerate() {
-                if skip.contains(&column.name()) {
+                let qualified = format!("{table}.{}", column.name());
+                if skip.contains(&column.name()) || skip.contains(&qualified.as_str()) {
                     continue;
                 }
                 let value = if row.try_get_raw(i)?.is_null() {

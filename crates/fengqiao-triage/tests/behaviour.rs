@@ -169,7 +169,9 @@ fn threat_words_are_found_with_their_rule_and_place() {
 fn an_assault_reported_is_not_a_threat_to_kill() {
     // The caller says who hit them and that he is still there: a police
     // incident, handled as one; nobody threatened anything.
-    assert!(threats().detect("我被人打了，脸上流血了，打人的还在门口").is_empty());
+    assert!(threats()
+        .detect("我被人打了，脸上流血了，打人的还在门口")
+        .is_empty());
     assert!(threats().detect("有人打人了，快来").is_empty());
     // Saying one will hit someone is a threat, negation still understood.
     let found = threats().detect("他喝了酒扬言要打人");

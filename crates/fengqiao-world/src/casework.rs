@@ -301,9 +301,7 @@ fn agreements(dispute_type: &str) -> &'static [&'static str] {
             "房东退还押金的八成，扣除部分用于维修损坏家具，双方无其他争议。",
             "租客一周内搬离并结清房租，房东退还全部押金。",
         ],
-        "property_management" => &[
-            "物业公开收费明细并维持原收费标准至年底，业主按期缴纳物业费。",
-        ],
+        "property_management" => &["物业公开收费明细并维持原收费标准至年底，业主按期缴纳物业费。"],
         _ => &["商家退还部分款项，消费者不再投诉，双方无其他争议。"],
     }
 }
@@ -385,9 +383,7 @@ impl<'a> Casework<'a> {
             let address_text = format!("{}{building}栋{unit}单元", c.name);
             let &(dispute_type, description) = FOUND_ON_ROUNDS.choose(&mut rng).expect("non-empty");
             // On the round: between nine and five.
-            let at = Timestamp(
-                midnight.millis() + 9 * HOUR_MS + rng.gen_range(0..8 * HOUR_MS),
-            );
+            let at = Timestamp(midnight.millis() + 9 * HOUR_MS + rng.gen_range(0..8 * HOUR_MS));
             let grid = c.grid;
             let reporter = self.town.people[self.town.grids[grid].workers[0]]
                 .username
@@ -599,10 +595,7 @@ impl<'a> Casework<'a> {
                     "已核实报警人安全，对方已离开，叮嘱有情况随时报警。",
                 ],
             ),
-            "follow_up_missed" => (
-                "visited",
-                &["已补做回访，协议履行正常，当事人无异议。"],
-            ),
+            "follow_up_missed" => ("visited", &["已补做回访，协议履行正常，当事人无异议。"]),
             _ => (
                 "mediated",
                 &[
@@ -634,9 +627,18 @@ impl<'a> Casework<'a> {
         };
         let (outcome, note) = match kind {
             "routine_visit" => *[
-                ("completed", "入户走访，住户在家，了解近期情况，无矛盾纠纷。"),
-                ("completed", "走访楼栋住户和物业，楼道消防通道畅通，无异常。"),
-                ("completed", "走访出租屋，核对租客登记信息，已提醒防范电信诈骗。"),
+                (
+                    "completed",
+                    "入户走访，住户在家，了解近期情况，无矛盾纠纷。",
+                ),
+                (
+                    "completed",
+                    "走访楼栋住户和物业，楼道消防通道畅通，无异常。",
+                ),
+                (
+                    "completed",
+                    "走访出租屋，核对租客登记信息，已提醒防范电信诈骗。",
+                ),
                 ("nobody_met", "上门走访，住户不在家，已留联系卡。"),
                 ("issue_found", "走访发现楼道堆放杂物，已告知物业限期清理。"),
             ]
@@ -680,7 +682,9 @@ mod tests {
             .filter(|p| matches!(p.outcome, Outcome::Agreement { .. }))
             .count();
         assert!(agreed * 2 > plans.len(), "most reach an agreement");
-        assert!(plans.iter().any(|p| !matches!(p.outcome, Outcome::Agreement { .. })));
+        assert!(plans
+            .iter()
+            .any(|p| !matches!(p.outcome, Outcome::Agreement { .. })));
         for plan in &plans {
             assert!(!plan.sessions.is_empty());
             assert!(town.people.iter().any(|p| p.username == plan.officer));
@@ -695,8 +699,15 @@ mod tests {
     fn warnings_are_mostly_handled_in_time() {
         let town = Town::generate(TownSpec::default());
         let work = Casework::new(&town, 5);
-        let plans: Vec<WarningPlan> = (0..1000).map(|n| work.warning(n, "repeat_call", 240)).collect();
-        assert_eq!(plans, (0..1000).map(|n| work.warning(n, "repeat_call", 240)).collect::<Vec<_>>());
+        let plans: Vec<WarningPlan> = (0..1000)
+            .map(|n| work.warning(n, "repeat_call", 240))
+            .collect();
+        assert_eq!(
+            plans,
+            (0..1000)
+                .map(|n| work.warning(n, "repeat_call", 240))
+                .collect::<Vec<_>>()
+        );
         let open = plans.iter().filter(|p| p.left_open).count();
         let late = plans
             .iter()

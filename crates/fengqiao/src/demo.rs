@@ -574,7 +574,7 @@ pub fn print_accounts(accounts: &[DemoAccount], town: &Town, url: &str, data_dir
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use fengqiao_store::backend_tests;
     use fengqiao_store::testing::TestDatabase;
@@ -582,15 +582,16 @@ mod tests {
     /// Columns that differ between two runs by design: secrets drawn at
     /// random (password hashes, session ids) and personal data encrypted
     /// with a random nonce.
-    const RANDOM: &[&str] = &[
+    pub(crate) const RANDOM: &[&str] = &[
         "password_hash",
         "full_name",
         "phone",
         "reporter_name",
         "reporter_phone",
-        // A dispute party's name and ID number.
-        "name",
-        "id_number",
+        // A dispute party's name and ID number (only there: an
+        // organisation's name is compared).
+        "dispute_parties.name",
+        "dispute_parties.id_number",
         "secret_hash",
         "id_hash",
     ];

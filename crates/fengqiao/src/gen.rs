@@ -378,15 +378,7 @@ mod tests {
 
     /// As in `demo::tests`: secrets drawn at random and personal data
     /// encrypted with a random nonce differ between runs by design.
-    const RANDOM: &[&str] = &[
-        "password_hash",
-        "full_name",
-        "phone",
-        "reporter_name",
-        "reporter_phone",
-        "secret_hash",
-        "id_hash",
-    ];
+    use crate::demo::tests::RANDOM;
 
     /// 2026-11-23 00:00 in China.
     const UNTIL: Timestamp = Timestamp(1_795_363_200_000);

@@ -20,8 +20,8 @@ use anyhow::Context;
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use fengqiao_core::personal::PersonalDataCipher;
-use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::task::{TaskDay, TaskKind};
+use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::warning::{RecipientKind, WarningRule};
 use fengqiao_core::{Clock, ManualClock, Timestamp};
 use fengqiao_server::{AppState, ServerSettings};
@@ -257,7 +257,10 @@ pub async fn play(
     while midnight < until {
         let day = (midnight.millis() + 8 * HOUR_MS).div_euclid(DAY_MS) as u64;
         if midnight >= lists_from {
-            player.schedule(Timestamp(midnight.millis() + MINUTE_MS), Step::GenerateTasks);
+            player.schedule(
+                Timestamp(midnight.millis() + MINUTE_MS),
+                Step::GenerateTasks,
+            );
             player.schedule(Timestamp(midnight.millis() + 8 * HOUR_MS), Step::WorkTasks);
         }
         for report in player.casework.field_reports(day, midnight) {
@@ -355,7 +358,11 @@ impl Player<'_> {
         let pick = recipients
             .iter()
             .find(|r| r.kind == RecipientKind::Officer)
-            .or_else(|| recipients.iter().find(|r| r.kind == RecipientKind::GridWorker))
+            .or_else(|| {
+                recipients
+                    .iter()
+                    .find(|r| r.kind == RecipientKind::GridWorker)
+            })
             .and_then(|r| self.usernames.get(&r.user_id).cloned());
         if pick.is_some() {
             return Ok(pick);
@@ -421,8 +428,7 @@ impl Player<'_> {
             }
             Step::GenerateTasks => {
                 // As `serve`'s tick does when a Beijing day begins.
-                if let Some(made) =
-                    fengqiao_server::tasks::generate_if_new_day(&self.state).await?
+                if let Some(made) = fengqiao_server::tasks::generate_if_new_day(&self.state).await?
                 {
                     self.played.tasks_created += made.created as u64;
                     self.played.tasks_withdrawn += made.withdrawn as u64;
@@ -480,16 +486,21 @@ impl Player<'_> {
                     .orgs
                     .iter()
                     .find(|(_, id)| **id == station)
-                    .map_or(self.town.streets[self.calls[call].station].key, |(key, _)| {
-                        key.as_str()
-                    })
+                    .map_or(
+                        self.town.streets[self.calls[call].station].key,
+                        |(key, _)| key.as_str(),
+                    )
                     .to_owned();
                 let covering = found.incident.community_code.as_deref().and_then(|code| {
                     self.town
                         .orgs
                         .iter()
                         .filter(|o| o.kind == fengqiao_core::org::OrgKind::GovernanceCentre)
-                        .find(|o| o.division_codes.iter().any(|d| code.starts_with(d.as_str())))
+                        .find(|o| {
+                            o.division_codes
+                                .iter()
+                                .any(|d| code.starts_with(d.as_str()))
+                        })
                         .map(|o| o.key.clone())
                 });
                 let centre_key = covering.unwrap_or_else(|| format!("{station_key}_centre"));
@@ -742,14 +753,16 @@ impl Player<'_> {
                         .flatten()
                         .filter(|f| f["status"] == "pending")
                         .filter_map(|f| {
-                            let due = chrono::DateTime::parse_from_rfc3339(f["due_at"].as_str()?)
-                                .ok()?;
+                            let due =
+                                chrono::DateTime::parse_from_rfc3339(f["due_at"].as_str()?).ok()?;
                             Some((f["id"].as_i64()?, Timestamp(due.timestamp_millis())))
                         })
                         .collect();
                     for (index, (_, due)) in scheduled.iter().enumerate() {
                         if let Some(visit) = follow_ups.get(index) {
-                            let when = due.plus_minutes(visit.late_minutes).max(at.plus_minutes(60));
+                            let when = due
+                                .plus_minutes(visit.late_minutes)
+                                .max(at.plus_minutes(60));
                             self.schedule(when, Step::FollowUp { case, index });
                         }
                     }
@@ -786,16 +799,18 @@ impl Player<'_> {
                 let Outcome::Agreement { follow_ups, .. } = &plan.outcome else {
                     return Ok(());
                 };
-                let (Some(visit), Some(&(id, _))) =
-                    (follow_ups.get(index), self.cases[case].follow_ups.get(index))
-                else {
+                let (Some(visit), Some(&(id, _))) = (
+                    follow_ups.get(index),
+                    self.cases[case].follow_ups.get(index),
+                ) else {
                     return Ok(());
                 };
                 // A visit after a broken one is cancelled: nothing to do.
                 if index > 0 && !follow_ups[..index].iter().all(|v| v.holding) {
                     return Ok(());
                 }
-                let body = json!({ "follow_up_id": id, "holding": visit.holding, "note": visit.note });
+                let body =
+                    json!({ "follow_up_id": id, "holding": visit.holding, "note": visit.note });
                 if self
                     .attempt(&officer, &path("follow-ups"), body, "follow-up")
                     .await?
@@ -837,7 +852,12 @@ impl Player<'_> {
                     Outcome::Transferred { .. } => "已移交并确认接收，予以结案。",
                 };
                 if self
-                    .attempt(&officer, &path("close"), json!({ "note": note }), "close dispute")
+                    .attempt(
+                        &officer,
+                        &path("close"),
+                        json!({ "note": note }),
+                        "close dispute",
+                    )
                     .await?
                     .is_some()
                 {
