@@ -301,29 +301,26 @@ impl Tx {
         rule: WarningRule,
         subjects: &[WarningSubject],
     ) -> Result<bool> {
-        if subjects.is_empty() {
-            return Ok(false);
-        }
-        let any_subject = (0..subjects.len())
-            .map(|i| {
-                format!(
-                    "(subject_kind = ${} AND subject_id = ${})",
-                    2 * i + 2,
-                    2 * i + 3
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" OR ");
-        let sql = format!(
-            "SELECT COUNT(*) FROM warnings
-             WHERE rule = $1 AND status <> 'closed' AND ({any_subject})"
-        );
-        let mut query = sqlx::query_scalar(&sql).bind(rule.as_str());
+        // One indexed search per subject: SQLite plans an OR over the
+        // subjects as a scan of the whole open-warning index, which grows
+        // with every warning ever left open.
         for subject in subjects {
-            query = query.bind(subject.kind.as_str()).bind(subject.id);
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM warnings
+                 WHERE subject_kind = $1 AND subject_id = $2 AND rule = $3
+                   AND status <> 'closed'
+                 LIMIT 1",
+            )
+            .bind(subject.kind.as_str())
+            .bind(subject.id)
+            .bind(rule.as_str())
+            .fetch_optional(self.conn())
+            .await?;
+            if found.is_some() {
+                return Ok(true);
+            }
         }
-        let count: i64 = query.fetch_one(self.conn()).await?;
-        Ok(count > 0)
+        Ok(false)
     }
 
     /// Writes a transition of the warning `from` the status it was read in;
