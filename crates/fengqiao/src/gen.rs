@@ -55,6 +55,27 @@ pub struct GenOptions {
 }
 
 impl GenOptions {
+    /// From the command line, `gen` and `demo --generate-only` alike.
+    pub fn new(
+        seed: u64,
+        stations: u32,
+        scale: u32,
+        history_days: u32,
+        calls_per_day: f64,
+    ) -> Self {
+        GenOptions {
+            town: TownSpec {
+                seed,
+                stations: stations as usize,
+                scale,
+            },
+            history_days,
+            calls_per_day: calls_per_day.clamp(0.0, 1000.0),
+        }
+    }
+}
+
+impl GenOptions {
     pub fn calls_per_station_per_day(&self) -> f64 {
         self.calls_per_day * f64::from(self.town.scale.max(1))
     }

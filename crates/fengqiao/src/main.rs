@@ -258,27 +258,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 match command {
                     Command::Serve(_) => serve::serve(&settings, None).await,
                     Command::Demo(args) if args.generate_only => {
-                        let options = gen::GenOptions {
-                            town: TownSpec {
-                                seed: args.seed,
-                                stations: args.stations as usize,
-                                scale: args.scale,
-                            },
-                            history_days: args.history_days,
-                            calls_per_day: args.calls_per_day.clamp(0.0, 1000.0),
-                        };
+                        let options = gen::GenOptions::new(
+                            args.seed,
+                            args.stations,
+                            args.scale,
+                            args.history_days,
+                            args.calls_per_day,
+                        );
                         gen::run(&settings, &options).await
                     }
                     Command::Gen(args) => {
-                        let options = gen::GenOptions {
-                            town: TownSpec {
-                                seed: args.seed,
-                                stations: args.stations as usize,
-                                scale: args.scale,
-                            },
-                            history_days: args.history_days,
-                            calls_per_day: args.calls_per_day.clamp(0.0, 1000.0),
-                        };
+                        let options = gen::GenOptions::new(
+                            args.seed,
+                            args.stations,
+                            args.scale,
+                            args.history_days,
+                            args.calls_per_day,
+                        );
                         gen::run(&settings, &options).await
                     }
                     Command::Demo(args) => {
