@@ -14,10 +14,13 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::{render_problems, ApiError};
 use crate::state::AppState;
-use crate::{
-    api, assets, dispute_pages, field_report_page, live_pages, ops, overview, pages, report,
-    task_pages, warning_pages,
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::api::{self, ops};
+use crate::pages::{
+    self, assets, board, disputes, field_reports, overview, report, tasks, warnings,
 };
+use crate::services::Error;
 
 /// Nothing is loaded from outside the server; no inline script or style.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -26,7 +29,12 @@ frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// The generated OpenAPI document, served at `/api/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::router().split_for_parts().1
+    documented_routes().split_for_parts().1
+}
+
+/// Every documented route: the API's and the adapters'.
+fn documented_routes() -> OpenApiRouter<AppState> {
+    api::router().merge(crate::adapters::router())
 }
 
 /// Requests carry small JSON or forms…
@@ -53,26 +61,20 @@ async fn limit_body(request: Request, next: Next) -> Response {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api_routes, document) = api::router().split_for_parts();
+    let (api_routes, document) = documented_routes().split_for_parts();
     let document = std::sync::Arc::new(document);
     let pages = Router::new()
         .route("/", get(pages::home))
-        .route("/board", get(live_pages::board))
-        .route("/inbox", get(live_pages::inbox))
-        .route("/warnings", get(warning_pages::board))
-        .route(
-            "/warnings/{id}/acknowledge",
-            post(warning_pages::acknowledge),
-        )
-        .route("/warnings/{id}/close", post(warning_pages::close))
-        .route("/tasks", get(task_pages::list))
-        .route(
-            "/tasks/{id}",
-            get(task_pages::show).post(task_pages::record),
-        )
-        .route("/disputes", get(dispute_pages::list))
-        .route("/disputes/{id}", get(dispute_pages::case))
-        .route("/field-reports", get(field_report_page::page))
+        .route("/board", get(board::board))
+        .route("/inbox", get(board::inbox))
+        .route("/warnings", get(warnings::board))
+        .route("/warnings/{id}/acknowledge", post(warnings::acknowledge))
+        .route("/warnings/{id}/close", post(warnings::close))
+        .route("/tasks", get(tasks::list))
+        .route("/tasks/{id}", get(tasks::show).post(tasks::record))
+        .route("/disputes", get(disputes::list))
+        .route("/disputes/{id}", get(disputes::case))
+        .route("/field-reports", get(field_reports::page))
         .route("/overview", get(overview::page))
         .route("/overview/records", get(overview::records))
         .route("/signin", get(pages::sign_in_form).post(pages::sign_in))
@@ -83,11 +85,11 @@ pub fn router(state: AppState) -> Router {
         .route("/r/{plate}", get(report::form).post(report::submit))
         .route(
             "/open311/v2/services/{file}",
-            get(api::open311::service_definition),
+            get(crate::adapters::open311::service_definition),
         )
         .route(
             "/open311/v2/requests/{file}",
-            get(api::open311::get_request),
+            get(crate::adapters::open311::get_request),
         );
     Router::new()
         .merge(api_routes)
@@ -99,7 +101,7 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .merge(pages)
-        .fallback(|| async { ApiError::NotFound })
+        .fallback(|| async { ApiError::from(Error::NotFound) })
         .layer(middleware::from_fn(render_problems))
         .layer(middleware::from_fn(ops::record_metrics))
         .layer(middleware::from_fn(limit_body))

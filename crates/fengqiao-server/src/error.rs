@@ -12,11 +12,14 @@ use fengqiao_store::StoreError;
 use serde::Serialize;
 
 use crate::i18n::Lang;
+use crate::services::Error;
 
+/// What a request answers when it fails: a service's refusal, or a body
+/// that is not JSON of the expected shape (which only HTTP can receive).
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("validation failed: {0:?}")]
-    Validation(Vec<FieldError>),
+    #[error(transparent)]
+    Refused(#[from] Error),
     /// The body is not JSON of the expected shape; `field` is the path to the
     /// first value that did not fit, when there is one.
     #[error("malformed body at {field:?}")]
@@ -24,65 +27,46 @@ pub enum ApiError {
         field: Option<String>,
         expected: &'static str,
     },
-    #[error("not signed in")]
-    Unauthenticated,
-    #[error("wrong username or password")]
-    InvalidCredentials,
-    #[error("account locked")]
-    AccountLocked,
-    #[error("permission denied")]
-    Forbidden,
-    /// Missing, or outside the caller's jurisdiction: the two look the same.
-    #[error("not found")]
-    NotFound,
-    #[error("too many requests")]
-    TooManyRequests,
-    /// 409: the action is not allowed in the record's current state; the
-    /// sentence names the state. Nothing changed.
-    #[error("conflict: {en}")]
-    Conflict { zh: String, en: String },
-    #[error("internal error: {0}")]
-    Internal(String),
 }
 
 impl ApiError {
-    pub fn field(field: FieldError) -> ApiError {
-        ApiError::Validation(vec![field])
-    }
-
     fn status(&self) -> StatusCode {
         match self {
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::MalformedBody { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthenticated | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-            ApiError::AccountLocked => StatusCode::LOCKED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Refused(refusal) => match refusal {
+                Error::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                Error::Unauthenticated | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+                Error::AccountLocked => StatusCode::LOCKED,
+                Error::Forbidden => StatusCode::FORBIDDEN,
+                Error::NotFound => StatusCode::NOT_FOUND,
+                Error::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+                Error::Conflict { .. } => StatusCode::CONFLICT,
+                Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            },
         }
     }
 
     fn kind(&self) -> &'static str {
         match self {
-            ApiError::Validation(_) => "validation",
             ApiError::MalformedBody { .. } => "malformed-body",
-            ApiError::Unauthenticated => "unauthenticated",
-            ApiError::InvalidCredentials => "invalid-credentials",
-            ApiError::AccountLocked => "account-locked",
-            ApiError::Forbidden => "forbidden",
-            ApiError::NotFound => "not-found",
-            ApiError::TooManyRequests => "too-many-requests",
-            ApiError::Conflict { .. } => "conflict",
-            ApiError::Internal(_) => "internal",
+            ApiError::Refused(refusal) => match refusal {
+                Error::Validation(_) => "validation",
+                Error::Unauthenticated => "unauthenticated",
+                Error::InvalidCredentials => "invalid-credentials",
+                Error::AccountLocked => "account-locked",
+                Error::Forbidden => "forbidden",
+                Error::NotFound => "not-found",
+                Error::TooManyRequests => "too-many-requests",
+                Error::Conflict { .. } => "conflict",
+                Error::Internal(_) => "internal",
+            },
         }
     }
 
     /// The problem document in `lang`.
     pub fn problem(&self, lang: Lang) -> Problem {
         let (title, detail) = match self {
-            ApiError::Validation(_) => (
+            ApiError::Refused(Error::Validation(_)) => (
                 lang.pick("输入有误", "Invalid input"),
                 lang.pick("请按提示修改标出的字段后重试。", "Correct the fields listed and try again."),
             ),
@@ -90,44 +74,44 @@ impl ApiError {
                 lang.pick("请求格式错误", "Malformed request"),
                 lang.pick("请求体不是所需格式的 JSON。", "The body is not JSON of the expected shape."),
             ),
-            ApiError::Unauthenticated => (
+            ApiError::Refused(Error::Unauthenticated) => (
                 lang.pick("未登录", "Not signed in"),
                 lang.pick("请先登录，或会话已超时。", "Sign in first; your session may have expired."),
             ),
-            ApiError::InvalidCredentials => (
+            ApiError::Refused(Error::InvalidCredentials) => (
                 lang.pick("登录失败", "Sign-in failed"),
                 lang.pick("用户名或密码错误。", "Wrong username or password."),
             ),
-            ApiError::AccountLocked => (
+            ApiError::Refused(Error::AccountLocked) => (
                 lang.pick("账号已锁定", "Account locked"),
                 lang.pick(
                     "连续多次登录失败，账号已锁定，请联系管理员解锁。",
                     "Too many failed sign-ins: the account is locked until an administrator unlocks it.",
                 ),
             ),
-            ApiError::Forbidden => (
+            ApiError::Refused(Error::Forbidden) => (
                 lang.pick("无权操作", "Permission denied"),
                 lang.pick("您的角色无权执行此操作。", "Your role does not allow this action."),
             ),
-            ApiError::NotFound => (
+            ApiError::Refused(Error::NotFound) => (
                 lang.pick("未找到", "Not found"),
                 lang.pick("记录不存在或不在您的辖区内。", "No such record within your jurisdiction."),
             ),
-            ApiError::TooManyRequests => (
+            ApiError::Refused(Error::TooManyRequests) => (
                 lang.pick("请求过于频繁", "Too many requests"),
                 lang.pick("请稍后再试。", "Please try again later."),
             ),
-            ApiError::Conflict { zh, en } => (
+            ApiError::Refused(Error::Conflict { zh, en }) => (
                 lang.pick("当前状态下不能执行此操作", "Not allowed in the current state"),
                 lang.pick(zh.as_str(), en.as_str()),
             ),
-            ApiError::Internal(_) => (
+            ApiError::Refused(Error::Internal(_)) => (
                 lang.pick("服务器内部错误", "Internal server error"),
                 lang.pick("处理请求时出错，已记录，请稍后重试。", "Something went wrong; it has been logged. Please try again later."),
             ),
         };
         let errors = match self {
-            ApiError::Validation(fields) => fields
+            ApiError::Refused(Error::Validation(fields)) => fields
                 .iter()
                 .map(|f| ProblemField {
                     field: f.field.clone(),
@@ -168,13 +152,13 @@ pub struct ProblemField {
 
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
-        ApiError::Internal(err.to_string())
+        ApiError::Refused(err.into())
     }
 }
 
 impl From<FieldError> for ApiError {
     fn from(err: FieldError) -> Self {
-        ApiError::field(err)
+        ApiError::Refused(err.into())
     }
 }
 
@@ -185,7 +169,7 @@ struct PendingProblem(std::sync::Arc<ApiError>);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(message) = &self {
+        if let ApiError::Refused(Error::Internal(message)) = &self {
             tracing::error!(error = %message, "request failed");
         }
         let mut response = self.status().into_response();
@@ -217,3 +201,10 @@ pub async fn render_problems(request: Request, next: Next) -> Response {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A service's refusal answers a request as its problem document.
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
+    }
+}

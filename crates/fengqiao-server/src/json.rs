@@ -7,6 +7,8 @@ use fengqiao_core::error::{FieldError, Reason};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+#[cfg(test)]
+use crate::services::Error;
 
 /// Like `axum::Json`, but every rejection says which field and why, in the
 /// caller's language, and changes nothing.
@@ -81,19 +83,19 @@ fn field_error(path: &str, message: &str) -> ApiError {
     };
     if let Some(rest) = message.strip_prefix("missing field ") {
         let name = quoted(rest).into_iter().next().unwrap_or_default();
-        return ApiError::field(FieldError::new(at(&name), Reason::Required));
+        return ApiError::from(FieldError::new(at(&name), Reason::Required));
     }
     if let Some(rest) = message.strip_prefix("unknown field ") {
         // The path already ends with the unknown field; the rest are allowed.
         let allowed = quoted(rest).into_iter().skip(1).collect();
-        return ApiError::field(FieldError::new(at(""), Reason::UnknownValue { allowed }));
+        return ApiError::from(FieldError::new(at(""), Reason::UnknownValue { allowed }));
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
         let mut names = quoted(rest);
         if !names.is_empty() {
             names.remove(0);
         }
-        return ApiError::field(FieldError::new(
+        return ApiError::from(FieldError::new(
             at(""),
             Reason::UnknownValue { allowed: names },
         ));
@@ -104,7 +106,7 @@ fn field_error(path: &str, message: &str) -> ApiError {
         e if e.starts_with("a sequence") => "array",
         _ => "value",
     };
-    ApiError::field(FieldError::new(at(""), Reason::InvalidFormat { expected }))
+    ApiError::from(FieldError::new(at(""), Reason::InvalidFormat { expected }))
 }
 
 #[cfg(test)]
@@ -121,7 +123,7 @@ mod tests {
 
     fn fields(err: ApiError) -> Vec<(String, Reason)> {
         match err {
-            ApiError::Validation(fields) => {
+            ApiError::Refused(Error::Validation(fields)) => {
                 fields.into_iter().map(|f| (f.field, f.reason)).collect()
             }
             other => panic!("expected a validation error, got {other:?}"),

@@ -1,36 +1,23 @@
-//! The HTTP layer: JSON API (with its OpenAPI document), server-rendered
-//! pages, sessions and API tokens, problem documents, health and metrics.
-//! It knows the domain core and the store; nothing below it knows HTTP.
+//! Fengqiao's server: the use cases (`services`), and the ways in to them —
+//! the JSON API with its OpenAPI document (`api`), the server-rendered
+//! pages (`pages`), the protocol adapters (`adapters`) — and the background
+//! jobs (`jobs`). It knows the domain core and the store; nothing below it
+//! knows HTTP. docs/ARCHITECTURE.md draws the layers and their import rules.
 
 #![forbid(unsafe_code)]
 
-pub mod accounts;
-pub mod addresses;
+pub mod adapters;
 mod api;
 mod app;
-mod assets;
 pub mod auth;
-pub mod bulk_intake;
-mod dispute_pages;
-pub mod dispute_warnings;
 pub mod error;
-pub mod escalation;
-mod field_report_page;
 pub mod i18n;
+pub mod jobs;
 mod json;
 pub mod live;
-mod live_pages;
-mod ops;
-mod overview;
 mod pages;
-mod repeat_calls;
-mod report;
-mod routing;
+pub mod services;
 pub mod state;
-mod task_pages;
-pub mod tasks;
-pub mod threat_words;
-mod warning_pages;
 
 pub use api::PUBLIC_TAG;
 pub use app::{openapi, router};

@@ -303,13 +303,13 @@ pub async fn resolve_stdin(
 ) -> anyhow::Result<std::process::ExitCode> {
     let store = crate::serve::open_store(settings).await?;
     let cipher = crate::serve::cipher(settings)?;
-    fengqiao_server::addresses::load_villages(&store).await?;
+    fengqiao_server::services::addresses::load_villages(&store).await?;
     let stdin = std::io::stdin();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for line in stdin.lock().lines() {
         let line = line?;
         let resolution =
-            fengqiao_server::addresses::resolve(&store, &cipher, line.trim(), |_| true)
+            fengqiao_server::services::addresses::resolve(&store, &cipher, line.trim(), |_| true)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
         serde_json::to_writer(&mut out, &resolution)?;
@@ -464,7 +464,7 @@ pub async fn print_plates(
         )
     })?;
     let store = crate::serve::open_store(settings).await?;
-    fengqiao_server::addresses::load_villages(&store).await?;
+    fengqiao_server::services::addresses::load_villages(&store).await?;
     let public_url = settings.public_url();
     let mut plates = Vec::new();
     let mut after = 0;
@@ -476,7 +476,7 @@ pub async fn print_plates(
         after = last.id;
         plates.extend(
             page.iter()
-                .map(|b| fengqiao_server::addresses::plate(b, &public_url)),
+                .map(|b| fengqiao_server::services::addresses::plate(b, &public_url)),
         );
     }
     if plates.is_empty() {

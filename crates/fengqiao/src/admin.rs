@@ -13,9 +13,9 @@ use fengqiao_core::role::{Permission, Role, Roles};
 use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
 use fengqiao_core::user::{Password, PasswordHashing, Username};
 use fengqiao_core::{Clock, SystemClock};
-use fengqiao_server::accounts::{self, NewAccount};
 use fengqiao_server::error::ApiError;
 use fengqiao_server::i18n::Lang;
+use fengqiao_server::services::accounts::{self, NewAccount};
 use fengqiao_server::{AppState, ServerSettings};
 use fengqiao_store::{Store, StoredUser};
 
@@ -158,7 +158,7 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<E
             let by = by_console(AuditAction::Create, "user", Some(org_id));
             let id = accounts::create(&state, account, by)
                 .await
-                .map_err(explain)?;
+                .map_err(|e| explain(e.into()))?;
             println!("已创建账号 / account created: {username} (id {id}, organisation {org_id})");
             println!("初始密码（仅显示一次）/ password (shown once): {shown}");
         }
@@ -213,7 +213,7 @@ pub async fn user(settings: &Settings, command: UserCommand) -> anyhow::Result<E
             let by = by_console(AuditAction::PasswordReset, "user", Some(stored.user.org_id));
             accounts::set_password(&state, stored.user.id, password, by)
                 .await
-                .map_err(explain)?;
+                .map_err(|e| explain(e.into()))?;
             println!("新密码（仅显示一次）/ new password (shown once): {shown}");
         }
         UserCommand::Unlock { username } => {

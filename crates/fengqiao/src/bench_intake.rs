@@ -99,8 +99,8 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     );
     // The resolver's division index is built on first use, as `serve` does
     // before listening; a call's worth of seconds is not intake.
-    fengqiao_server::addresses::load_villages(&store).await?;
-    let _ = fengqiao_server::addresses::resolver();
+    fengqiao_server::services::addresses::load_villages(&store).await?;
+    let _ = fengqiao_server::services::addresses::resolver();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
     let server = tokio::spawn(async move {

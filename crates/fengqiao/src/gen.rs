@@ -6,7 +6,7 @@
 //!
 //! Both phases stream: the addresses go through the import path 1,000 rows
 //! to a transaction as the town yields them, and the calls are drawn day by
-//! day and written through `fengqiao_server::bulk_intake` 1,000 to a
+//! day and written through `fengqiao_server::services::bulk_intake` 1,000 to a
 //! transaction, so memory holds one batch, the town's plan, the registry's
 //! buildings (to place each call) and the last 30 days' calls of each
 //! station (for repeat-call linking), whatever the size.
@@ -26,7 +26,7 @@ use fengqiao_core::repeat_call::RepeatCallPolicy;
 use fengqiao_core::role::Role;
 use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::{Clock, ManualClock, SystemClock, Timestamp};
-use fengqiao_server::bulk_intake::{
+use fengqiao_server::services::bulk_intake::{
     BulkIntake, BulkTotals, FollowPlan, GeneratedCall, KnownBuilding, StationPeople,
 };
 use fengqiao_server::{AppState, ServerSettings};

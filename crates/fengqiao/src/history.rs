@@ -24,6 +24,7 @@ use fengqiao_core::task::{TaskDay, TaskKind};
 use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::warning::{RecipientKind, WarningRule};
 use fengqiao_core::{Clock, ManualClock, Timestamp};
+use fengqiao_server::jobs::Job;
 use fengqiao_server::{AppState, ServerSettings};
 use fengqiao_store::Store;
 use fengqiao_world::casework::{DisputePlan, FieldReportPlan, Outcome};
@@ -306,10 +307,9 @@ impl Player<'_> {
     /// them: overdue work orders, dispute deadlines, warnings nobody
     /// acknowledged.
     async fn scan(&mut self) -> anyhow::Result<()> {
-        self.played.escalations +=
-            fengqiao_server::escalation::escalate_due(&self.state).await? as u64;
-        fengqiao_server::dispute_warnings::warn_due(&self.state).await?;
-        fengqiao_server::escalation::escalate_warnings_due(&self.state).await?;
+        self.played.escalations += Job::EscalateWorkOrders.run(&self.state).await? as u64;
+        Job::DisputeDeadlines.run(&self.state).await?;
+        Job::EscalateWarnings.run(&self.state).await?;
         self.follow_warnings(self.clock.now()).await
     }
 
@@ -428,7 +428,8 @@ impl Player<'_> {
             }
             Step::GenerateTasks => {
                 // As `serve`'s tick does when a Beijing day begins.
-                if let Some(made) = fengqiao_server::tasks::generate_if_new_day(&self.state).await?
+                if let Some(made) =
+                    fengqiao_server::services::tasks::generate_if_new_day(&self.state).await?
                 {
                     self.played.tasks_created += made.created as u64;
                     self.played.tasks_withdrawn += made.withdrawn as u64;

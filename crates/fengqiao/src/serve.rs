@@ -118,7 +118,7 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
         }
         None => None,
     };
-    let villages = fengqiao_server::addresses::load_villages(&store).await?;
+    let villages = fengqiao_server::services::addresses::load_villages(&store).await?;
     tracing::info!(villages, "address resolver ready");
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
@@ -154,7 +154,6 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
             ..ServerSettings::default()
         },
     );
-    tokio::spawn(end_idle_sessions(state.clone()));
     if let Some((town, _, options)) = demo.filter(|(.., o)| o.live_rate > 0.0) {
         let county = store
             .organisations_of_kind(OrgKind::CountyBureau)
@@ -176,9 +175,8 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
             token,
         ));
     }
-    tokio::spawn(escalate_overdue_work_orders(state.clone()));
     // Today's lists exist before the first person can ask for theirs.
-    match fengqiao_server::tasks::generate_all(&state).await {
+    match fengqiao_server::services::tasks::generate_all(&state).await {
         Ok(done) => tracing::info!(
             people = done.people,
             created = done.created,
@@ -186,7 +184,9 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
         ),
         Err(err) => tracing::warn!(error = %err, "could not generate the daily task lists"),
     }
-    tokio::spawn(generate_daily_task_lists(state.clone()));
+    // The background jobs: at once, to catch up on deadlines that passed
+    // while the server was stopped, then each on its schedule.
+    tokio::spawn(fengqiao_server::jobs::run_all(state.clone()));
     println!("枫桥已启动 / Fengqiao is serving at {url}");
     tracing::info!(%address, backend = store.backend().name(), "listening");
     let live = state.live.clone();
@@ -202,83 +202,6 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
     .await?;
     store.close().await;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Sessions end on their next use once idle too long; this removes the ones
-/// nobody comes back for, so the table holds only live sessions.
-async fn end_idle_sessions(state: AppState) {
-    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(300));
-    loop {
-        ticker.tick().await;
-        let idle_since = state
-            .clock
-            .now()
-            .minus_minutes(state.settings.session_idle_minutes);
-        let ended = async {
-            let mut tx = state.store.begin().await?;
-            let ended = tx.delete_idle_sessions(idle_since).await?;
-            tx.commit().await?;
-            Ok::<_, fengqiao_store::StoreError>(ended)
-        };
-        match ended.await {
-            Ok(0) => {}
-            Ok(ended) => tracing::info!(ended, "idle sessions removed"),
-            Err(err) => tracing::warn!(error = %err, "could not remove idle sessions"),
-        }
-    }
-}
-
-/// 超时督办: at start-up, to catch up on deadlines that passed while the
-/// server was stopped, then every 30 seconds. The job keeps its state in the
-/// work orders and warnings, so a restart resumes it and nothing escalates
-/// twice. Overdue work orders first: the warnings they raise then wait
-/// their own deadline.
-async fn escalate_overdue_work_orders(state: AppState) {
-    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(30));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        match fengqiao_server::escalation::escalate_due(&state).await {
-            Ok(0) => {}
-            Ok(escalated) => tracing::info!(escalated, "overdue work orders escalated"),
-            Err(err) => tracing::warn!(error = %err, "could not escalate overdue work orders"),
-        }
-        // 民转刑预警: high-risk disputes not mediated in time, follow-up
-        // visits missed; flagged on the case, so each is warned once.
-        match fengqiao_server::dispute_warnings::warn_due(&state).await {
-            Ok(0) => {}
-            Ok(warned) => tracing::info!(warned, "dispute deadlines warned"),
-            Err(err) => tracing::warn!(error = %err, "could not warn about dispute deadlines"),
-        }
-        match fengqiao_server::escalation::escalate_warnings_due(&state).await {
-            Ok(0) => {}
-            Ok(escalated) => tracing::info!(escalated, "unacknowledged warnings escalated"),
-            Err(err) => tracing::warn!(error = %err, "could not escalate unacknowledged warnings"),
-        }
-    }
-}
-
-/// 系统派单: every minute, whether the day (Asia/Shanghai) has turned and
-/// its lists are not generated yet — by this instance before a restart or by
-/// another one; `task_days` in the database says. Generation is idempotent,
-/// so a race between instances makes nothing twice.
-async fn generate_daily_task_lists(state: AppState) {
-    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(60));
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
-        match fengqiao_server::tasks::generate_if_new_day(&state).await {
-            Ok(None) => {}
-            Ok(Some(done)) => {
-                tracing::info!(
-                    people = done.people,
-                    created = done.created,
-                    "daily task lists generated"
-                )
-            }
-            Err(err) => tracing::warn!(error = %err, "could not generate the daily task lists"),
-        }
-    }
 }
 
 async fn shutdown_signal() {

@@ -12,11 +12,12 @@ use fengqiao_store::{Building, Grid, Room};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::addresses::{self, Resolution};
-use crate::api::organisations::visible;
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
+use crate::services::access::Caller;
+use crate::services::addresses::{self, Resolution};
+use crate::services::organisations::visible;
+use crate::services::Error;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -86,7 +87,7 @@ impl From<Grid> for GridView {
 async fn visible_grid(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Grid> {
     match state.store.grid(id).await? {
         Some(grid) if caller.covers(&grid.community_code) => Ok(grid),
-        _ => Err(ApiError::NotFound),
+        _ => Err(Error::NotFound.into()),
     }
 }
 
@@ -179,7 +180,7 @@ pub async fn set_responsibility(
         }
     }
     if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -236,7 +237,7 @@ pub(crate) async fn visible_building(
 ) -> ApiResult<Building> {
     match state.store.building(id).await? {
         Some(building) if caller.covers(&building.community_code) => Ok(building),
-        _ => Err(ApiError::NotFound),
+        _ => Err(Error::NotFound.into()),
     }
 }
 
@@ -304,7 +305,7 @@ async fn visible_plate(
 
 impl From<fengqiao_plates::PlateError> for ApiError {
     fn from(err: fengqiao_plates::PlateError) -> Self {
-        ApiError::Internal(err.to_string())
+        ApiError::from(Error::Internal(err.to_string()))
     }
 }
 

@@ -7,9 +7,9 @@ use fengqiao_core::role::Permission;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::rfc3339;
-use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
+use crate::services::access::Caller;
+use crate::services::format::rfc3339;
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]

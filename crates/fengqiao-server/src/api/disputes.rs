@@ -11,17 +11,15 @@ use std::str::FromStr;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+use fengqiao_core::audit::AuditAction;
 use fengqiao_core::dispute::{
     CaseText, Dispute, DisputeError, DisputeEvent, DisputeSource, DisputeStatus, DisputeType,
     FollowUpPolicy, MediationSession, Mediators, NewDispute, Party, Risk, TransferTarget,
 };
 use fengqiao_core::error::{FieldError, Reason};
-use fengqiao_core::incident::{TimelineEvent, Transition};
-use fengqiao_core::org::Organisation;
+use fengqiao_core::incident::Transition;
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::role::Permission;
-use fengqiao_core::secret;
 use fengqiao_core::warning::{AgreementFailure, NewWarning};
 use fengqiao_core::Timestamp;
 use fengqiao_store::{DisputeRecord, DisputeSummary, StoreError, StoredParty, Tx};
@@ -29,15 +27,19 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::field_reports::visible_report;
-use super::incidents::{idempotency_key, visible_incident};
-use crate::addresses;
-use crate::api::rfc3339;
-use crate::auth::Caller;
-use crate::dispute_warnings;
+use super::idempotency_key;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::live::{LiveEvent, LiveKind};
+use crate::services::access::Caller;
+use crate::services::addresses;
+use crate::services::dispute_warnings;
+use crate::services::disputes::{raise, visible_dispute};
+use crate::services::field_reports::visible_report;
+use crate::services::format::rfc3339;
+use crate::services::idempotency::{self, request_hash};
+use crate::services::incidents::visible_incident;
+use crate::services::Error;
 use crate::state::AppState;
 
 const LIST_LIMIT: i64 = 200;
@@ -194,14 +196,17 @@ fn unmediated(d: &Dispute, now: Timestamp) -> bool {
     d.status == DisputeStatus::Registered && now > d.mediate_by
 }
 
-fn masked(cipher: &PersonalDataCipher, stored: &Option<Vec<u8>>) -> ApiResult<Option<String>> {
+fn masked(
+    cipher: &PersonalDataCipher,
+    stored: &Option<Vec<u8>>,
+) -> crate::services::Result<Option<String>> {
     stored
         .as_deref()
         .map(|bytes| {
             cipher
                 .decrypt(bytes)
                 .map(|d| d.masked())
-                .map_err(|e| ApiError::Internal(e.to_string()))
+                .map_err(|e| Error::Internal(e.to_string()))
         })
         .transpose()
 }
@@ -356,25 +361,6 @@ pub async fn list(
     ))
 }
 
-/// A case of a station in the caller's subtree, with that station; else
-/// 404 as if it did not exist.
-pub(crate) async fn visible_dispute(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-) -> ApiResult<(DisputeRecord, Organisation)> {
-    let record = state.store.dispute(id).await?.ok_or(ApiError::NotFound)?;
-    let org = state
-        .store
-        .organisation(record.dispute.org_id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !caller.sees(&org.path) {
-        return Err(ApiError::NotFound);
-    }
-    Ok((record, org))
-}
-
 /// One case: parties masked, sessions, follow-ups, linked incidents and
 /// the timeline.
 #[utoipa::path(get, path = "/api/v1/disputes/{dispute_id}",
@@ -435,11 +421,6 @@ pub struct RegisterDispute {
     mediators: Vec<String>,
 }
 
-fn request_hash<T: Serialize>(what: &str, body: &T) -> ApiResult<Vec<u8>> {
-    let json = serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(secret::hash(&format!("{what}\n{json}")).to_vec())
-}
-
 /// The case a key already made or changed, for the same request; a 422 for
 /// another; `None` when the key is new.
 async fn replay(
@@ -452,15 +433,7 @@ async fn replay(
     let Some((first_hash, dispute_id)) = state.store.dispute_request_key(&actor, key).await? else {
         return Ok(None);
     };
-    if first_hash != hash {
-        return Err(FieldError::new(
-            super::incidents::IDEMPOTENCY_KEY,
-            Reason::Conflict {
-                detail: "idempotency_key_reused",
-            },
-        )
-        .into());
-    }
+    idempotency::same_request(&first_hash, hash)?;
     let (record, _) = visible_dispute(state, caller, dispute_id).await?;
     Ok(Some(dispute_view(state, &record).await?))
 }
@@ -590,9 +563,7 @@ pub async fn register(
             Some(incident_id) => {
                 let record = visible_incident(&state, &caller, incident_id)
                     .await
-                    .map_err(|_| {
-                        ApiError::field(FieldError::new("incident_id", Reason::NotFound))
-                    })?;
+                    .map_err(|_| Error::field(FieldError::new("incident_id", Reason::NotFound)))?;
                 if let Some(existing) = state
                     .store
                     .dispute_from_source(DisputeSource::Incident, incident_id)
@@ -606,7 +577,7 @@ pub async fn register(
                     .store
                     .organisation(i.station_org_id)
                     .await?
-                    .ok_or(ApiError::NotFound)?;
+                    .ok_or(Error::NotFound)?;
                 if !caller.sees(&station.path) {
                     errors.push(FieldError::new("incident_id", Reason::NotFound));
                 }
@@ -639,7 +610,7 @@ pub async fn register(
                 let report = visible_report(&state, &caller, report_id)
                     .await
                     .map_err(|_| {
-                        ApiError::field(FieldError::new("field_report_id", Reason::NotFound))
+                        Error::field(FieldError::new("field_report_id", Reason::NotFound))
                     })?;
                 if let Some(existing) = state
                     .store
@@ -651,16 +622,16 @@ pub async fn register(
                 }
                 // Only a report of a dispute becomes a case (the core's rule).
                 if let Err(refusal) = report.register_as_dispute(0) {
-                    return Err(ApiError::Conflict {
+                    return Err(ApiError::from(Error::Conflict {
                         zh: "只有“矛盾纠纷”类的网格上报才能登记为纠纷案件。".into(),
                         en: format!("{refusal}."),
-                    });
+                    }));
                 }
                 let station = state
                     .store
                     .organisation(report.place.station_org_id)
                     .await?
-                    .ok_or(ApiError::NotFound)?;
+                    .ok_or(Error::NotFound)?;
                 // The reporter sees their own report; registering it is the
                 // station's business.
                 if !caller.sees(&station.path) {
@@ -752,7 +723,7 @@ pub async fn register(
         errors.is_empty(),
     )
     else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     let new = NewDispute {
         org_id,
@@ -789,7 +760,7 @@ pub async fn register(
                 .store
                 .dispute_from_source(source, source_id.unwrap_or_default())
                 .await?
-                .ok_or_else(|| ApiError::Internal("registered case vanished".into()))?;
+                .ok_or_else(|| Error::Internal("registered case vanished".into()))?;
             let (record, _) = visible_dispute(&state, &caller, existing).await?;
             return Ok((StatusCode::OK, Json(dispute_view(&state, &record).await?)));
         }
@@ -802,9 +773,9 @@ pub async fn register(
     if let Some(report_id) = from_report {
         // The case's unique source already refused a second registration.
         if !tx.set_field_report_dispute(report_id, id).await? {
-            return Err(ApiError::Internal(format!(
+            return Err(ApiError::from(Error::Internal(format!(
                 "field report {report_id} was registered without its case"
-            )));
+            ))));
         }
     }
     tx.append_dispute_events(id, &registered.events).await?;
@@ -813,7 +784,7 @@ pub async fn register(
             drop(tx);
             let first = replay(&state, &caller, key, &hash)
                 .await?
-                .ok_or_else(|| ApiError::Internal("idempotency key vanished".into()))?;
+                .ok_or_else(|| Error::Internal("idempotency key vanished".into()))?;
             return Ok((StatusCode::OK, Json(first)));
         }
     }
@@ -885,7 +856,7 @@ async fn publish(state: &AppState, dispute: &Dispute, change: &str, warnings: &[
     });
     // Warnings also reach the people they were delivered to.
     for warning in warnings {
-        crate::api::warnings::publish(state, *warning, "raised").await;
+        crate::services::warnings::publish(state, *warning, "raised").await;
     }
 }
 
@@ -930,17 +901,19 @@ fn refused(err: DisputeError) -> ApiError {
         ),
         DisputeError::SessionInFuture => "调解时间不能晚于当前时间。".into(),
     };
-    ApiError::Conflict {
+    ApiError::from(Error::Conflict {
         zh,
         en: format!("{err}."),
-    }
+    })
 }
 
 /// A case the caller may handle, locked in `tx` for the move.
 async fn handled(state: &AppState, caller: &Caller, tx: &mut Tx, id: i64) -> ApiResult<Dispute> {
     caller.require(Permission::HandleDisputes)?;
     visible_dispute(state, caller, id).await?;
-    tx.lock_dispute(id).await?.ok_or(ApiError::NotFound)
+    tx.lock_dispute(id)
+        .await?
+        .ok_or(ApiError::from(Error::NotFound))
 }
 
 /// Writes a move: the case, its events, the warnings it raised (each a
@@ -963,36 +936,6 @@ async fn write_move(
         .object(dispute.id)
         .detail(detail);
     tx.append_audit(&audit, now).await?;
-    Ok(raised)
-}
-
-/// Raises each warning on the case (one open per case and rule: a rule
-/// already open adds nothing), with its timeline event and audit entry.
-pub(crate) async fn raise(
-    tx: &mut Tx,
-    dispute: &Dispute,
-    warnings: Vec<NewWarning>,
-    actor: Actor,
-    now: Timestamp,
-) -> Result<Vec<i64>, StoreError> {
-    let mut raised = Vec::new();
-    for warning in warnings {
-        let Some(id) = tx.raise_warning(&warning, now).await? else {
-            continue;
-        };
-        let event = DisputeEvent::WarningRaised {
-            warning_id: id,
-            rule: warning.rule().as_str().into(),
-        };
-        tx.append_dispute_events(dispute.id, &[TimelineEvent::new(now, actor.clone(), event)])
-            .await?;
-        let audit = AuditEvent::new(Actor::System, AuditAction::Create, "warning")
-            .object(id)
-            .org(Some(dispute.org_id))
-            .detail(format!("{} dispute {}", warning.rule(), dispute.id));
-        tx.append_audit(&audit, now).await?;
-        raised.push(id);
-    }
     Ok(raised)
 }
 
@@ -1132,7 +1075,7 @@ pub async fn add_session(
     let (Some(place), Some(participants), Some(note), true) =
         (place, participants, note, errors.is_empty())
     else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
 
     let mut tx = state.store.begin().await?;
@@ -1169,7 +1112,7 @@ pub async fn add_session(
             drop(tx);
             let first = replay(&state, &caller, key, &hash)
                 .await?
-                .ok_or_else(|| ApiError::Internal("idempotency key vanished".into()))?;
+                .ok_or_else(|| Error::Internal("idempotency key vanished".into()))?;
             return Ok((StatusCode::OK, Json(first)));
         }
     }
@@ -1218,7 +1161,7 @@ pub async fn record_agreement(
         None => Some(state.settings.dispute_follow_ups.clone()),
     };
     let (Some(text), Some(policy), true) = (text, policy, errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -1264,7 +1207,7 @@ pub async fn fail(
     visible_dispute(&state, &caller, dispute_id).await?;
     let mut errors = Vec::new();
     let Some(reason) = required_text("reason", &body.reason, 1000, &mut errors) else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -1334,7 +1277,7 @@ pub async fn transfer(
     let reason = required_text("reason", &body.reason, 1000, &mut errors);
     let (Some(target), Some(to), Some(reason), true) = (target, to, reason, errors.is_empty())
     else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -1392,7 +1335,7 @@ pub async fn record_follow_up(
     let (Some(follow_up_id), Some(holding), Some(note), true) =
         (body.follow_up_id, body.holding, note, errors.is_empty())
     else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -1449,7 +1392,7 @@ pub async fn close(
     visible_dispute(&state, &caller, dispute_id).await?;
     let mut errors = Vec::new();
     let Some(note) = required_text("note", &body.note, 1000, &mut errors) else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -1489,7 +1432,7 @@ pub async fn link_incident(
         .ok_or_else(|| FieldError::new("incident_id", Reason::Required))?;
     visible_incident(&state, &caller, incident_id)
         .await
-        .map_err(|_| ApiError::field(FieldError::new("incident_id", Reason::NotFound)))?;
+        .map_err(|_| Error::field(FieldError::new("incident_id", Reason::NotFound)))?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     let dispute = handled(&state, &caller, &mut tx, dispute_id).await?;

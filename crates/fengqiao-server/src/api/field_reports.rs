@@ -22,14 +22,17 @@ use fengqiao_store::{Building, ReportKey, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::addresses::{self, PersonRef};
-use crate::api::incidents::{idempotency_key, IDEMPOTENCY_KEY};
-use crate::api::rfc3339;
-use crate::auth::Caller;
+use crate::api::idempotency_key;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::live::{LiveEvent, LiveKind};
-use crate::routing::{best_cover, own_station};
+use crate::services::access::Caller;
+use crate::services::addresses::{self, PersonRef};
+use crate::services::field_reports::visible_report;
+use crate::services::format::rfc3339;
+use crate::services::idempotency::{self};
+use crate::services::routing::{best_cover, own_station};
+use crate::services::Error;
 use crate::state::AppState;
 
 pub const PATH: &str = "/api/v1/field-reports";
@@ -159,10 +162,10 @@ pub async fn file(
 ) -> ApiResult<(StatusCode, Json<FieldReportView>)> {
     caller.require(Permission::FileFieldReports)?;
     // The reporter is a signed-in person; machines file incidents instead.
-    let reporter = caller.user.as_ref().ok_or(ApiError::Forbidden)?.id;
+    let reporter = caller.user.as_ref().ok_or(Error::Forbidden)?.id;
     let key = idempotency_key(&headers)?;
     let request_hash =
-        secret::hash(&serde_json::to_string(&body).map_err(|e| ApiError::Internal(e.to_string()))?);
+        secret::hash(&serde_json::to_string(&body).map_err(|e| Error::Internal(e.to_string()))?);
     if let Some(key) = &key {
         if let Some(first) = replay(&state, &caller, reporter, key, &request_hash).await? {
             return Ok((StatusCode::OK, Json(first)));
@@ -193,10 +196,10 @@ pub async fn file(
         .map_err(|e| errors.extend(e))
         .ok();
     let (Some(new), Some(building)) = (new, building) else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     }
     let (place, station) = place_of(&state, &caller, &building).await?;
 
@@ -218,7 +221,7 @@ pub async fn file(
             let key = key.as_deref().unwrap_or_default();
             let first = replay(&state, &caller, reporter, key, &request_hash)
                 .await?
-                .ok_or_else(|| ApiError::Internal("idempotency key vanished".into()))?;
+                .ok_or_else(|| Error::Internal("idempotency key vanished".into()))?;
             return Ok((StatusCode::OK, Json(first)));
         }
         Err(e) => return Err(e.into()),
@@ -236,11 +239,7 @@ pub async fn file(
         change: "created".into(),
         orgs: vec![station.path],
     });
-    let report = state
-        .store
-        .field_report(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let report = state.store.field_report(id).await?.ok_or(Error::NotFound)?;
     Ok((
         StatusCode::CREATED,
         Json(FieldReportView::of(&state, &report).await?),
@@ -308,7 +307,7 @@ pub async fn photo(
         .store
         .field_report_photo(report.id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     Ok((
         [
             (header::CONTENT_TYPE, photo_type.media_type()),
@@ -317,41 +316,6 @@ pub async fn photo(
         bytes,
     )
         .into_response())
-}
-
-/// A report the caller may see, or 404 as if it did not exist: within the
-/// caller's subtree by its station, filed by the caller, or of a grid the
-/// caller is the community officer of.
-pub(crate) async fn visible_report(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-) -> ApiResult<FieldReport> {
-    let report = state
-        .store
-        .field_report(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let me = caller.user.as_ref().map(|u| u.id);
-    if me == Some(report.reporter_user_id) {
-        return Ok(report);
-    }
-    if let Some(station) = state
-        .store
-        .organisation(report.place.station_org_id)
-        .await?
-    {
-        if caller.sees(&station.path) {
-            return Ok(report);
-        }
-    }
-    if let Some(grid_id) = report.place.grid_id {
-        let grid = state.store.grid(grid_id).await?;
-        if me.is_some() && grid.is_some_and(|g| g.officer_user_id == me) {
-            return Ok(report);
-        }
-    }
-    Err(ApiError::NotFound)
 }
 
 /// The answer to a key already used: the first report for the same body,
@@ -366,15 +330,7 @@ async fn replay(
     let Some((first, first_hash)) = state.store.field_report_by_key(reporter, key).await? else {
         return Ok(None);
     };
-    if first_hash != request_hash {
-        return Err(FieldError::new(
-            IDEMPOTENCY_KEY,
-            Reason::Conflict {
-                detail: "idempotency_key_reused",
-            },
-        )
-        .into());
-    }
+    idempotency::same_request(&first_hash, request_hash)?;
     let first = visible_report(state, caller, first.id).await?;
     Ok(Some(FieldReportView::of(state, &first).await?))
 }

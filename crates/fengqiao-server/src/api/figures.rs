@@ -8,16 +8,16 @@ use axum::extract::{Query, State};
 use axum::Json;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::figures::{self, Minutes, Rate};
-use fengqiao_core::org::Organisation;
 use fengqiao_core::role::Permission;
 use fengqiao_core::Timestamp;
 use fengqiao_store::Narrowing;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::rfc3339;
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::services::access::Caller;
+use crate::services::format::rfc3339;
+use crate::services::{organisations, Error};
 use crate::state::AppState;
 
 #[derive(Deserialize, IntoParams)]
@@ -132,24 +132,6 @@ fn parse_time(field: &'static str, text: Option<&str>) -> Result<Timestamp, Fiel
         })
 }
 
-/// The organisation `org_id` names if the caller's jurisdiction holds it
-/// (else 404, as for one that does not exist); the caller's own without one.
-pub(crate) async fn org_in_jurisdiction(
-    state: &AppState,
-    caller: &Caller,
-    org_id: Option<i64>,
-) -> ApiResult<Organisation> {
-    match org_id {
-        Some(id) => state
-            .store
-            .organisation(id)
-            .await?
-            .filter(|org| caller.sees(&org.path))
-            .ok_or(ApiError::NotFound),
-        None => Ok(caller.org.clone()),
-    }
-}
-
 /// The query checked field by field: every wrong one is named at once.
 pub(crate) fn parse_query(query: &FiguresQuery) -> ApiResult<(Option<i64>, Timestamp, Timestamp)> {
     let mut errors = Vec::new();
@@ -182,7 +164,7 @@ pub(crate) fn parse_query(query: &FiguresQuery) -> ApiResult<(Option<i64>, Times
     }
     match (from, to) {
         (Ok(from), Ok(to)) if errors.is_empty() => Ok((org_id, from, to)),
-        _ => Err(ApiError::Validation(errors)),
+        _ => Err(ApiError::from(Error::Validation(errors))),
     }
 }
 
@@ -202,7 +184,7 @@ pub async fn get(
 ) -> ApiResult<Json<FiguresView>> {
     caller.require(Permission::ViewFigures)?;
     let (org_id, from, to) = parse_query(&query)?;
-    let org = org_in_jurisdiction(&state, &caller, org_id).await?;
+    let org = organisations::in_jurisdiction(&state, &caller, org_id).await?;
     let facts = state
         .store
         .figure_facts(org.path.as_str(), from, to)
@@ -334,14 +316,14 @@ pub async fn get_prevention(
     };
     let (org_id, from, to) = match base {
         Ok(parsed) if errors.is_empty() => parsed,
-        Ok(_) => return Err(ApiError::Validation(errors)),
-        Err(ApiError::Validation(mut first)) => {
+        Ok(_) => return Err(ApiError::from(Error::Validation(errors))),
+        Err(ApiError::Refused(Error::Validation(mut first))) => {
             first.extend(errors);
-            return Err(ApiError::Validation(first));
+            return Err(ApiError::from(Error::Validation(first)));
         }
         Err(other) => return Err(other),
     };
-    let org = org_in_jurisdiction(&state, &caller, org_id).await?;
+    let org = organisations::in_jurisdiction(&state, &caller, org_id).await?;
     let facts = state
         .store
         .prevention_facts(org.path.as_str(), from, to, narrowing)
@@ -423,12 +405,12 @@ pub async fn get_overview(
 ) -> ApiResult<Json<OverviewView>> {
     caller.require(Permission::ViewFigures)?;
     let (org_id, from, to) = parse_query(&query)?;
-    let org = org_in_jurisdiction(&state, &caller, org_id).await?;
-    let overview = crate::overview::gather(&state, org, from, to).await?;
+    let org = organisations::in_jurisdiction(&state, &caller, org_id).await?;
+    let overview = crate::services::overview::gather(&state, org, from, to).await?;
     Ok(Json(overview_view(&overview)))
 }
 
-pub(crate) fn overview_view(overview: &crate::overview::Overview) -> OverviewView {
+pub(crate) fn overview_view(overview: &crate::services::overview::Overview) -> OverviewView {
     let f = &overview.figures;
     OverviewView {
         org_id: overview.org.id,

@@ -19,13 +19,15 @@ use fengqiao_store::{IncidentRecord, StoredIncident};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::incidents::{visible_incident, IncidentView};
-use super::work_orders::{awaiting_reroute, event_name, incident_refused};
-use crate::auth::Caller;
+use super::incidents::IncidentView;
+use super::work_orders::{event_name, incident_refused};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::live::{LiveEvent, LiveKind};
-use crate::routing::{self, may_handle, triage};
+use crate::services::access::Caller;
+use crate::services::incidents::{awaiting_reroute, visible_incident};
+use crate::services::routing::{self, may_handle, triage};
+use crate::services::Error;
 use crate::state::AppState;
 
 const MAX_OWNERS: usize = 10;
@@ -52,7 +54,7 @@ async fn commanded_record(state: &AppState, caller: &Caller, id: i64) -> ApiResu
             }
         }
     }
-    Err(ApiError::NotFound)
+    Err(Error::NotFound.into())
 }
 
 /// The incident's station and the place its work is done: the community
@@ -65,7 +67,7 @@ async fn station_and_place(
         .store
         .organisation(incident.station_org_id)
         .await?
-        .ok_or_else(|| ApiError::Internal("station vanished".into()))?;
+        .ok_or_else(|| Error::Internal("station vanished".into()))?;
     let place = incident
         .community_code
         .as_deref()
@@ -196,7 +198,7 @@ pub async fn owners(
 }
 
 async fn answer(state: &AppState, id: i64) -> ApiResult<Json<IncidentView>> {
-    let record = state.store.incident(id).await?.ok_or(ApiError::NotFound)?;
+    let record = state.store.incident(id).await?.ok_or(Error::NotFound)?;
     Ok(Json(IncidentView::of(
         &record,
         &state.cipher,
@@ -272,7 +274,7 @@ pub async fn override_triage(
     let (locked, _) = tx
         .lock_incident(incident_id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let moved = locked
         .to_core()?
         .triage(chosen, TriagedBy::Operator, caller.actor.clone(), now)
@@ -309,7 +311,7 @@ pub async fn dispatch(
     let (locked, _) = tx
         .lock_incident(incident_id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let moved = locked
         .to_core()?
         .dispatch(command_room.id, caller.actor.clone(), now)
@@ -384,7 +386,7 @@ pub async fn route(
     let (locked, mut orders) = tx
         .lock_incident(incident_id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let mut incident = locked.to_core()?;
     let deadlines = match &category {
         Some(code) => Some(routing::deadlines(code)?),
@@ -397,13 +399,13 @@ pub async fn route(
             .iter()
             .any(|o| o.owner_org_id == owner.id && o.status.is_open())
         {
-            return Err(ApiError::Conflict {
+            return Err(ApiError::from(Error::Conflict {
                 zh: format!("{}已有该警情未办结的流转单。", owner.name),
                 en: format!(
                     "{} already holds an open work order of this incident.",
                     owner.name
                 ),
-            });
+            }));
         }
         let Some(deadlines) = deadlines else {
             // Not triaged: the core says so.
@@ -512,7 +514,7 @@ pub async fn feedback(
         .ok()
         .flatten();
     let Some(satisfaction) = satisfaction.filter(|_| errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     let answer_given = Feedback {
         resolved: body.resolved,
@@ -524,7 +526,7 @@ pub async fn feedback(
     let (locked, orders) = tx
         .lock_incident(incident_id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let moved = locked
         .to_core()?
         .record_feedback(answer_given, &orders, caller.actor.clone(), now)

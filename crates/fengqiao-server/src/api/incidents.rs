@@ -1,87 +1,33 @@
-//! 接警: incident intake with idempotency, triage and routing (闭环流转), and
-//! reading incidents with their timeline within the caller's jurisdiction.
-//!
-//! Intake checks the body (nothing is stored when it is wrong), resolves the
-//! location against the registry, asks the rules for a category, and routes:
-//! police work to the command room of the station covering the address,
-//! non-police work as a work order to the department of the category's type
-//! covering it, or else the governance centre. The core's transitions decide
-//! every change; one transaction writes the incident, its timeline, its work
-//! order, its idempotency key and the audit entry.
+//! 接警 over HTTP: a report posted to `services::intake`, and incidents read
+//! with their triage, work orders and timeline within the caller's
+//! jurisdiction.
 
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use fengqiao_core::audit::{Actor, AuditAction};
-use fengqiao_core::error::{FieldError, Reason};
-use fengqiao_core::geo::Wgs84;
-use fengqiao_core::incident::{
-    Category, Incident, IncidentInput, IncidentSource, NewIncident, Priority, ReceiptDate,
-    ReceiptNumber, StationCode, Triage as CoreTriage, TriagedBy,
-};
-use fengqiao_core::org::DivisionCode;
-use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
+use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::role::Permission;
-use fengqiao_core::secret;
-use fengqiao_core::work_order::{Deadline, NewWorkOrder};
+use fengqiao_core::work_order::Deadline;
 use fengqiao_core::Timestamp;
-use fengqiao_store::{Building, IncidentExtras, IncidentRecord, StoreError, StoredIncident};
-use fengqiao_triage::TriageSuggestion;
-use serde::{Deserialize, Serialize};
+use fengqiao_store::{IncidentRecord, StoredIncident};
+use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use crate::addresses;
-use crate::api::rfc3339;
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use super::idempotency_key;
+use crate::error::{ApiResult, Problem};
 use crate::json::ApiJson;
-use crate::live::{LiveEvent, LiveKind};
-use crate::routing::{route, route_to_name, Target};
+use crate::services::access::Caller;
+use crate::services::format::rfc3339;
+use crate::services::incidents::{awaiting_reroute, org_names, visible_incident};
+use crate::services::intake::{self, Intake, ReportIncident};
+use crate::services::routing::{route_to_name, triage};
+use crate::services::{repeat_calls, Error};
 use crate::state::AppState;
-use crate::{repeat_calls, threat_words};
 
-pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
-const MAX_KEY_CHARS: usize = 200;
 const LIST_LIMIT: i64 = 200;
-
-pub use crate::routing::triage;
-
-#[derive(Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ReportIncident {
-    /// call_110, walk_in, phone, grid_worker, qr_report, sensor,
-    /// video_analytics or open311.
-    source: String,
-    /// What the caller said, 1 to 2000 characters.
-    text: String,
-    /// Where, as the caller said it, 1 to 200 characters.
-    location_text: String,
-    /// Personal data: stored encrypted, shown masked.
-    reporter_name: Option<String>,
-    reporter_phone: Option<String>,
-}
-
-impl ReportIncident {
-    /// A report as another entry point (Open311, the plate page) received it.
-    pub(crate) fn new(
-        source: IncidentSource,
-        text: String,
-        location_text: String,
-        reporter_name: Option<String>,
-        reporter_phone: Option<String>,
-    ) -> Self {
-        ReportIncident {
-            source: source.as_str().into(),
-            text,
-            location_text,
-            reporter_name,
-            reporter_phone,
-        }
-    }
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct LocationView {
@@ -180,14 +126,14 @@ pub struct IncidentView {
 fn decrypt_masked(
     cipher: &PersonalDataCipher,
     stored: &Option<Vec<u8>>,
-) -> ApiResult<Option<String>> {
+) -> crate::services::Result<Option<String>> {
     stored
         .as_deref()
         .map(|bytes| {
             cipher
                 .decrypt(bytes)
                 .map(|data| data.masked())
-                .map_err(|e| ApiError::Internal(e.to_string()))
+                .map_err(|e| Error::Internal(e.to_string()))
         })
         .transpose()
 }
@@ -231,7 +177,7 @@ impl IncidentView {
         })
     }
 
-    pub(super) fn of(
+    pub(crate) fn of(
         record: &IncidentRecord,
         cipher: &PersonalDataCipher,
         now: Timestamp,
@@ -260,7 +206,7 @@ impl IncidentView {
                 rejection: w.rejection.as_ref().map(|n| n.as_str().into()),
             })
             .collect();
-        view.awaiting_reroute = super::work_orders::awaiting_reroute(&record.work_orders)
+        view.awaiting_reroute = awaiting_reroute(&record.work_orders)
             .iter()
             .map(|w| w.id)
             .collect();
@@ -293,60 +239,6 @@ fn deadline_name(deadline: Deadline) -> &'static str {
         Deadline::Accept => "accept",
         Deadline::Finish => "finish",
     }
-}
-
-/// The names of the organisations an incident mentions, so a reader sees
-/// who holds it without a lookup per id (departments usually lie outside the
-/// reader's own subtree).
-async fn org_names(state: &AppState, record: &IncidentRecord) -> ApiResult<BTreeMap<i64, String>> {
-    let incident = &record.incident;
-    let mut ids: Vec<i64> = [incident.station_org_id]
-        .into_iter()
-        .chain(incident.owner_org_id)
-        .chain(record.work_orders.iter().flat_map(|w| {
-            [w.originator_org_id, w.owner_org_id]
-                .into_iter()
-                .chain(w.supervisor_org_id)
-        }))
-        .collect();
-    // Timeline events name organisations in these fields.
-    for entry in &record.timeline {
-        for field in ["to_org", "owner_org_id", "org_id"] {
-            ids.extend(entry.event.get(field).and_then(Value::as_i64));
-        }
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    let mut names = BTreeMap::new();
-    for id in ids {
-        if let Some(org) = state.store.organisation(id).await? {
-            names.insert(id, org.name);
-        }
-    }
-    Ok(names)
-}
-
-/// An incident the caller may see — received by, owned by or sent to an
-/// organisation in the caller's subtree — or 404 as if it did not exist.
-pub(super) async fn visible_incident(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-) -> ApiResult<IncidentRecord> {
-    let record = state.store.incident(id).await?.ok_or(ApiError::NotFound)?;
-    let incident = &record.incident;
-    let orgs = [incident.station_org_id]
-        .into_iter()
-        .chain(incident.owner_org_id)
-        .chain(record.work_orders.iter().map(|w| w.owner_org_id));
-    for org_id in orgs {
-        if let Some(org) = state.store.organisation(org_id).await? {
-            if caller.sees(&org.path) {
-                return Ok(record);
-            }
-        }
-    }
-    Err(ApiError::NotFound)
 }
 
 /// The incidents of the caller's jurisdiction, newest first (at most 200).
@@ -400,361 +292,11 @@ pub async fn report(
 ) -> ApiResult<(StatusCode, Json<IncidentView>)> {
     caller.require(Permission::ReportIncidents)?;
     let key = idempotency_key(&headers)?;
-    let (outcome, record) = take_in(&state, &caller, key.as_deref(), &body).await?;
+    let (outcome, record) = intake::take_in(&state, &caller, key.as_deref(), &body).await?;
     let status = match outcome {
         Intake::Created => StatusCode::CREATED,
         Intake::Replayed => StatusCode::OK,
     };
     let view = IncidentView::of(&record, &state.cipher, state.clock.now())?;
     Ok((status, Json(view)))
-}
-
-/// Whether intake made a new incident or found the one its key made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Intake {
-    Created,
-    Replayed,
-}
-
-/// The intake pipeline every source goes through — the API, Open311, the
-/// public plate page: validate, resolve, triage, route and store in one
-/// transaction, with `key` making a retry return the first incident. The
-/// caller's permission is the entry point's business.
-pub(crate) async fn take_in(
-    state: &AppState,
-    caller: &Caller,
-    key: Option<&str>,
-    body: &ReportIncident,
-) -> ApiResult<(Intake, IncidentRecord)> {
-    take_in_known(state, caller, key, body, &Known::default()).await
-}
-
-/// What an entry point knows before intake: the category its client chose
-/// (an Open311 service), the building (a plate's page) and the
-/// coordinates the client sent.
-#[derive(Default)]
-pub(crate) struct Known<'a> {
-    pub category: Option<&'a str>,
-    pub building: Option<&'a Building>,
-    pub coordinates: Option<Wgs84>,
-    /// Counted in the intake's transaction; over it, nothing is stored.
-    pub limit: Option<&'a crate::report::PlateLimit>,
-}
-
-/// [`take_in`] with what the entry point already knows used instead of
-/// asking the resolver and the rules.
-pub(crate) async fn take_in_known(
-    state: &AppState,
-    caller: &Caller,
-    key: Option<&str>,
-    body: &ReportIncident,
-    known: &Known<'_>,
-) -> ApiResult<(Intake, IncidentRecord)> {
-    let request_hash =
-        secret::hash(&serde_json::to_string(body).map_err(|e| ApiError::Internal(e.to_string()))?);
-    let actor = caller.actor.to_stored();
-    if let Some(key) = key {
-        if let Some(first) = replay(state, caller, &actor, key, &request_hash).await? {
-            return Ok((Intake::Replayed, first));
-        }
-    }
-    let new = parse_body(body)?;
-    let (name, phone) = (reporter_name(body)?, reporter_phone(body)?);
-
-    let resolution = addresses::resolve(
-        &state.store,
-        &state.cipher,
-        new.location.text.as_str(),
-        |code| caller.covers(code),
-    )
-    .await?;
-    let building = resolution.registry.as_ref();
-    let known_building = known.building.map(|b| (b.id, b.community_code.clone()));
-    let building = known_building.or(building.map(|b| (b.building_id, b.community_code.clone())));
-    let building = building.as_ref();
-    let location_code = building
-        .map(|(_, community)| community.clone())
-        .or_else(|| resolution.address.township_code.clone())
-        .or_else(|| resolution.address.county_code.clone())
-        .and_then(|c| DivisionCode::parse(&c).ok());
-    let coordinates = match building {
-        Some((id, _)) => state
-            .store
-            .building(*id)
-            .await?
-            .and_then(|b| Wgs84::new(b.lat?, b.lon?).ok()),
-        None => None,
-    };
-    let mut new = new;
-    new.location.address_id = building.map(|(id, _)| *id);
-    new.location.coordinates = coordinates.or(known.coordinates);
-
-    let (suggestion, triaged_by, triage_actor) = match known.category {
-        Some(code) => (chosen(code)?, TriagedBy::Reporter, caller.actor.clone()),
-        None => (
-            triage().suggest(new.text.as_str()),
-            TriagedBy::Rules,
-            Actor::System,
-        ),
-    };
-    let core_triage = core_triage(&suggestion)?;
-    let route = route(state, caller, location_code.as_ref(), &suggestion).await?;
-
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    if let (Some(limit), Some((building_id, _))) = (known.limit, building) {
-        limit.count(&mut tx, *building_id, now).await?;
-    }
-    let id = tx.next_incident_id().await?;
-    let sequence = tx
-        .next_receipt_sequence(route.station.id, ReceiptDate::of(now))
-        .await?;
-    let station_code = StationCode::parse(&format!("P{}", route.station.id))?;
-    let receipt = ReceiptNumber::new(station_code, now, sequence)?;
-    let received = Incident::receive(
-        id,
-        route.station.id,
-        receipt.clone(),
-        new,
-        caller.actor.clone(),
-        now,
-    );
-    let triaged = received
-        .state
-        .triage(core_triage, triaged_by, triage_actor, now)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut incident_events = received.events;
-    incident_events.extend(triaged.events);
-    let mut work_order = None;
-    let incident = match &route.target {
-        Target::CommandRoom(room) => {
-            let dispatched = triaged
-                .state
-                .dispatch(room.id, Actor::System, now)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            incident_events.extend(dispatched.events);
-            dispatched.state
-        }
-        Target::Department { owner, deadlines } => {
-            let order = NewWorkOrder {
-                id: tx.next_work_order_id().await?,
-                originator_org_id: route.command_room.id,
-                owner_org_id: owner.id,
-                supervisor_org_id: owner.parent_id,
-                deadlines: *deadlines,
-            };
-            let diversion = triaged
-                .state
-                .divert(order, Actor::System, now)
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            incident_events.extend(diversion.incident.events);
-            work_order = Some(diversion.work_order);
-            diversion.incident.state
-        }
-        Target::Unrouted => {
-            triaged
-                .state
-                .hold(route.command_room.id, Actor::System, now)
-                .map_err(|e| ApiError::Internal(e.to_string()))?
-                .state
-        }
-    };
-    let extras = IncidentExtras {
-        reporter_name: name.as_ref().map(|n| state.cipher.encrypt(n)),
-        reporter_phone: phone.as_ref().map(|p| state.cipher.encrypt(p)),
-        reporter_phone_index: phone.as_ref().map(|p| state.cipher.blind_index(p)),
-        community_code: location_code.map(|c| c.as_str().to_owned()),
-        triage_matched: suggestion.matched.iter().map(|m| m.word.clone()).collect(),
-    };
-    tx.insert_incident(&incident, &extras, now).await?;
-    tx.append_timeline(id, None, &incident_events).await?;
-    if let Some(order) = &work_order {
-        tx.insert_work_order(&order.state, now).await?;
-        tx.append_timeline(id, Some(order.state.id), &order.events)
-            .await?;
-    }
-    let phone_index = extras.reporter_phone_index.as_deref();
-    let repeat_warning =
-        repeat_calls::link(state, &mut tx, &incident, &route.station, phone_index, now).await?;
-    let threat_warning =
-        threat_words::raise_on_incident(&mut tx, &incident, &route.station, now).await?;
-    if let Some(key) = key {
-        match tx
-            .insert_idempotency_key(&actor, key, &request_hash, id, now)
-            .await
-        {
-            Ok(()) => {}
-            Err(StoreError::Duplicate(_)) => {
-                // A concurrent request with the same key committed first:
-                // this one's work is rolled back and the first one answers.
-                drop(tx);
-                let first = replay(state, caller, &actor, key, &request_hash)
-                    .await?
-                    .ok_or_else(|| ApiError::Internal("idempotency key vanished".into()))?;
-                return Ok((Intake::Replayed, first));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let event = caller
-        .audit(AuditAction::Create, "incident")
-        .object(id)
-        .detail(receipt.to_string());
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
-    let mut orgs = vec![route.station.path.clone(), route.command_room.path.clone()];
-    if let Target::Department { owner, .. } = &route.target {
-        orgs.push(owner.path.clone());
-    }
-    state.live.publish(LiveEvent {
-        kind: LiveKind::Incident,
-        id,
-        incident_id: Some(id),
-        change: "created".into(),
-        orgs,
-    });
-    for warning_id in [repeat_warning, threat_warning].into_iter().flatten() {
-        crate::api::warnings::publish(state, warning_id, "raised").await;
-    }
-    let record = state.store.incident(id).await?.ok_or(ApiError::NotFound)?;
-    Ok((Intake::Created, record))
-}
-
-/// The key as sent: 1 to 200 visible ASCII characters.
-pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
-    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
-        return Ok(None);
-    };
-    let key = value.to_str().unwrap_or("").trim();
-    let valid =
-        !key.is_empty() && key.len() <= MAX_KEY_CHARS && key.bytes().all(|b| b.is_ascii_graphic());
-    if !valid {
-        return Err(FieldError::new(
-            IDEMPOTENCY_KEY,
-            Reason::InvalidFormat {
-                expected: "idempotency_key",
-            },
-        )
-        .into());
-    }
-    Ok(Some(key.to_owned()))
-}
-
-/// The answer to a key already used: the first incident for the same body,
-/// a 422 for another; `None` when the key is new.
-async fn replay(
-    state: &AppState,
-    caller: &Caller,
-    actor: &str,
-    key: &str,
-    request_hash: &[u8],
-) -> ApiResult<Option<IncidentRecord>> {
-    let Some(first) = state.store.idempotency_key(actor, key).await? else {
-        return Ok(None);
-    };
-    if first.request_hash != request_hash {
-        return Err(FieldError::new(
-            IDEMPOTENCY_KEY,
-            Reason::Conflict {
-                detail: "idempotency_key_reused",
-            },
-        )
-        .into());
-    }
-    Ok(Some(
-        visible_incident(state, caller, first.incident_id).await?,
-    ))
-}
-
-fn optional(text: &Option<String>) -> Option<&str> {
-    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
-}
-
-fn reporter_name(body: &ReportIncident) -> Result<Option<PersonalData>, FieldError> {
-    optional(&body.reporter_name)
-        .map(|n| PersonalData::name("reporter_name", n))
-        .transpose()
-}
-
-fn reporter_phone(body: &ReportIncident) -> Result<Option<PersonalData>, FieldError> {
-    optional(&body.reporter_phone)
-        .map(|p| PersonalData::phone("reporter_phone", p))
-        .transpose()
-}
-
-/// Every wrong field at once, named as the body names them.
-fn parse_body(body: &ReportIncident) -> ApiResult<NewIncident> {
-    let mut errors = Vec::new();
-    let name = reporter_name(body)
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
-    let phone = reporter_phone(body)
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
-    // The core decides which sources may carry whom: a name says more than
-    // a phone, so it is the one checked when both are given.
-    let reporter_field = if name.is_some() {
-        "reporter_name"
-    } else {
-        "reporter_phone"
-    };
-    let parsed = NewIncident::parse(IncidentInput {
-        source: &body.source,
-        text: &body.text,
-        location_text: &body.location_text,
-        reporter: name.or(phone),
-        ..Default::default()
-    });
-    match parsed {
-        Ok(new) if errors.is_empty() => Ok(new),
-        Ok(_) => Err(ApiError::Validation(errors)),
-        Err(core) => {
-            errors.extend(core.into_iter().map(|mut e| {
-                e.field = match e.field.as_str() {
-                    "location" => "location_text".into(),
-                    "reporter" => reporter_field.into(),
-                    _ => e.field,
-                };
-                e
-            }));
-            Err(ApiError::Validation(errors))
-        }
-    }
-}
-
-/// The category a client chose, as if the rules had suggested it.
-fn chosen(code: &str) -> ApiResult<TriageSuggestion> {
-    let category = triage().table().category(code).ok_or_else(|| {
-        FieldError::new(
-            "category",
-            Reason::UnknownValue {
-                allowed: Vec::new(),
-            },
-        )
-    })?;
-    Ok(TriageSuggestion {
-        category: category.code.clone(),
-        group: category.group,
-        priority: category.priority,
-        route_to: category.route_to,
-        matched: Vec::new(),
-        negated: Vec::new(),
-        confidence: 1.0,
-    })
-}
-
-pub(crate) fn core_triage(suggestion: &TriageSuggestion) -> ApiResult<CoreTriage> {
-    let category = triage()
-        .table()
-        .category(&suggestion.category)
-        .ok_or_else(|| {
-            ApiError::Internal(format!("category {} not in the table", suggestion.category))
-        })?;
-    Ok(CoreTriage {
-        category: Category::new(&category.code, &category.class)?,
-        group: suggestion.group,
-        priority: Priority::parse(suggestion.priority)?,
-    })
 }

@@ -20,9 +20,9 @@ use futures_util::stream::{self, Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::broadcast::Receiver;
 
-use crate::auth::Caller;
 use crate::error::{ApiResult, Problem};
 use crate::live::{LiveEvent, PersonalEvent, Shutdown};
+use crate::services::access::Caller;
 use crate::state::AppState;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);

@@ -10,7 +10,7 @@ pub(crate) mod figures;
 mod incident_actions;
 pub(crate) mod incidents;
 mod live;
-pub(crate) mod open311;
+pub(crate) mod ops;
 mod organisations;
 mod routing_rules;
 mod session;
@@ -25,7 +25,14 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use axum::http::HeaderMap;
+use fengqiao_core::error::{FieldError, Reason};
+
+use crate::error::ApiResult;
+use crate::services::idempotency::IDEMPOTENCY_KEY;
 use crate::state::AppState;
+
+const MAX_KEY_CHARS: usize = 200;
 
 /// Operations tagged with this need no sign-in; every other one does.
 pub const PUBLIC_TAG: &str = "public";
@@ -38,9 +45,6 @@ pub const PUBLIC_TAG: &str = "public";
     ),
     modifiers(&SecuritySchemes),
     security(("session" = []), ("api_token" = [])),
-    // Open311 names files `{id}.json`, which the router cannot match as one
-    // parameter: app.rs routes these two by hand, documented here.
-    paths(open311::service_definition, open311::get_request),
     components(schemas(crate::error::Problem, crate::error::ProblemField)),
 )]
 struct ApiDoc;
@@ -85,8 +89,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(addresses::plate_png))
         .routes(routes!(incidents::list, incidents::report))
         .routes(routes!(incidents::get))
-        .routes(routes!(open311::services))
-        .routes(routes!(open311::list_requests, open311::post_request))
         .routes(routes!(incident_actions::override_triage))
         .routes(routes!(incident_actions::route))
         .routes(routes!(incident_actions::owners))
@@ -126,9 +128,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(tasks::done))
         .routes(routes!(audit::entries))
         .routes(routes!(audit::verify))
-        .routes(routes!(crate::ops::healthz))
-        .routes(routes!(crate::ops::readyz))
-        .routes(routes!(crate::ops::metrics))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
 }
 
 /// Field reports, whose filing may carry a photo: the one route allowed a
@@ -143,9 +145,22 @@ fn field_report_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(field_reports::photo))
 }
 
-/// Milliseconds since the epoch as RFC 3339 UTC text, for JSON responses.
-pub(crate) fn rfc3339(at: fengqiao_core::Timestamp) -> String {
-    chrono::DateTime::from_timestamp_millis(at.millis())
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+/// The key as sent: 1 to 200 visible ASCII characters.
+pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(value) = headers.get(IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or("").trim();
+    let valid =
+        !key.is_empty() && key.len() <= MAX_KEY_CHARS && key.bytes().all(|b| b.is_ascii_graphic());
+    if !valid {
+        return Err(FieldError::new(
+            IDEMPOTENCY_KEY,
+            Reason::InvalidFormat {
+                expected: "idempotency_key",
+            },
+        )
+        .into());
+    }
+    Ok(Some(key.to_owned()))
 }

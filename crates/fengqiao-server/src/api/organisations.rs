@@ -12,9 +12,11 @@ use fengqiao_core::role::Permission;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
+use crate::services::access::Caller;
+use crate::services::organisations::visible;
+use crate::services::Error;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -76,14 +78,6 @@ fn parse_codes(codes: &[String]) -> Result<Vec<DivisionCode>, FieldError> {
         .collect()
 }
 
-/// An organisation the caller may see, or 404 as if it did not exist.
-pub(crate) async fn visible(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Organisation> {
-    match state.store.organisation(id).await? {
-        Some(org) if caller.sees(&org.path) => Ok(org),
-        _ => Err(ApiError::NotFound),
-    }
-}
-
 /// The caller's organisation and everything below it.
 #[utoipa::path(get, path = "/api/v1/organisations",
     responses((status = 200, body = [OrganisationView]), (status = 401, body = Problem)))]
@@ -133,7 +127,7 @@ pub async fn create(
         errors.push(FieldError::new("parent_id", Reason::NotFound));
     }
     let (Some(kind), Some(name), Some(codes), Some(parent)) = (kind, name, codes, parent) else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     let new = NewOrganisation {
         parent_id: Some(parent.id),

@@ -16,11 +16,12 @@ use fengqiao_store::{RoutingRule, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::rfc3339;
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
-use crate::routing::{may_handle, triage};
+use crate::services::access::Caller;
+use crate::services::format::rfc3339;
+use crate::services::routing::{may_handle, triage};
+use crate::services::Error;
 use crate::state::AppState;
 
 const MAX_RULES: usize = 200;
@@ -116,7 +117,7 @@ pub async fn set(
     let entry = triage()
         .table()
         .category(&category)
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     if entry.group == Group::Police {
         // Police work always goes to the command room.
         return Err(FieldError::new(
@@ -161,7 +162,7 @@ pub async fn set(
         }
     }
     if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -172,10 +173,10 @@ pub async fn set(
         Ok(()) => {}
         // Another request set a rule for one of these places meanwhile.
         Err(StoreError::Duplicate(_)) => {
-            return Err(ApiError::Conflict {
+            return Err(ApiError::from(Error::Conflict {
                 zh: "分流规则刚被他人修改，请刷新后重试。".into(),
                 en: "The routing rules were changed meanwhile; reload and try again.".into(),
-            })
+            }))
         }
         Err(e) => return Err(e.into()),
     }

@@ -9,9 +9,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::PUBLIC_TAG;
-use crate::auth::{self, Caller, ClientAddress};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::auth::{self, ClientAddress};
+use crate::error::{ApiResult, Problem};
 use crate::json::ApiJson;
+use crate::services::access::Caller;
+use crate::services::{sessions, Error};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -71,7 +73,7 @@ pub async fn sign_in(
     ApiJson(body): ApiJson<SignIn>,
 ) -> ApiResult<impl IntoResponse> {
     let previous = auth::session_secret(&headers);
-    let (session, _) = auth::sign_in(
+    let (session, _) = sessions::sign_in(
         &state,
         &body.username,
         &body.password,
@@ -79,7 +81,7 @@ pub async fn sign_in(
         &source,
     )
     .await?;
-    let caller = auth::session_caller(&state, &session.text, source).await?;
+    let caller = sessions::session_caller(&state, &session.text, source).await?;
     Ok((
         [(SET_COOKIE, auth::session_cookie(&state, &session.text))],
         Json(Me::of(&caller)),
@@ -94,8 +96,8 @@ pub async fn sign_out(
     caller: Caller,
     headers: HeaderMap,
 ) -> ApiResult<impl IntoResponse> {
-    let secret = auth::session_secret(&headers).ok_or(ApiError::Unauthenticated)?;
-    auth::sign_out(&state, &caller, &secret).await?;
+    let secret = auth::session_secret(&headers).ok_or(Error::Unauthenticated)?;
+    sessions::sign_out(&state, &caller, &secret).await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(SET_COOKIE, auth::cleared_session_cookie(&state))],

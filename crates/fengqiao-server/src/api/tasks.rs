@@ -8,19 +8,21 @@ use axum::http::StatusCode;
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
 use fengqiao_core::role::Permission;
-use fengqiao_core::task::{
-    parse_details, parse_title, Assignee, DoneRecord, NewTask, Task, TaskDay, TaskError, TaskStatus,
-};
-use fengqiao_core::{FieldError, Reason, Timestamp};
+use fengqiao_core::task::{parse_details, parse_title, NewTask, Task, TaskDay, TaskStatus};
+use fengqiao_core::{FieldError, Reason};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::rfc3339;
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
+use crate::services::access::Caller;
+use crate::services::format::rfc3339;
+use crate::services::tasks::{
+    caller_user, generate_for, record_done, sort_list, task_doer_of, visible_task, DoneBody,
+    Generated,
+};
+use crate::services::Error;
 use crate::state::AppState;
-use crate::tasks::{assignee_role, generate_for, Generated};
 
 #[derive(Serialize, ToSchema)]
 pub struct DoneRecordView {
@@ -144,17 +146,6 @@ pub struct DayQuery {
 
 #[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DoneBody {
-    /// completed, issue_found, nobody_met or referred.
-    pub(crate) outcome: Option<String>,
-    /// Where it was done, 1 to 200 characters.
-    pub(crate) place: Option<String>,
-    /// What was found and done, 1 to 1000 characters.
-    pub(crate) note: Option<String>,
-}
-
-#[derive(Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct AssignTask {
     /// A community officer, auxiliary officer or grid worker of the
     /// station (or answering for one of its grids).
@@ -167,11 +158,6 @@ pub struct AssignTask {
     day: Option<String>,
     /// A building of the jurisdiction the task is about.
     building_id: Option<i64>,
-}
-
-/// Sorted as a list reads: late first (oldest day), then what cannot wait.
-pub(crate) fn sort_list(tasks: &mut [Task]) {
-    tasks.sort_by_key(|t| (t.day, t.kind.urgency(), t.id));
 }
 
 /// 我的工作清单: the caller's open tasks of today and carried over.
@@ -257,7 +243,7 @@ pub async fn assign(
     }
     let (Some(title), Some(day), Some(assignee), true) = (title, day, assignee, errors.is_empty())
     else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     let new = NewTask::assigned(
         caller.org.id,
@@ -275,7 +261,7 @@ pub async fn assign(
         let existing = tx
             .same_task(assignee.user_id, &new.natural_key, day)
             .await?
-            .ok_or_else(|| ApiError::Internal("assigned task vanished".into()))?;
+            .ok_or_else(|| Error::Internal("assigned task vanished".into()))?;
         return Ok((StatusCode::OK, Json(TaskView::of(&existing, today))));
     };
     let audit = caller
@@ -288,7 +274,7 @@ pub async fn assign(
         .store
         .task(id)
         .await?
-        .ok_or_else(|| ApiError::Internal("task not stored".into()))?;
+        .ok_or_else(|| Error::Internal("task not stored".into()))?;
     Ok((StatusCode::CREATED, Json(TaskView::of(&task, today))))
 }
 
@@ -366,7 +352,7 @@ pub async fn generate(
     let does = caller.require(Permission::DoTasks).is_ok();
     let assigns = caller.require(Permission::AssignTasks).is_ok();
     if !does && !assigns {
-        return Err(ApiError::Forbidden);
+        return Err(Error::Forbidden.into());
     }
     let mut total = Generated::default();
     if does {
@@ -415,153 +401,4 @@ pub async fn done(
 ) -> ApiResult<Json<TaskView>> {
     let task = record_done(&state, &caller, task_id, &body).await?;
     Ok(Json(TaskView::of(&task, TaskDay::of(state.clock.now()))))
-}
-
-/// Done by the caller with the record in `body`; shared by the API and the
-/// officer's page.
-pub(crate) async fn record_done(
-    state: &AppState,
-    caller: &Caller,
-    task_id: i64,
-    body: &DoneBody,
-) -> ApiResult<Task> {
-    caller.require(Permission::DoTasks)?;
-    let user_id = caller_user(caller)?;
-    let task = own_task(state, user_id, task_id).await?;
-    let record = DoneRecord::parse(
-        body.outcome.as_deref(),
-        body.place.as_deref(),
-        body.note.as_deref(),
-    )
-    .map_err(ApiError::Validation)?;
-    if same_record(&task, &record) {
-        return Ok(task);
-    }
-    let now = state.clock.now();
-    let after = task.done(record.clone(), user_id, now).map_err(refused)?;
-    let mut tx = state.store.begin().await?;
-    if !tx.update_task(&after, now).await? {
-        drop(tx);
-        // Done meanwhile: by this very record (a retry racing itself) is
-        // the answer; anything else is a conflict.
-        let current = own_task(state, user_id, task_id).await?;
-        if same_record(&current, &record) {
-            return Ok(current);
-        }
-        return Err(refused(TaskError::NotOpen(current.status)));
-    }
-    let audit = caller
-        .audit(AuditAction::Update, "task")
-        .object(task.id)
-        .detail(format!("done {}", record.outcome.as_str()));
-    tx.append_audit(&audit, now).await?;
-    tx.commit().await?;
-    Ok(after)
-}
-
-/// A done task whose record is the one given: a retried "done".
-fn same_record(task: &Task, record: &DoneRecord) -> bool {
-    task.status == TaskStatus::Done && task.record.as_ref() == Some(record)
-}
-
-/// A 409 naming the state the task is in. Nothing changed.
-fn refused(err: TaskError) -> ApiError {
-    let zh = match &err {
-        TaskError::NotOpen(TaskStatus::Done) => {
-            "任务已完成，不能再次提交不同的完成记录。".to_owned()
-        }
-        TaskError::NotOpen(TaskStatus::Withdrawn) => {
-            "任务已撤销（对应事项已处理），无需再完成。".to_owned()
-        }
-        TaskError::NotOpen(status) => format!("任务当前{}，不能完成。", status.name_zh()),
-        TaskError::NotAssignee => "只有任务的承办人才能完成此任务。".to_owned(),
-    };
-    ApiError::Conflict {
-        zh,
-        en: format!("{err}."),
-    }
-}
-
-fn caller_user(caller: &Caller) -> ApiResult<i64> {
-    caller
-        .user
-        .as_ref()
-        .map(|u| u.id)
-        .ok_or(ApiError::Forbidden)
-}
-
-/// The caller's own task, or 404 as if it did not exist.
-async fn own_task(state: &AppState, user_id: i64, id: i64) -> ApiResult<Task> {
-    match state.store.task(id).await? {
-        Some(task) if task.assignee.user_id == user_id => Ok(task),
-        _ => Err(ApiError::NotFound),
-    }
-}
-
-/// A task the caller may read: their own, or, for a chief, one on the lists
-/// of an organisation in their subtree; else 404.
-pub(crate) async fn visible_task(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Task> {
-    let does = caller.require(Permission::DoTasks).is_ok();
-    let assigns = caller.require(Permission::AssignTasks).is_ok();
-    if !does && !assigns {
-        return Err(ApiError::Forbidden);
-    }
-    let task = state.store.task(id).await?.ok_or(ApiError::NotFound)?;
-    if does
-        && caller
-            .user
-            .as_ref()
-            .is_some_and(|u| u.id == task.assignee.user_id)
-    {
-        return Ok(task);
-    }
-    if assigns {
-        let org = state.store.organisation(task.org_id).await?;
-        if org.is_some_and(|o| caller.sees(&o.path)) {
-            return Ok(task);
-        }
-    }
-    Err(ApiError::NotFound)
-}
-
-/// The person `user_id` as someone the caller may give a task to: an
-/// account that keeps a task list, enabled, in the caller's subtree or
-/// answering for a grid of the caller's station.
-async fn task_doer_of(
-    state: &AppState,
-    caller: &Caller,
-    user_id: i64,
-) -> ApiResult<Option<Assignee>> {
-    let Some(stored) = state.store.user(user_id).await? else {
-        return Ok(None);
-    };
-    let user = stored.user;
-    if user.disabled || !user.roles.permissions().contains(&Permission::DoTasks) {
-        return Ok(None);
-    }
-    let in_subtree = match state.store.organisation(user.org_id).await? {
-        Some(org) => caller.sees(&org.path),
-        None => false,
-    };
-    if !in_subtree
-        && !state
-            .store
-            .answers_for_station(user.id, caller.org.id)
-            .await?
-    {
-        return Ok(None);
-    }
-    Ok(Some(Assignee {
-        user_id: user.id,
-        role: assignee_role(&user.roles),
-    }))
-}
-
-/// For the pages: when the task was done, in Beijing time.
-pub(crate) fn beijing_time(at: Timestamp) -> String {
-    chrono::DateTime::from_timestamp_millis(at.millis())
-        .unwrap_or_default()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
 }

@@ -11,11 +11,12 @@ use fengqiao_store::ApiToken;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::organisations::visible;
-use crate::api::rfc3339;
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
+use crate::services::access::Caller;
+use crate::services::format::rfc3339;
+use crate::services::organisations::visible;
+use crate::services::Error;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -95,7 +96,7 @@ pub async fn create(
         errors.push(FieldError::new("org_id", Reason::NotFound));
     }
     let (Some(permissions), true) = (permissions, errors.is_empty()) else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     let secret = secret::generate(API_TOKEN_PREFIX);
     let now = state.clock.now();
@@ -118,7 +119,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    let token = state.store.api_token(id).await?.ok_or(ApiError::NotFound)?;
+    let token = state.store.api_token(id).await?.ok_or(Error::NotFound)?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -142,7 +143,7 @@ pub async fn revoke(
         .store
         .api_token(token_id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     visible(&state, &caller, token.org_id).await?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;

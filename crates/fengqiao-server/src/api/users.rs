@@ -14,12 +14,13 @@ use fengqiao_store::StoredUser;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::accounts::{self, NewAccount};
-use crate::api::organisations::visible;
-use crate::api::rfc3339;
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
+use crate::services::access::Caller;
+use crate::services::accounts::{self, NewAccount};
+use crate::services::format::rfc3339;
+use crate::services::organisations::visible;
+use crate::services::Error;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -42,13 +43,13 @@ pub struct UserView {
 fn decrypt(
     cipher: &PersonalDataCipher,
     stored: &Option<Vec<u8>>,
-) -> ApiResult<Option<PersonalData>> {
+) -> crate::services::Result<Option<PersonalData>> {
     stored
         .as_deref()
         .map(|bytes| {
             cipher
                 .decrypt(bytes)
-                .map_err(|e| ApiError::Internal(e.to_string()))
+                .map_err(|e| Error::Internal(e.to_string()))
         })
         .transpose()
 }
@@ -128,7 +129,7 @@ fn grants_separated_duty(roles: &Roles) -> bool {
 
 /// An account the caller may see, or 404 as if it did not exist.
 async fn visible_user(state: &AppState, caller: &Caller, id: i64) -> ApiResult<StoredUser> {
-    let stored = state.store.user(id).await?.ok_or(ApiError::NotFound)?;
+    let stored = state.store.user(id).await?.ok_or(Error::NotFound)?;
     visible(state, caller, stored.user.org_id).await?;
     Ok(stored)
 }
@@ -199,7 +200,7 @@ pub async fn create(
     let (Some(username), Some(password), Some(roles), true) =
         (username, password, roles, errors.is_empty())
     else {
-        return Err(ApiError::Validation(errors));
+        return Err(ApiError::from(Error::Validation(errors)));
     };
     if grants_separated_duty(&roles) {
         caller.require(Permission::AssignRoles)?;
@@ -213,7 +214,7 @@ pub async fn create(
         phone,
     };
     let id = accounts::create(&state, account, caller.audit(AuditAction::Create, "user")).await?;
-    let stored = state.store.user(id).await?.ok_or(ApiError::NotFound)?;
+    let stored = state.store.user(id).await?.ok_or(Error::NotFound)?;
     Ok((
         StatusCode::CREATED,
         Json(UserView::of(&stored, &state.cipher)?),
@@ -243,12 +244,12 @@ pub async fn update(
     let own = caller.user.as_ref().is_some_and(|u| u.id == user_id);
     let roles = body.roles.as_deref().map(parse_roles).transpose()?;
     if own && (roles.is_some() || body.disabled == Some(true)) {
-        return Err(ApiError::field(FieldError::new(
+        return Err(ApiError::from(Error::field(FieldError::new(
             if roles.is_some() { "roles" } else { "disabled" },
             Reason::Conflict {
                 detail: "own_account",
             },
-        )));
+        ))));
     }
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
@@ -269,7 +270,7 @@ pub async fn update(
         .await?;
     }
     tx.commit().await?;
-    let stored = state.store.user(user_id).await?.ok_or(ApiError::NotFound)?;
+    let stored = state.store.user(user_id).await?.ok_or(Error::NotFound)?;
     Ok(Json(UserView::of(&stored, &state.cipher)?))
 }
 
@@ -295,7 +296,7 @@ pub async fn unlock(
     )
     .await?;
     tx.commit().await?;
-    let stored = state.store.user(user_id).await?.ok_or(ApiError::NotFound)?;
+    let stored = state.store.user(user_id).await?.ok_or(Error::NotFound)?;
     Ok(Json(UserView::of(&stored, &state.cipher)?))
 }
 

@@ -20,11 +20,13 @@ use serde::Deserialize;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::rfc3339;
-use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::live::{LiveEvent, LiveKind};
+use crate::services::access::Caller;
+use crate::services::format::rfc3339;
+use crate::services::incidents::awaiting_reroute;
+use crate::services::Error;
 use crate::state::AppState;
 
 const LIST_LIMIT: i64 = 200;
@@ -143,26 +145,22 @@ pub async fn list(
     ))
 }
 
-async fn org(state: &AppState, id: i64) -> ApiResult<Organisation> {
+async fn org(state: &AppState, id: i64) -> crate::services::Result<Organisation> {
     state
         .store
         .organisation(id)
         .await?
-        .ok_or_else(|| ApiError::Internal(format!("organisation {id} vanished")))
+        .ok_or_else(|| Error::Internal(format!("organisation {id} vanished")))
 }
 
 /// The work order with its incident's words, when the caller sees its
 /// owner or its originator; else 404 as if it did not exist.
 async fn visible(state: &AppState, caller: &Caller, id: i64) -> ApiResult<InboxEntry> {
-    let order = state
-        .store
-        .work_order(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let order = state.store.work_order(id).await?.ok_or(Error::NotFound)?;
     let owner = org(state, order.owner_org_id).await?;
     let originator = org(state, order.originator_org_id).await?;
     if !caller.sees(&owner.path) && !caller.sees(&originator.path) {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound.into());
     }
     entry_of(state, order).await
 }
@@ -172,7 +170,7 @@ async fn entry_of(state: &AppState, order: WorkOrder) -> ApiResult<InboxEntry> {
         .store
         .incident(order.incident_id)
         .await?
-        .ok_or_else(|| ApiError::Internal("incident of a work order vanished".into()))?;
+        .ok_or_else(|| Error::Internal("incident of a work order vanished".into()))?;
     Ok(InboxEntry {
         order,
         receipt_number: record.incident.receipt_number.to_string(),
@@ -261,10 +259,10 @@ fn refused(err: WorkOrderError) -> ApiError {
         WorkOrderError::NotOwner { .. } => "只有承办单位可以执行此操作。".into(),
         WorkOrderError::NotOriginator { .. } => "只有交办单位可以确认办结。".into(),
     };
-    ApiError::Conflict {
+    ApiError::from(Error::Conflict {
         zh,
         en: format!("{err}."),
-    }
+    })
 }
 
 pub(crate) fn incident_status_zh(status: IncidentStatus) -> &'static str {
@@ -321,20 +319,10 @@ pub(crate) fn incident_refused(err: IncidentError) -> ApiError {
         IncidentError::SameOwner { .. } => "重新分流须交给退回单位以外的单位。".into(),
         IncidentError::DuplicateOfItself => "警情不能与自身重复。".into(),
     };
-    ApiError::Conflict {
+    ApiError::from(Error::Conflict {
         zh,
         en: format!("{err}."),
-    }
-}
-
-/// The rejected work orders of an incident that no later one replaces: the
-/// command room still has to re-route them.
-pub(crate) fn awaiting_reroute(orders: &[WorkOrder]) -> Vec<&WorkOrder> {
-    orders
-        .iter()
-        .filter(|w| w.status == WorkOrderStatus::Rejected)
-        .filter(|w| !orders.iter().any(|o| o.replaces == Some(w.id)))
-        .collect()
+    })
 }
 
 async fn act(
@@ -351,11 +339,7 @@ async fn act(
     } else {
         Permission::HandleWorkOrders
     })?;
-    let order = state
-        .store
-        .work_order(id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
+    let order = state.store.work_order(id).await?.ok_or(Error::NotFound)?;
     let side = org(
         state,
         if confirming {
@@ -366,7 +350,7 @@ async fn act(
     )
     .await?;
     if !caller.sees(&side.path) {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound.into());
     }
     let by = OrgActor::new(caller.actor.clone(), side.id);
     let actor = caller.actor.clone();
@@ -376,11 +360,11 @@ async fn act(
     let (stored, mut orders) = tx
         .lock_incident(order.incident_id)
         .await?
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let index = orders
         .iter()
         .position(|o| o.id == id)
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(Error::NotFound)?;
     let current = &orders[index];
     let moved = match &action {
         Action::Accept => current.accept(&by, now),

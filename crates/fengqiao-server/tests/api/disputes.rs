@@ -6,7 +6,7 @@
 
 use axum::http::{Method, StatusCode};
 use fengqiao_core::role::Role;
-use fengqiao_server::dispute_warnings::warn_due;
+use fengqiao_server::services::dispute_warnings::warn_due;
 use fengqiao_store::backend_tests;
 use fengqiao_store::testing::TestDatabase;
 use serde_json::{json, Value};

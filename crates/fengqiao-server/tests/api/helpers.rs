@@ -25,7 +25,7 @@ use fengqiao_core::user::{Password, PasswordHashing, Username};
 use fengqiao_core::warning::NewWarning;
 use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
 use fengqiao_core::{ManualClock, Timestamp};
-use fengqiao_server::accounts::{self, NewAccount};
+use fengqiao_server::services::accounts::{self, NewAccount};
 use fengqiao_server::{AppState, ServerSettings};
 use fengqiao_store::testing::{two_stations, TestDatabase, TwoStations};
 use fengqiao_store::{Building, IncidentExtras, Store};

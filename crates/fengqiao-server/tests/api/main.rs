@@ -11,6 +11,7 @@ mod field_reports;
 mod figures;
 mod helpers;
 mod incidents;
+mod layers;
 mod live;
 mod open311;
 mod openapi;

@@ -14,7 +14,7 @@ use fengqiao_core::dispute::{
 use fengqiao_core::role::Role;
 use fengqiao_core::task::VisitPolicy;
 use fengqiao_core::{Clock, Timestamp};
-use fengqiao_server::tasks::{generate_all, generate_if_new_day};
+use fengqiao_server::services::tasks::{generate_all, generate_if_new_day};
 use fengqiao_server::ServerSettings;
 use fengqiao_store::backend_tests;
 use fengqiao_store::testing::TestDatabase;

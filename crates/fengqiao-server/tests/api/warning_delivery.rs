@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use fengqiao_core::role::Role;
-use fengqiao_server::escalation::escalate_warnings_due;
+use fengqiao_server::services::escalation::escalate_warnings_due;
 use fengqiao_store::backend_tests;
 use fengqiao_store::testing::TestDatabase;
 use serde_json::{json, Value};

@@ -123,7 +123,7 @@ async fn warn_one(state: &AppState, id: i64) -> Result<usize, StoreError> {
     }
     let flagged = !warnings.is_empty();
     let raised =
-        crate::api::disputes::raise(&mut tx, &dispute, warnings, Actor::System, now).await?;
+        crate::services::disputes::raise(&mut tx, &dispute, warnings, Actor::System, now).await?;
     tx.commit().await?;
     if flagged {
         tracing::info!(
@@ -141,6 +141,6 @@ async fn warn_one(state: &AppState, id: i64) -> Result<usize, StoreError> {
 /// message, never the warning.
 async fn publish(state: &AppState, warnings: &[i64]) {
     for warning in warnings {
-        crate::api::warnings::publish(state, *warning, "raised").await;
+        crate::services::warnings::publish(state, *warning, "raised").await;
     }
 }

@@ -156,7 +156,7 @@ async fn escalate_warning(state: &AppState, id: i64) -> Result<bool, StoreError>
     } else {
         tracing::info!(warning = id, chiefs = ?chiefs, "warning escalated");
     }
-    crate::api::warnings::publish(state, id, "escalated").await;
+    crate::services::warnings::publish(state, id, "escalated").await;
     Ok(true)
 }
 
@@ -188,6 +188,6 @@ async fn publish(state: &AppState, order: &WorkOrder, to_org: i64, warning: Opti
         orgs: orgs.clone(),
     });
     if let Some(warning_id) = warning {
-        crate::api::warnings::publish(state, warning_id, "raised").await;
+        crate::services::warnings::publish(state, warning_id, "raised").await;
     }
 }

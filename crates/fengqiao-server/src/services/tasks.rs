@@ -14,13 +14,18 @@
 //! instance gets there first.
 
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
-use fengqiao_core::role::Role;
+use fengqiao_core::role::{Permission, Role};
 use fengqiao_core::task::{
-    routine_visits_due, Assignee, AssigneeRole, NewTask, TaskDay, TaskKind, VisitCandidate,
+    routine_visits_due, Assignee, AssigneeRole, DoneRecord, NewTask, Task, TaskDay, TaskError,
+    TaskKind, TaskStatus, VisitCandidate,
 };
 use fengqiao_store::StoreError;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-use crate::api::tasks::beijing_time;
+use super::access::Caller;
+use super::format::beijing_time;
+use super::{Error, Result};
 use crate::state::AppState;
 
 /// What a generation did.
@@ -286,4 +291,156 @@ fn rule_name(rule: &str) -> &'static str {
         "threat_words" => "威胁言语",
         _ => "预警",
     }
+}
+
+/// Sorted as a list reads: late first (oldest day), then what cannot wait.
+pub fn sort_list(tasks: &mut [Task]) {
+    tasks.sort_by_key(|t| (t.day, t.kind.urgency(), t.id));
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DoneBody {
+    /// completed, issue_found, nobody_met or referred.
+    pub(crate) outcome: Option<String>,
+    /// Where it was done, 1 to 200 characters.
+    pub(crate) place: Option<String>,
+    /// What was found and done, 1 to 1000 characters.
+    pub(crate) note: Option<String>,
+}
+
+/// Done by the caller with the record in `body`; shared by the API and the
+/// officer's page.
+pub async fn record_done(
+    state: &AppState,
+    caller: &Caller,
+    task_id: i64,
+    body: &DoneBody,
+) -> Result<Task> {
+    caller.require(Permission::DoTasks)?;
+    let user_id = caller_user(caller)?;
+    let task = own_task(state, user_id, task_id).await?;
+    let record = DoneRecord::parse(
+        body.outcome.as_deref(),
+        body.place.as_deref(),
+        body.note.as_deref(),
+    )
+    .map_err(Error::Validation)?;
+    if same_record(&task, &record) {
+        return Ok(task);
+    }
+    let now = state.clock.now();
+    let after = task.done(record.clone(), user_id, now).map_err(refused)?;
+    let mut tx = state.store.begin().await?;
+    if !tx.update_task(&after, now).await? {
+        drop(tx);
+        // Done meanwhile: by this very record (a retry racing itself) is
+        // the answer; anything else is a conflict.
+        let current = own_task(state, user_id, task_id).await?;
+        if same_record(&current, &record) {
+            return Ok(current);
+        }
+        return Err(refused(TaskError::NotOpen(current.status)));
+    }
+    let audit = caller
+        .audit(AuditAction::Update, "task")
+        .object(task.id)
+        .detail(format!("done {}", record.outcome.as_str()));
+    tx.append_audit(&audit, now).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// A done task whose record is the one given: a retried "done".
+fn same_record(task: &Task, record: &DoneRecord) -> bool {
+    task.status == TaskStatus::Done && task.record.as_ref() == Some(record)
+}
+
+/// A 409 naming the state the task is in. Nothing changed.
+fn refused(err: TaskError) -> Error {
+    let zh = match &err {
+        TaskError::NotOpen(TaskStatus::Done) => {
+            "任务已完成，不能再次提交不同的完成记录。".to_owned()
+        }
+        TaskError::NotOpen(TaskStatus::Withdrawn) => {
+            "任务已撤销（对应事项已处理），无需再完成。".to_owned()
+        }
+        TaskError::NotOpen(status) => format!("任务当前{}，不能完成。", status.name_zh()),
+        TaskError::NotAssignee => "只有任务的承办人才能完成此任务。".to_owned(),
+    };
+    Error::Conflict {
+        zh,
+        en: format!("{err}."),
+    }
+}
+
+pub fn caller_user(caller: &Caller) -> Result<i64> {
+    caller.user.as_ref().map(|u| u.id).ok_or(Error::Forbidden)
+}
+
+/// The caller's own task, or 404 as if it did not exist.
+async fn own_task(state: &AppState, user_id: i64, id: i64) -> Result<Task> {
+    match state.store.task(id).await? {
+        Some(task) if task.assignee.user_id == user_id => Ok(task),
+        _ => Err(Error::NotFound),
+    }
+}
+
+/// A task the caller may read: their own, or, for a chief, one on the lists
+/// of an organisation in their subtree; else 404.
+pub async fn visible_task(state: &AppState, caller: &Caller, id: i64) -> Result<Task> {
+    let does = caller.require(Permission::DoTasks).is_ok();
+    let assigns = caller.require(Permission::AssignTasks).is_ok();
+    if !does && !assigns {
+        return Err(Error::Forbidden);
+    }
+    let task = state.store.task(id).await?.ok_or(Error::NotFound)?;
+    if does
+        && caller
+            .user
+            .as_ref()
+            .is_some_and(|u| u.id == task.assignee.user_id)
+    {
+        return Ok(task);
+    }
+    if assigns {
+        let org = state.store.organisation(task.org_id).await?;
+        if org.is_some_and(|o| caller.sees(&o.path)) {
+            return Ok(task);
+        }
+    }
+    Err(Error::NotFound)
+}
+
+/// The person `user_id` as someone the caller may give a task to: an
+/// account that keeps a task list, enabled, in the caller's subtree or
+/// answering for a grid of the caller's station.
+pub async fn task_doer_of(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+) -> Result<Option<Assignee>> {
+    let Some(stored) = state.store.user(user_id).await? else {
+        return Ok(None);
+    };
+    let user = stored.user;
+    if user.disabled || !user.roles.permissions().contains(&Permission::DoTasks) {
+        return Ok(None);
+    }
+    let in_subtree = match state.store.organisation(user.org_id).await? {
+        Some(org) => caller.sees(&org.path),
+        None => false,
+    };
+    if !in_subtree
+        && !state
+            .store
+            .answers_for_station(user.id, caller.org.id)
+            .await?
+    {
+        return Ok(None);
+    }
+    Ok(Some(Assignee {
+        user_id: user.id,
+        role: assignee_role(&user.roles),
+    }))
 }

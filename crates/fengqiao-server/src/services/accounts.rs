@@ -8,7 +8,7 @@ use fengqiao_core::role::Roles;
 use fengqiao_core::user::{Password, Username};
 use fengqiao_store::{NewUser, StoreError};
 
-use crate::error::{ApiError, ApiResult};
+use super::{Error, Result};
 use crate::state::AppState;
 
 /// A checked request for a new account.
@@ -23,12 +23,12 @@ pub struct NewAccount {
 
 /// Creates the account with its personal data encrypted, and audits it as
 /// `by` (an event naming the actor and source). Returns the new id.
-pub async fn create(state: &AppState, account: NewAccount, by: AuditEvent) -> ApiResult<i64> {
+pub async fn create(state: &AppState, account: NewAccount, by: AuditEvent) -> Result<i64> {
     let hashing = state.hashing.clone();
     let password = account.password;
     let password_hash = tokio::task::spawn_blocking(move || hashing.hash(&password))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     let cipher = &state.cipher;
     let new = NewUser {
         username: account.username,
@@ -43,7 +43,7 @@ pub async fn create(state: &AppState, account: NewAccount, by: AuditEvent) -> Ap
     let mut tx = state.store.begin().await?;
     let id = tx.insert_user(&new, now).await.map_err(|e| match e {
         StoreError::Duplicate(_) => {
-            ApiError::field(FieldError::new("username", Reason::AlreadyExists))
+            Error::field(FieldError::new("username", Reason::AlreadyExists))
         }
         other => other.into(),
     })?;
@@ -61,11 +61,11 @@ pub async fn set_password(
     user_id: i64,
     password: Password,
     by: AuditEvent,
-) -> ApiResult<()> {
+) -> Result<()> {
     let hashing = state.hashing.clone();
     let hash = tokio::task::spawn_blocking(move || hashing.hash(&password))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     let now = state.clock.now();
     let mut tx = state.store.begin().await?;
     tx.set_password_hash(user_id, &hash, now).await?;

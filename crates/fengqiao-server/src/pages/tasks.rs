@@ -14,11 +14,14 @@ use fengqiao_core::role::Permission;
 use fengqiao_core::task::{DoneRecord, Task, TaskDay, TaskKind, TaskOutcome, TaskStatus};
 use serde::Deserialize;
 
-use crate::api::tasks::{beijing_time, record_done, sort_list, visible_task, DoneBody};
-use crate::auth::{Caller, ClientAddress};
+use crate::auth::ClientAddress;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::pages::{permitted_page_caller, render};
+use crate::services::access::Caller;
+use crate::services::format::beijing_time;
+use crate::services::tasks::{record_done, sort_list, visible_task, DoneBody};
+use crate::services::Error;
 use crate::state::AppState;
 
 /// A task as a line of the list.
@@ -117,7 +120,7 @@ pub async fn list(
         Err(response) => return response,
     };
     let Some(user) = caller.user.as_ref() else {
-        return ApiError::Forbidden.into_response();
+        return Error::Forbidden.into_response();
     };
     let today = TaskDay::of(state.clock.now());
     let mut tasks = match state.store.tasks_on_list(user.id, today).await {
@@ -202,8 +205,8 @@ pub async fn record(
             [(LOCATION, format!("/tasks?done={}", task.id))],
         )
             .into_response(),
-        Err(err @ (ApiError::Validation(_) | ApiError::Conflict { .. })) => {
-            let status = if matches!(err, ApiError::Validation(_)) {
+        Err(err @ (Error::Validation(_) | Error::Conflict { .. })) => {
+            let status = if matches!(err, Error::Validation(_)) {
                 StatusCode::UNPROCESSABLE_ENTITY
             } else {
                 StatusCode::CONFLICT
@@ -212,7 +215,7 @@ pub async fn record(
                 Ok(task) => task,
                 Err(err) => return err.into_response(),
             };
-            let problem = err.problem(lang);
+            let problem = ApiError::from(err).problem(lang);
             let mut problems: Vec<String> = problem
                 .errors
                 .iter()

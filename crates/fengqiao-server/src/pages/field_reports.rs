@@ -12,9 +12,9 @@ use fengqiao_core::field_report::{FieldReportKind, Photo};
 use fengqiao_core::role::Permission;
 
 use crate::auth::ClientAddress;
-use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::pages::{page_caller, render};
+use crate::services::Error;
 use crate::state::AppState;
 
 struct Category {
@@ -118,7 +118,7 @@ pub async fn page(
     let can_view = caller.permissions.contains(&Permission::ViewDisputes)
         && caller.permissions.contains(&Permission::ViewIncidents);
     if !can_file && !can_view {
-        return ApiError::Forbidden.into_response();
+        return Error::Forbidden.into_response();
     }
     let kinds = FieldReportKind::ALL
         .into_iter()

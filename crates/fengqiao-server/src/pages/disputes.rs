@@ -15,11 +15,12 @@ use fengqiao_core::dispute::{DisputeStatus, DisputeType, FollowUpStatus, RiskLev
 use fengqiao_core::role::Permission;
 use serde::Deserialize;
 
-use crate::api::disputes::{dispute_view, status_zh, visible_dispute, DisputeView};
+use crate::api::disputes::{dispute_view, status_zh, DisputeView};
 use crate::auth::ClientAddress;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::pages::{permitted_page_caller, render};
+use crate::services::disputes::visible_dispute;
 use crate::state::AppState;
 
 const LIST_LIMIT: i64 = 200;
@@ -173,7 +174,7 @@ pub async fn list(
                 status: status_zh(d.status),
                 address: d.address_text.to_string(),
                 facts: d.facts.as_str().chars().take(60).collect(),
-                registered_at: local(&crate::api::rfc3339(d.registered_at)),
+                registered_at: local(&crate::services::format::rfc3339(d.registered_at)),
                 overdue: d.status == DisputeStatus::Registered && now > d.mediate_by,
             }
         })
@@ -345,7 +346,9 @@ fn case_page(view: &DisputeView, lang: Lang, handles: bool, follow_up_days: &[u3
                     .map(|ms| {
                         format!(
                             "应于 {} 前",
-                            local(&crate::api::rfc3339(fengqiao_core::Timestamp(ms)))
+                            local(&crate::services::format::rfc3339(fengqiao_core::Timestamp(
+                                ms
+                            )))
                         )
                     })
                     .unwrap_or_default(),
@@ -452,7 +455,7 @@ pub async fn case(
         };
     let view = match visible_dispute(&state, &caller, id).await {
         Ok((record, _)) => dispute_view(&state, &record).await,
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     };
     match view {
         Ok(view) => render(&case_page(

@@ -42,11 +42,12 @@ use fengqiao_core::work_order::{Escalation, HandlingNote, NewWorkOrder, OrgActor
 use fengqiao_core::Timestamp;
 use fengqiao_store::{BulkEvent, BulkIncident, IncidentExtras, Tx};
 
-use crate::api::incidents::{core_triage, triage};
-use crate::error::{ApiError, ApiResult};
-use crate::routing::{command_room_of, deadlines, target_for, Target};
+use super::intake::core_triage;
+use super::routing::triage;
+use super::{Error, Result};
+use crate::services::routing::{command_room_of, deadlines, target_for, Target};
+use crate::services::{repeat_calls, threat_words};
 use crate::state::AppState;
-use crate::{repeat_calls, threat_words};
 
 const MINUTE_MS: i64 = 60_000;
 /// The escalation job runs every 30 s while serving.
@@ -160,14 +161,14 @@ impl BulkIntake {
         state: AppState,
         stations: HashMap<i64, StationPeople>,
         handlers: HashMap<i64, Actor>,
-    ) -> ApiResult<BulkIntake> {
+    ) -> Result<BulkIntake> {
         let mut known = HashMap::new();
         for (id, people) in stations {
             let org = state
                 .store
                 .organisation(id)
                 .await?
-                .ok_or_else(|| ApiError::Internal(format!("no station {id}")))?;
+                .ok_or_else(|| Error::Internal(format!("no station {id}")))?;
             let command_room = command_room_of(&state.store, &org).await?;
             known.insert(
                 id,
@@ -195,7 +196,7 @@ impl BulkIntake {
 
     /// Takes `calls` (oldest first, after every call of earlier batches) in
     /// one transaction, with every step of their lives due by `until`.
-    pub async fn take_in(&mut self, calls: &[GeneratedCall], until: Timestamp) -> ApiResult<()> {
+    pub async fn take_in(&mut self, calls: &[GeneratedCall], until: Timestamp) -> Result<()> {
         let Some(first) = calls.first() else {
             return Ok(());
         };
@@ -282,7 +283,7 @@ impl BulkIntake {
         station_id: i64,
         place: Option<&str>,
         suggestion: &fengqiao_triage::TriageSuggestion,
-    ) -> ApiResult<Target> {
+    ) -> Result<Target> {
         let key = (
             station_id,
             suggestion.group == fengqiao_triage::Group::Police,
@@ -307,7 +308,7 @@ impl BulkIntake {
         Ok(target)
     }
 
-    async fn next_receipt(&mut self, tx: &mut Tx, station: i64, at: Timestamp) -> ApiResult<u32> {
+    async fn next_receipt(&mut self, tx: &mut Tx, station: i64, at: Timestamp) -> Result<u32> {
         let day = ReceiptDate::of(at);
         let last = match self.receipts.get(&(station, day)) {
             Some(&last) => last,
@@ -326,14 +327,14 @@ impl BulkIntake {
         id: i64,
         order_ids: &mut impl Iterator<Item = i64>,
         until: Timestamp,
-    ) -> ApiResult<(BulkIncident, Later)> {
+    ) -> Result<(BulkIncident, Later)> {
         let t0 = call.received_at;
         let station_id = call.station_org_id;
         let (room, operator, reroute_to) = {
             let station = self
                 .stations
                 .get(&station_id)
-                .ok_or_else(|| ApiError::Internal(format!("no station {station_id}")))?;
+                .ok_or_else(|| Error::Internal(format!("no station {station_id}")))?;
             (
                 station.command_room.clone(),
                 station.people.operator.clone(),
@@ -651,7 +652,7 @@ impl BulkIntake {
         life.set_order(current, confirmed.state, &confirmed.events, confirm_at)?;
         let orders: Vec<WorkOrder> = life.orders.iter().map(|(o, _)| o.clone()).collect();
         let open = orders.iter().any(|o| o.status.is_open());
-        let awaiting = crate::api::work_orders::awaiting_reroute(&orders);
+        let awaiting = crate::services::incidents::awaiting_reroute(&orders);
         if life.incident.status == IncidentStatus::InProgress && !open && awaiting.is_empty() {
             let resolved = life
                 .incident
@@ -680,7 +681,7 @@ impl BulkIntake {
 
     /// Pass two, after the rows are written: repeat links and the warnings
     /// intake and the escalation job raise, through their own functions.
-    async fn raise(&mut self, tx: &mut Tx, later: &Later) -> ApiResult<()> {
+    async fn raise(&mut self, tx: &mut Tx, later: &Later) -> Result<()> {
         let station = &self.stations[&later.station].org;
         let at = later.incident.received_at;
         if let Some((facts, earlier)) = &later.repeat {
@@ -850,13 +851,13 @@ fn push<E: serde::Serialize>(
     into: &mut Vec<BulkEvent>,
     work_order_id: Option<i64>,
     events: &[fengqiao_core::incident::TimelineEvent<E>],
-) -> ApiResult<()> {
+) -> Result<()> {
     for event in events {
         into.push(BulkEvent::of(work_order_id, event)?);
     }
     Ok(())
 }
 
-fn internal(e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(e.to_string())
+fn internal(e: impl std::fmt::Display) -> Error {
+    Error::Internal(e.to_string())
 }

@@ -10,7 +10,7 @@ use fengqiao_store::{Building, BuildingQuery, Store};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::error::ApiResult;
+use super::Result;
 
 static RESOLVER: OnceLock<Resolver> = OnceLock::new();
 
@@ -110,7 +110,7 @@ pub async fn resolve(
     cipher: &PersonalDataCipher,
     text: &str,
     within: impl Fn(&str) -> bool,
-) -> ApiResult<Resolution> {
+) -> Result<Resolution> {
     let address = resolver().resolve(text);
     // A caller at the desk names the compound and not the district
     // (蜀锦家园4栋): then the whole registry is searched, and `within`
@@ -156,7 +156,7 @@ async fn registry_match(
     cipher: &PersonalDataCipher,
     building: Building,
     address: &ResolvedAddress,
-) -> ApiResult<RegistryMatch> {
+) -> Result<RegistryMatch> {
     let room = match address.room.as_deref() {
         Some(room) => {
             let wanted_unit = fengqiao_address::identifier(address.unit.as_deref().unwrap_or(""));
@@ -224,7 +224,7 @@ pub(crate) async fn person(
     store: &Store,
     cipher: &PersonalDataCipher,
     id: i64,
-) -> ApiResult<Option<PersonRef>> {
+) -> Result<Option<PersonRef>> {
     Ok(store.user(id).await?.map(|stored| PersonRef {
         id,
         username: stored.user.username.as_str().to_owned(),

@@ -28,65 +28,28 @@ use axum::Form;
 use fengqiao_core::audit::Actor;
 use fengqiao_core::incident::{IncidentSource, ReceiptNumber};
 use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
-use fengqiao_core::Timestamp;
-use fengqiao_store::{Building, Tx};
+use fengqiao_store::Building;
 use serde::Deserialize;
 
-use crate::addresses::plate_address;
-use crate::api::incidents::{take_in_known, triage, Known, ReportIncident};
-use crate::api::open311::public_status;
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::i18n::Lang;
-use crate::routing::best_cover;
+use crate::services::access::Caller;
+use crate::services::addresses::plate_address;
+use crate::services::incidents::public_status;
+use crate::services::intake::{take_in_known, Known, PlateLimit, ReportIncident};
+use crate::services::routing::best_cover;
+use crate::services::routing::triage;
+use crate::services::Error;
 use crate::state::AppState;
 
 const FORM_COOKIE: &str = "fq_report";
 /// What the audit log records as the source of a plate report.
 pub const PLATE_SOURCE: &str = "qr_plate";
-const TEN_MINUTES_MS: i64 = 10 * 60_000;
-const DAY_MS: i64 = 24 * 3_600_000;
-const CHINA_MS: i64 = 8 * 3_600_000;
-
-/// How many reports one building's plate takes: per 10-minute slot and per
-/// China day.
-pub(crate) struct PlateLimit {
-    pub per_ten_minutes: i64,
-    pub per_day: i64,
-}
 
 pub(crate) const PLATE_LIMIT: PlateLimit = PlateLimit {
     per_ten_minutes: 3,
     per_day: 20,
 };
-
-impl PlateLimit {
-    /// Counts the report in `tx`; over a limit, the error rolls it back.
-    pub(crate) async fn count(
-        &self,
-        tx: &mut Tx,
-        building_id: i64,
-        now: Timestamp,
-    ) -> ApiResult<()> {
-        let slot = Timestamp(now.millis() - now.millis().rem_euclid(TEN_MINUTES_MS));
-        let local = now.millis() + CHINA_MS;
-        let day = Timestamp(local - local.rem_euclid(DAY_MS) - CHINA_MS);
-        let forget = Timestamp(day.millis() - DAY_MS);
-        for (window, start, max) in [
-            (TEN_MINUTES_MS, slot, self.per_ten_minutes),
-            (DAY_MS, day, self.per_day),
-        ] {
-            if tx
-                .count_public_report(building_id, window, start, forget)
-                .await?
-                > max
-            {
-                return Err(ApiError::TooManyRequests);
-            }
-        }
-        Ok(())
-    }
-}
 
 #[derive(Template)]
 #[template(path = "report.html")]
@@ -139,7 +102,7 @@ struct MessagePage {
 fn render(status: StatusCode, template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(err) => ApiError::Internal(err.to_string()).into_response(),
+        Err(err) => Error::Internal(err.to_string()).into_response(),
     }
 }
 
@@ -376,7 +339,7 @@ pub async fn submit(
                 address,
             },
         ),
-        Err(ApiError::Validation(fields)) => {
+        Err(Error::Validation(fields)) => {
             let lang = Lang::Zh;
             let errors = fields
                 .iter()
@@ -392,7 +355,7 @@ pub async fn submit(
             let page = form_page(&state, &building, &cookie, text, phone, errors);
             render(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
-        Err(ApiError::TooManyRequests) => message(
+        Err(Error::TooManyRequests) => message(
             StatusCode::TOO_MANY_REQUESTS,
             "上报过于频繁",
             "这栋楼近期通过门牌上报的次数已达上限，本次内容未保存。请稍后再试；如遇紧急情况，请直接拨打 110。",

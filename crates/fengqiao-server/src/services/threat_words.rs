@@ -16,7 +16,7 @@ use fengqiao_core::Timestamp;
 use fengqiao_store::Tx;
 use fengqiao_triage::ThreatDetector;
 
-use crate::error::ApiResult;
+use super::Result;
 
 static DETECTOR: OnceLock<ThreatDetector> = OnceLock::new();
 
@@ -49,7 +49,7 @@ pub(crate) async fn raise_on_incident(
     incident: &Incident,
     station: &Organisation,
     now: Timestamp,
-) -> ApiResult<Option<i64>> {
+) -> Result<Option<i64>> {
     let text = incident.text.as_str();
     let found = found_in(text);
     let subject = match incident.location.address_id {

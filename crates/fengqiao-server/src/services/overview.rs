@@ -1,15 +1,9 @@
-//! 站情概览: the page a station chief opens each morning — yesterday and the
-//! last 30 days at a glance, as charts the server draws, each bar and point
-//! a link down to the records behind it.
+//! 站情概览: yesterday and the last 30 days of an organisation at a glance.
 //!
-//! The page and the statistics API (`/api/v1/figures`,
+//! The page (`pages::overview`) and the statistics API (`/api/v1/figures`,
 //! `/api/v1/figures/prevention`, `/api/v1/figures/overview`) read one
 //! [`Overview`] gathered here from the core's computations, so every figure
 //! on the page is the API's figure for the same period.
-
-pub mod chart;
-pub mod geometry;
-mod pages;
 
 use std::collections::BTreeMap;
 
@@ -19,13 +13,11 @@ use fengqiao_core::task::TaskDay;
 use fengqiao_core::Timestamp;
 use fengqiao_store::{BuildingPoint, Narrowing};
 
-use crate::error::ApiResult;
+use super::Result;
 use crate::state::AppState;
 
-pub(crate) use pages::{page, records};
-
 /// Everything the overview shows of one organisation and period.
-pub(crate) struct Overview {
+pub struct Overview {
     pub org: Organisation,
     pub from: Timestamp,
     pub to: Timestamp,
@@ -52,12 +44,12 @@ impl Overview {
 /// Reads the facts of `org`'s subtree for [`from`, `to`) with a few plain
 /// queries (no query per record: the demo's 30 days are tens of thousands
 /// of rows) and computes the figures as the statistics API does.
-pub(crate) async fn gather(
+pub async fn gather(
     state: &AppState,
     org: Organisation,
     from: Timestamp,
     to: Timestamp,
-) -> ApiResult<Overview> {
+) -> Result<Overview> {
     let now = state.clock.now();
     let scope = org.path.as_str();
     let facts = state.store.figure_facts(scope, from, to).await?;
@@ -98,7 +90,7 @@ pub(crate) async fn gather(
 
 /// A period the page shows: yesterday, or the 30 China days before today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Period {
+pub struct Period {
     pub key: &'static str,
     pub from: Timestamp,
     pub to: Timestamp,
@@ -106,7 +98,7 @@ pub(crate) struct Period {
 
 /// Yesterday and the last 30 days, as whole days in Beijing time ending
 /// where today begins, so the figures of a morning stay put all day.
-pub(crate) fn periods(now: Timestamp) -> [Period; 2] {
+pub fn periods(now: Timestamp) -> [Period; 2] {
     let today = TaskDay::of(now);
     [
         Period {

@@ -14,17 +14,23 @@ use fengqiao_core::Timestamp;
 use fengqiao_store::Narrowing;
 use serde::Deserialize;
 
-use super::chart::{self, Bar, GridShape, Spot};
-use super::{gather, periods, Overview, Period};
-use crate::api::figures::{org_in_jurisdiction, parse_query, FiguresQuery};
-use crate::api::rfc3339;
-use crate::api::tasks::beijing_time;
-use crate::auth::{Caller, ClientAddress};
-use crate::error::{ApiError, ApiResult};
+mod chart;
+mod geometry;
+
+use crate::api::figures::{parse_query, FiguresQuery};
+use crate::auth::ClientAddress;
+use crate::error::ApiResult;
 use crate::i18n::Lang;
-use crate::live_pages::INCIDENT_STATUSES;
+use crate::pages::board::INCIDENT_STATUSES;
 use crate::pages::{permitted_page_caller, render};
+use crate::services::access::Caller;
+use crate::services::format::beijing_time;
+use crate::services::format::rfc3339;
+use crate::services::organisations;
+use crate::services::overview::{gather, periods, Overview, Period};
+use crate::services::Error;
 use crate::state::AppState;
+use chart::{Bar, GridShape, Spot};
 
 /// A figure as the page shows it, with its path in the statistics API
 /// and its value as the API writes it (empty for null).
@@ -90,7 +96,7 @@ fn group_name(code: &str, lang: Lang) -> &'static str {
 }
 
 fn category_names(lang: Lang) -> BTreeMap<String, String> {
-    crate::routing::triage()
+    crate::services::routing::triage()
         .table()
         .categories
         .iter()
@@ -478,7 +484,7 @@ async fn overview_page(
     let org_id = match query.org_id.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(text) => Some(text.parse::<i64>().map_err(|_| {
-            ApiError::Validation(vec![fengqiao_core::error::FieldError::new(
+            Error::Validation(vec![fengqiao_core::error::FieldError::new(
                 "org_id",
                 fengqiao_core::error::Reason::InvalidFormat {
                     expected: "integer",
@@ -486,7 +492,7 @@ async fn overview_page(
             )])
         })?),
     };
-    let org = org_in_jurisdiction(state, caller, org_id).await?;
+    let org = organisations::in_jurisdiction(state, caller, org_id).await?;
     let orgs = state
         .store
         .organisations_within(caller.scope())
@@ -563,11 +569,11 @@ struct RecordsPage {
 /// At most this many records are listed on one page.
 const RECORDS_SHOWN: usize = 300;
 
-fn id_param(field: &'static str, text: Option<&str>) -> ApiResult<Option<i64>> {
+fn id_param(field: &'static str, text: Option<&str>) -> crate::services::Result<Option<i64>> {
     match text.map(str::trim) {
         None | Some("") => Ok(None),
         Some(t) => t.parse().map(Some).map_err(|_| {
-            ApiError::Validation(vec![fengqiao_core::error::FieldError::new(
+            Error::Validation(vec![fengqiao_core::error::FieldError::new(
                 field,
                 fengqiao_core::error::Reason::InvalidFormat {
                     expected: "integer",
@@ -609,7 +615,7 @@ async fn records_page(
         from: query.from.clone(),
         to: query.to.clone(),
     })?;
-    let org = org_in_jurisdiction(state, caller, org_id).await?;
+    let org = organisations::in_jurisdiction(state, caller, org_id).await?;
     let now = state.clock.now();
     let period = format!("{} {} – {}", org.name, beijing_time(from), beijing_time(to));
     let back = format!("/overview?org_id={}", org.id);
@@ -732,7 +738,7 @@ async fn records_page(
                     href: Some(format!("/disputes/{id}")),
                     number: format!("#{id}"),
                     at: beijing_time(d.registered_at),
-                    what: crate::dispute_pages::type_zh(d.dispute_type).into(),
+                    what: crate::pages::disputes::type_zh(d.dispute_type).into(),
                     status: crate::api::disputes::status_zh(d.status).into(),
                     place: d.address_text.as_str().into(),
                 });
@@ -780,7 +786,7 @@ async fn records_page(
                 rows,
             ))
         }
-        _ => Err(ApiError::NotFound),
+        _ => Err(Error::NotFound.into()),
     }
 }
 

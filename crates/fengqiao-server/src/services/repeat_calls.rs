@@ -14,8 +14,8 @@ use fengqiao_store::{RepeatLink, Tx};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::rfc3339;
-use crate::error::{ApiError, ApiResult};
+use super::{Error, Result};
+use crate::services::format::rfc3339;
 use crate::state::AppState;
 
 /// Links `incident` (just written, received by `station`) to the earlier
@@ -28,7 +28,7 @@ pub(crate) async fn link(
     station: &Organisation,
     caller_index: Option<&[u8]>,
     now: Timestamp,
-) -> ApiResult<Option<i64>> {
+) -> Result<Option<i64>> {
     let Some(triage) = &incident.triage else {
         return Ok(None);
     };
@@ -61,7 +61,7 @@ pub(crate) async fn link_among(
     new: &CallFacts,
     earlier: &[CallFacts],
     now: Timestamp,
-) -> ApiResult<Option<i64>> {
+) -> Result<Option<i64>> {
     let detector = RepeatCallDetector::new(state.settings.repeat_calls.clone());
     let mut finding = detector.check(new, earlier, false);
     let mut raised = None;
@@ -96,7 +96,7 @@ pub(crate) async fn link_among(
     }
     let linked = incident
         .link_repeats(&finding, Actor::System, now)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| Error::Internal(e.to_string()))?;
     tx.append_timeline(incident.id, None, &linked.events)
         .await?;
     tx.insert_repeat_links(incident.id, &finding.linked).await?;

@@ -18,12 +18,15 @@ use fengqiao_core::warning::{
 use fengqiao_core::Timestamp;
 use serde::Deserialize;
 
-use crate::api::tasks::beijing_time;
-use crate::api::warnings::{acknowledge_warning, close_warning, rule_name, visible_warnings};
-use crate::auth::{Caller, ClientAddress};
+use crate::api::warnings::rule_name;
+use crate::auth::ClientAddress;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Lang;
 use crate::pages::{permitted_page_caller, render};
+use crate::services::access::Caller;
+use crate::services::format::beijing_time;
+use crate::services::warnings::{acknowledge_warning, close_warning, visible_warnings};
+use crate::services::Error;
 use crate::state::AppState;
 
 /// A tab of the board.
@@ -334,7 +337,19 @@ pub async fn acknowledge(
         };
     match acknowledge_warning(&state, &caller, warning_id).await {
         Ok(_) => see_other("/warnings?status=acknowledged&done=acknowledged"),
-        Err(err) => refused(&state, &caller, lang, Tab::Open, warning_id, err, None, "").await,
+        Err(err) => {
+            refused(
+                &state,
+                &caller,
+                lang,
+                Tab::Open,
+                warning_id,
+                err.into(),
+                None,
+                "",
+            )
+            .await
+        }
     }
 }
 
@@ -365,7 +380,7 @@ pub async fn close(
                 lang,
                 Tab::Acknowledged,
                 warning_id,
-                err,
+                err.into(),
                 action,
                 note,
             )
@@ -388,8 +403,8 @@ async fn refused(
     note: &str,
 ) -> Response {
     let status = match &err {
-        ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        ApiError::Conflict { .. } => StatusCode::CONFLICT,
+        ApiError::Refused(Error::Validation(_)) => StatusCode::UNPROCESSABLE_ENTITY,
+        ApiError::Refused(Error::Conflict { .. }) => StatusCode::CONFLICT,
         _ => return err.into_response(),
     };
     let problem = err.problem(lang);

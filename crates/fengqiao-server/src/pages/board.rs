@@ -11,10 +11,12 @@ use axum::response::{IntoResponse, Response};
 use fengqiao_core::role::Permission;
 use fengqiao_triage::Group;
 
-use crate::auth::{Caller, ClientAddress};
+use crate::auth::ClientAddress;
+use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::pages::{page_caller, render};
-use crate::routing::triage;
+use crate::services::access::Caller;
+use crate::services::routing::triage;
 use crate::state::AppState;
 
 /// A word the scripts show, found by key: `status.received` → 已接警.
@@ -272,7 +274,7 @@ pub async fn board(
         Err(response) => return response,
     };
     if let Err(err) = caller.require(Permission::ViewIncidents) {
-        return err.into_response();
+        return ApiError::from(err).into_response();
     }
     let statuses = INCIDENT_STATUSES
         .iter()
@@ -308,7 +310,7 @@ pub async fn inbox(
         .require(Permission::HandleWorkOrders)
         .and_then(|()| caller.require(Permission::ViewIncidents));
     if let Err(err) = allowed {
-        return err.into_response();
+        return ApiError::from(err).into_response();
     }
     let statuses = WORK_ORDER_STATUSES
         .iter()

@@ -15,8 +15,8 @@ use fengqiao_store::Store;
 use fengqiao_triage::{Category, Group, RouteTo, Triage, TriageSuggestion};
 use serde_json::Value;
 
-use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use super::{Error, Result};
+use crate::services::access::Caller;
 use crate::state::AppState;
 
 static TRIAGE: OnceLock<Triage> = OnceLock::new();
@@ -28,15 +28,15 @@ pub fn triage() -> &'static Triage {
 
 /// A category of the table, or an internal error: callers pass codes that
 /// came from the table.
-pub(crate) fn table_category(code: &str) -> ApiResult<&'static Category> {
+pub(crate) fn table_category(code: &str) -> Result<&'static Category> {
     triage()
         .table()
         .category(code)
-        .ok_or_else(|| ApiError::Internal(format!("category {code} not in the table")))
+        .ok_or_else(|| Error::Internal(format!("category {code} not in the table")))
 }
 
 /// The deadlines a department has for a category, from the table.
-pub(crate) fn deadlines(code: &str) -> ApiResult<DeadlinePolicy> {
+pub(crate) fn deadlines(code: &str) -> Result<DeadlinePolicy> {
     let category = table_category(code)?;
     Ok(DeadlinePolicy::new(
         category.accept_minutes,
@@ -102,7 +102,7 @@ pub(crate) async fn route(
     caller: &Caller,
     code: Option<&DivisionCode>,
     suggestion: &TriageSuggestion,
-) -> ApiResult<Route> {
+) -> Result<Route> {
     let store = &state.store;
     // The station whose jurisdiction holds the address, among those the
     // caller answers for; else the caller's own station.
@@ -141,7 +141,7 @@ pub(crate) async fn target_for(
     command_room: &Organisation,
     code: Option<&DivisionCode>,
     suggestion: &TriageSuggestion,
-) -> ApiResult<Target> {
+) -> Result<Target> {
     Ok(if suggestion.group == Group::Police {
         Target::CommandRoom(command_room.clone())
     } else if suggestion.confidence <= 0.0 {
@@ -163,10 +163,7 @@ pub(crate) async fn target_for(
 }
 
 /// The station's command room, or the station itself when it has none.
-pub(crate) async fn command_room_of(
-    store: &Store,
-    station: &Organisation,
-) -> ApiResult<Organisation> {
+pub(crate) async fn command_room_of(store: &Store, station: &Organisation) -> Result<Organisation> {
     Ok(store
         .organisations_within(&station.path)
         .await?
@@ -182,7 +179,7 @@ pub(crate) async fn department_for(
     store: &Store,
     category: &str,
     place: &DivisionCode,
-) -> ApiResult<Option<Organisation>> {
+) -> Result<Option<Organisation>> {
     let rule = store
         .routing_rules_for(category)
         .await?
@@ -214,7 +211,7 @@ pub(crate) async fn department_for(
 
 /// The police station the caller belongs to (the nearest one above), or the
 /// caller's organisation itself when there is none above it.
-pub(crate) async fn own_station(state: &AppState, caller: &Caller) -> ApiResult<Organisation> {
+pub(crate) async fn own_station(state: &AppState, caller: &Caller) -> Result<Organisation> {
     let ids: Vec<i64> = caller.org.path.ids().collect();
     for id in ids.into_iter().rev() {
         if let Some(org) = state.store.organisation(id).await? {

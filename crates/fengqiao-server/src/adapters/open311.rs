@@ -35,12 +35,17 @@ use fengqiao_triage::{Category, Group, RouteTo};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::incidents::{take_in_known, triage, Known, ReportIncident};
 use crate::api::PUBLIC_TAG;
-use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use crate::services::access::Caller;
+use crate::services::incidents::public_status;
+use crate::services::intake::{take_in_known, Known, ReportIncident};
+use crate::services::routing::triage;
+use crate::services::{sessions, Error};
 use crate::state::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 const TAG: &str = "open311";
 /// Reads answer at most this many requests, newest first.
@@ -74,7 +79,7 @@ impl Open311Errors {
     /// names it.
     fn of(error: ApiError, lang: Lang) -> Self {
         match error {
-            ApiError::Validation(fields) => {
+            ApiError::Refused(Error::Validation(fields)) => {
                 let status = StatusCode::BAD_REQUEST;
                 let errors = fields
                     .iter()
@@ -91,7 +96,7 @@ impl Open311Errors {
             }
             other => {
                 let problem = other.problem(lang);
-                if let ApiError::Internal(message) = &other {
+                if let ApiError::Refused(Error::Internal(message)) = &other {
                     tracing::error!(error = %message, "open311 request failed");
                 }
                 let status = StatusCode::from_u16(problem.status)
@@ -420,11 +425,11 @@ async fn post(
     let key = field("api_key")
         .filter(|k| k.starts_with(API_TOKEN_PREFIX))
         .ok_or_else(forbidden)?;
-    let mut caller = auth::token_caller(state, &key, "open311".into())
+    let mut caller = sessions::token_caller(state, &key, "open311".into())
         .await
         .map_err(|e| match e {
-            ApiError::Unauthenticated => forbidden(),
-            other => Open311Errors::of(other, lang),
+            Error::Unauthenticated => forbidden(),
+            other => Open311Errors::of(ApiError::from(other), lang),
         })?;
     caller
         .require(Permission::ReportIncidents)
@@ -524,7 +529,7 @@ async fn post(
     };
     let (_, record) = take_in_known(state, &caller, None, &body, &known)
         .await
-        .map_err(|e| Open311Errors::of(e, lang))?;
+        .map_err(|e| Open311Errors::of(e.into(), lang))?;
     Ok(Open311Created {
         service_notice: format!(
             "已受理，回执号 {}，将由{}办理。",
@@ -692,89 +697,6 @@ fn w3c(at: Timestamp) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
-async fn org_name(state: &AppState, id: Option<i64>) -> Result<Option<String>, ApiError> {
-    Ok(match id {
-        Some(id) => state.store.organisation(id).await?.map(|o| o.name),
-        None => None,
-    })
-}
-
-/// open or closed, and the note that says why, from the incident and its
-/// work orders. The department's result and rejection reason are written
-/// for the reporter; nothing else of the record is shown.
-pub(crate) async fn public_status(
-    state: &AppState,
-    record: &IncidentRecord,
-) -> Result<(bool, String, Option<String>), ApiError> {
-    let incident = &record.incident;
-    let latest = record.work_orders.iter().max_by_key(|w| w.id);
-    let agency = match latest {
-        Some(order) if order.status != WorkOrderStatus::Rejected => {
-            org_name(state, Some(order.owner_org_id)).await?
-        }
-        _ => {
-            org_name(
-                state,
-                incident.owner_org_id.or(Some(incident.station_org_id)),
-            )
-            .await?
-        }
-    };
-    let by = agency.clone().unwrap_or_else(|| "承办单位".into());
-    let open_orders = record.work_orders.iter().any(|w| w.status.is_open());
-    let confirmed = record
-        .work_orders
-        .iter()
-        .filter(|w| w.status == WorkOrderStatus::Confirmed)
-        .max_by_key(|w| w.id);
-    let (closed, note) = match incident.status {
-        IncidentStatus::Reopened => (false, "已重新受理，正在重新处置。".to_owned()),
-        IncidentStatus::Cancelled => (true, "与已受理的同一事件重复，已合并处理。".to_owned()),
-        IncidentStatus::Resolved | IncidentStatus::Closed => {
-            let result = confirmed.and_then(|w| w.result.as_ref());
-            (
-                true,
-                match result {
-                    Some(result) => format!("已办结：{}", result.as_str()),
-                    None => "已办结。".to_owned(),
-                },
-            )
-        }
-        _ if !open_orders && confirmed.is_some() => {
-            let result = confirmed.and_then(|w| w.result.as_ref());
-            (
-                true,
-                match result {
-                    Some(result) => format!("已办结：{}", result.as_str()),
-                    None => "已办结。".to_owned(),
-                },
-            )
-        }
-        _ => {
-            let note = match latest {
-                None if incident.owner_org_id.is_some() => format!("已受理，{by}正在处置。"),
-                None => "已受理，等待分派。".to_owned(),
-                Some(order) => match order.status {
-                    WorkOrderStatus::Created => format!("已转交{by}，等待签收。"),
-                    WorkOrderStatus::Accepted => format!("{by}已签收。"),
-                    WorkOrderStatus::InProgress => format!("{by}正在处置。"),
-                    WorkOrderStatus::Returned => format!(
-                        "{by}已反馈：{}，待确认办结。",
-                        order.result.as_ref().map_or("", |r| r.as_str())
-                    ),
-                    WorkOrderStatus::Rejected => format!(
-                        "被退回（{}），正在重新分派。",
-                        order.rejection.as_ref().map_or("", |r| r.as_str())
-                    ),
-                    WorkOrderStatus::Confirmed => "已办结。".to_owned(),
-                },
-            };
-            (false, note)
-        }
-    };
-    Ok((closed, note, agency))
-}
-
 async fn request_view(
     state: &AppState,
     record: &IncidentRecord,
@@ -799,7 +721,7 @@ async fn request_view(
         .max();
     let address = match incident.building_id {
         Some(id) => match state.store.building(id).await? {
-            Some(building) => crate::addresses::plate_address(&building),
+            Some(building) => crate::services::addresses::plate_address(&building),
             None => incident.location_text.clone(),
         },
         None => incident.location_text.clone(),
@@ -820,4 +742,16 @@ async fn request_view(
         lat: incident.coordinates.map(|c| c.lat()),
         long: incident.coordinates.map(|c| c.lon()),
     })
+}
+
+// Open311 names files `{id}.json`, which the router cannot match as one
+// parameter: app.rs routes these two by hand, documented here.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(service_definition, get_request))]
+struct Open311Doc;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(<Open311Doc as utoipa::OpenApi>::openapi())
+        .routes(routes!(services))
+        .routes(routes!(list_requests, post_request))
 }

@@ -1,6 +1,15 @@
 //! Pages rendered by the server: sign-in and each role's home page. No page
 //! loads anything from outside the server.
 
+pub(crate) mod assets;
+pub(crate) mod board;
+pub(crate) mod disputes;
+pub(crate) mod field_reports;
+pub(crate) mod overview;
+pub(crate) mod report;
+pub(crate) mod tasks;
+pub(crate) mod warnings;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{LOCATION, SET_COOKIE};
@@ -10,9 +19,11 @@ use axum::Form;
 use fengqiao_core::role::{Permission, Role};
 use serde::Deserialize;
 
-use crate::auth::{self, Caller, ClientAddress};
+use crate::auth::{self, ClientAddress};
 use crate::error::ApiError;
 use crate::i18n::{Lang, LANG_COOKIE};
+use crate::services::access::Caller;
+use crate::services::{sessions, Error};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -85,7 +96,7 @@ struct HomePage {
 pub(crate) fn render(template: &impl Template) -> Response {
     match template.render() {
         Ok(html) => Html(html).into_response(),
-        Err(err) => ApiError::Internal(err.to_string()).into_response(),
+        Err(err) => Error::Internal(err.to_string()).into_response(),
     }
 }
 
@@ -117,7 +128,7 @@ pub async fn sign_in(
 ) -> Response {
     let lang = Lang::of_request(&headers);
     let previous = auth::session_secret(&headers);
-    match auth::sign_in(
+    match sessions::sign_in(
         &state,
         &form.username,
         &form.password,
@@ -136,14 +147,14 @@ pub async fn sign_in(
             .into_response(),
         Err(err) => {
             let status = match err {
-                ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
-                ApiError::AccountLocked => StatusCode::LOCKED,
+                Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+                Error::AccountLocked => StatusCode::LOCKED,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
-            let problem = err.problem(lang);
             if status == StatusCode::INTERNAL_SERVER_ERROR {
                 tracing::error!(error = %err, "sign-in page failed");
             }
+            let problem = ApiError::from(err).problem(lang);
             let mut response = render(&SignInPage {
                 lang,
                 error: Some(problem.detail),
@@ -161,8 +172,8 @@ pub async fn sign_out(
     ClientAddress(source): ClientAddress,
 ) -> Response {
     if let Some(secret) = auth::session_secret(&headers) {
-        if let Ok(caller) = auth::session_caller(&state, &secret, source).await {
-            if let Err(err) = auth::sign_out(&state, &caller, &secret).await {
+        if let Ok(caller) = sessions::session_caller(&state, &secret, source).await {
+            if let Err(err) = sessions::sign_out(&state, &caller, &secret).await {
                 return err.into_response();
             }
         }
@@ -212,9 +223,9 @@ pub(crate) async fn page_caller(
     let Some(secret) = auth::session_secret(headers) else {
         return Err(redirect("/signin"));
     };
-    match auth::session_caller(state, &secret, source).await {
+    match sessions::session_caller(state, &secret, source).await {
         Ok(caller) => Ok(caller),
-        Err(ApiError::Unauthenticated) => Err(redirect("/signin")),
+        Err(Error::Unauthenticated) => Err(redirect("/signin")),
         Err(err) => Err(err.into_response()),
     }
 }
@@ -252,7 +263,7 @@ async fn address_lookup(
             found_in_registry: false,
         }));
     }
-    let found = crate::addresses::resolve(&state.store, &state.cipher, &query, |code| {
+    let found = crate::services::addresses::resolve(&state.store, &state.cipher, &query, |code| {
         caller.covers(code)
     })
     .await?;
@@ -362,7 +373,7 @@ async fn home_page(
     query: Option<String>,
 ) -> Result<HomePage, ApiError> {
     let lookup = address_lookup(state, caller, lang, query).await?;
-    let user = caller.user.as_ref().ok_or(ApiError::Unauthenticated)?;
+    let user = caller.user.as_ref().ok_or(Error::Unauthenticated)?;
     let base_depth = caller.org.path.ids().count();
     let orgs = state
         .store

@@ -1,0 +1,19 @@
+//! Times as the API and the pages show them.
+
+use fengqiao_core::Timestamp;
+
+/// Milliseconds since the epoch as RFC 3339 UTC text, for JSON responses.
+pub fn rfc3339(at: Timestamp) -> String {
+    chrono::DateTime::from_timestamp_millis(at.millis())
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// For the pages: when the task was done, in Beijing time.
+pub fn beijing_time(at: Timestamp) -> String {
+    chrono::DateTime::from_timestamp_millis(at.millis())
+        .unwrap_or_default()
+        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}

@@ -1,0 +1,160 @@
+//! Reading incidents: within a caller's jurisdiction, and what a reporter
+//! may know of their own.
+
+use std::collections::BTreeMap;
+
+use fengqiao_core::incident::IncidentStatus;
+use fengqiao_core::work_order::{WorkOrder, WorkOrderStatus};
+use fengqiao_store::IncidentRecord;
+use serde_json::Value;
+
+use super::access::Caller;
+use super::{Error, Result};
+use crate::state::AppState;
+
+/// The names of the organisations an incident mentions, so a reader sees
+/// who holds it without a lookup per id (departments usually lie outside the
+/// reader's own subtree).
+pub async fn org_names(state: &AppState, record: &IncidentRecord) -> Result<BTreeMap<i64, String>> {
+    let incident = &record.incident;
+    let mut ids: Vec<i64> = [incident.station_org_id]
+        .into_iter()
+        .chain(incident.owner_org_id)
+        .chain(record.work_orders.iter().flat_map(|w| {
+            [w.originator_org_id, w.owner_org_id]
+                .into_iter()
+                .chain(w.supervisor_org_id)
+        }))
+        .collect();
+    // Timeline events name organisations in these fields.
+    for entry in &record.timeline {
+        for field in ["to_org", "owner_org_id", "org_id"] {
+            ids.extend(entry.event.get(field).and_then(Value::as_i64));
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let mut names = BTreeMap::new();
+    for id in ids {
+        if let Some(org) = state.store.organisation(id).await? {
+            names.insert(id, org.name);
+        }
+    }
+    Ok(names)
+}
+
+/// An incident the caller may see — received by, owned by or sent to an
+/// organisation in the caller's subtree — or 404 as if it did not exist.
+pub async fn visible_incident(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<IncidentRecord> {
+    let record = state.store.incident(id).await?.ok_or(Error::NotFound)?;
+    let incident = &record.incident;
+    let orgs = [incident.station_org_id]
+        .into_iter()
+        .chain(incident.owner_org_id)
+        .chain(record.work_orders.iter().map(|w| w.owner_org_id));
+    for org_id in orgs {
+        if let Some(org) = state.store.organisation(org_id).await? {
+            if caller.sees(&org.path) {
+                return Ok(record);
+            }
+        }
+    }
+    Err(Error::NotFound)
+}
+
+/// The rejected work orders of an incident that no later one replaces: the
+/// command room still has to re-route them.
+pub fn awaiting_reroute(orders: &[WorkOrder]) -> Vec<&WorkOrder> {
+    orders
+        .iter()
+        .filter(|w| w.status == WorkOrderStatus::Rejected)
+        .filter(|w| !orders.iter().any(|o| o.replaces == Some(w.id)))
+        .collect()
+}
+
+async fn org_name(state: &AppState, id: Option<i64>) -> Result<Option<String>> {
+    Ok(match id {
+        Some(id) => state.store.organisation(id).await?.map(|o| o.name),
+        None => None,
+    })
+}
+
+/// open or closed, and the note that says why, from the incident and its
+/// work orders. The department's result and rejection reason are written
+/// for the reporter; nothing else of the record is shown.
+pub async fn public_status(
+    state: &AppState,
+    record: &IncidentRecord,
+) -> Result<(bool, String, Option<String>)> {
+    let incident = &record.incident;
+    let latest = record.work_orders.iter().max_by_key(|w| w.id);
+    let agency = match latest {
+        Some(order) if order.status != WorkOrderStatus::Rejected => {
+            org_name(state, Some(order.owner_org_id)).await?
+        }
+        _ => {
+            org_name(
+                state,
+                incident.owner_org_id.or(Some(incident.station_org_id)),
+            )
+            .await?
+        }
+    };
+    let by = agency.clone().unwrap_or_else(|| "承办单位".into());
+    let open_orders = record.work_orders.iter().any(|w| w.status.is_open());
+    let confirmed = record
+        .work_orders
+        .iter()
+        .filter(|w| w.status == WorkOrderStatus::Confirmed)
+        .max_by_key(|w| w.id);
+    let (closed, note) = match incident.status {
+        IncidentStatus::Reopened => (false, "已重新受理，正在重新处置。".to_owned()),
+        IncidentStatus::Cancelled => (true, "与已受理的同一事件重复，已合并处理。".to_owned()),
+        IncidentStatus::Resolved | IncidentStatus::Closed => {
+            let result = confirmed.and_then(|w| w.result.as_ref());
+            (
+                true,
+                match result {
+                    Some(result) => format!("已办结：{}", result.as_str()),
+                    None => "已办结。".to_owned(),
+                },
+            )
+        }
+        _ if !open_orders && confirmed.is_some() => {
+            let result = confirmed.and_then(|w| w.result.as_ref());
+            (
+                true,
+                match result {
+                    Some(result) => format!("已办结：{}", result.as_str()),
+                    None => "已办结。".to_owned(),
+                },
+            )
+        }
+        _ => {
+            let note = match latest {
+                None if incident.owner_org_id.is_some() => format!("已受理，{by}正在处置。"),
+                None => "已受理，等待分派。".to_owned(),
+                Some(order) => match order.status {
+                    WorkOrderStatus::Created => format!("已转交{by}，等待签收。"),
+                    WorkOrderStatus::Accepted => format!("{by}已签收。"),
+                    WorkOrderStatus::InProgress => format!("{by}正在处置。"),
+                    WorkOrderStatus::Returned => format!(
+                        "{by}已反馈：{}，待确认办结。",
+                        order.result.as_ref().map_or("", |r| r.as_str())
+                    ),
+                    WorkOrderStatus::Rejected => format!(
+                        "被退回（{}），正在重新分派。",
+                        order.rejection.as_ref().map_or("", |r| r.as_str())
+                    ),
+                    WorkOrderStatus::Confirmed => "已办结。".to_owned(),
+                },
+            };
+            (false, note)
+        }
+    };
+    Ok((closed, note, agency))
+}

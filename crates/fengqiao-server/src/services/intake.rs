@@ -1,0 +1,422 @@
+//! 接警: the one intake pipeline every source goes through — the API, the
+//! command room's own entry, Open311, a building's plate, and later sensors
+//! and detectors: validate, resolve the location against the registry,
+//! triage the text, route it, link repeat calls, look for threat words and
+//! store it all in one transaction, then publish.
+//!
+//! Nothing is stored when the report is wrong. The core's transitions decide
+//! every change; one transaction writes the incident, its timeline, its work
+//! order, its idempotency key and the audit entry.
+
+use fengqiao_core::audit::{Actor, AuditAction};
+use fengqiao_core::error::{FieldError, Reason};
+use fengqiao_core::geo::Wgs84;
+use fengqiao_core::incident::{
+    Category, Incident, IncidentInput, IncidentSource, NewIncident, Priority, ReceiptDate,
+    ReceiptNumber, StationCode, Triage as CoreTriage, TriagedBy,
+};
+use fengqiao_core::org::DivisionCode;
+use fengqiao_core::personal::PersonalData;
+use fengqiao_core::secret;
+use fengqiao_core::work_order::NewWorkOrder;
+use fengqiao_core::Timestamp;
+use fengqiao_store::{Building, IncidentExtras, IncidentRecord, StoreError, Tx};
+use fengqiao_triage::TriageSuggestion;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::access::Caller;
+use super::incidents::visible_incident;
+use super::routing::{route, triage, Target};
+use super::{addresses, idempotency, repeat_calls, threat_words, warnings, Error, Result};
+use crate::live::{LiveEvent, LiveKind};
+use crate::state::AppState;
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportIncident {
+    /// call_110, walk_in, phone, grid_worker, qr_report, sensor,
+    /// video_analytics or open311.
+    source: String,
+    /// What the caller said, 1 to 2000 characters.
+    text: String,
+    /// Where, as the caller said it, 1 to 200 characters.
+    location_text: String,
+    /// Personal data: stored encrypted, shown masked.
+    reporter_name: Option<String>,
+    reporter_phone: Option<String>,
+}
+
+impl ReportIncident {
+    /// A report as another entry point (Open311, the plate page) received it.
+    pub fn new(
+        source: IncidentSource,
+        text: String,
+        location_text: String,
+        reporter_name: Option<String>,
+        reporter_phone: Option<String>,
+    ) -> Self {
+        ReportIncident {
+            source: source.as_str().into(),
+            text,
+            location_text,
+            reporter_name,
+            reporter_phone,
+        }
+    }
+}
+
+const TEN_MINUTES_MS: i64 = 10 * 60_000;
+const DAY_MS: i64 = 24 * 3_600_000;
+const CHINA_MS: i64 = 8 * 3_600_000;
+
+/// Whether intake made a new incident or found the one its key made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Intake {
+    Created,
+    Replayed,
+}
+
+/// The intake pipeline every source goes through — the API, Open311, the
+/// public plate page: validate, resolve, triage, route and store in one
+/// transaction, with `key` making a retry return the first incident. The
+/// caller's permission is the entry point's business.
+pub async fn take_in(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<&str>,
+    body: &ReportIncident,
+) -> Result<(Intake, IncidentRecord)> {
+    take_in_known(state, caller, key, body, &Known::default()).await
+}
+
+/// What an entry point knows before intake: the category its client chose
+/// (an Open311 service), the building (a plate's page) and the
+/// coordinates the client sent.
+#[derive(Default)]
+pub struct Known<'a> {
+    pub category: Option<&'a str>,
+    pub building: Option<&'a Building>,
+    pub coordinates: Option<Wgs84>,
+    /// Counted in the intake's transaction; over it, nothing is stored.
+    pub limit: Option<&'a PlateLimit>,
+}
+
+/// [`take_in`] with what the entry point already knows used instead of
+/// asking the resolver and the rules.
+pub async fn take_in_known(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<&str>,
+    body: &ReportIncident,
+    known: &Known<'_>,
+) -> Result<(Intake, IncidentRecord)> {
+    let request_hash = secret::hash(&serde_json::to_string(body).map_err(Error::internal)?);
+    let actor = caller.actor.to_stored();
+    if let Some(key) = key {
+        if let Some(first) = replay(state, caller, &actor, key, &request_hash).await? {
+            return Ok((Intake::Replayed, first));
+        }
+    }
+    let new = parse_body(body)?;
+    let (name, phone) = (reporter_name(body)?, reporter_phone(body)?);
+
+    let resolution = addresses::resolve(
+        &state.store,
+        &state.cipher,
+        new.location.text.as_str(),
+        |code| caller.covers(code),
+    )
+    .await?;
+    let building = resolution.registry.as_ref();
+    let known_building = known.building.map(|b| (b.id, b.community_code.clone()));
+    let building = known_building.or(building.map(|b| (b.building_id, b.community_code.clone())));
+    let building = building.as_ref();
+    let location_code = building
+        .map(|(_, community)| community.clone())
+        .or_else(|| resolution.address.township_code.clone())
+        .or_else(|| resolution.address.county_code.clone())
+        .and_then(|c| DivisionCode::parse(&c).ok());
+    let coordinates = match building {
+        Some((id, _)) => state
+            .store
+            .building(*id)
+            .await?
+            .and_then(|b| Wgs84::new(b.lat?, b.lon?).ok()),
+        None => None,
+    };
+    let mut new = new;
+    new.location.address_id = building.map(|(id, _)| *id);
+    new.location.coordinates = coordinates.or(known.coordinates);
+
+    let (suggestion, triaged_by, triage_actor) = match known.category {
+        Some(code) => (chosen(code)?, TriagedBy::Reporter, caller.actor.clone()),
+        None => (
+            triage().suggest(new.text.as_str()),
+            TriagedBy::Rules,
+            Actor::System,
+        ),
+    };
+    let core_triage = core_triage(&suggestion)?;
+    let route = route(state, caller, location_code.as_ref(), &suggestion).await?;
+
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    if let (Some(limit), Some((building_id, _))) = (known.limit, building) {
+        limit.count(&mut tx, *building_id, now).await?;
+    }
+    let id = tx.next_incident_id().await?;
+    let sequence = tx
+        .next_receipt_sequence(route.station.id, ReceiptDate::of(now))
+        .await?;
+    let station_code = StationCode::parse(&format!("P{}", route.station.id))?;
+    let receipt = ReceiptNumber::new(station_code, now, sequence)?;
+    let received = Incident::receive(
+        id,
+        route.station.id,
+        receipt.clone(),
+        new,
+        caller.actor.clone(),
+        now,
+    );
+    let triaged = received
+        .state
+        .triage(core_triage, triaged_by, triage_actor, now)
+        .map_err(Error::internal)?;
+    let mut incident_events = received.events;
+    incident_events.extend(triaged.events);
+    let mut work_order = None;
+    let incident = match &route.target {
+        Target::CommandRoom(room) => {
+            let dispatched = triaged
+                .state
+                .dispatch(room.id, Actor::System, now)
+                .map_err(Error::internal)?;
+            incident_events.extend(dispatched.events);
+            dispatched.state
+        }
+        Target::Department { owner, deadlines } => {
+            let order = NewWorkOrder {
+                id: tx.next_work_order_id().await?,
+                originator_org_id: route.command_room.id,
+                owner_org_id: owner.id,
+                supervisor_org_id: owner.parent_id,
+                deadlines: *deadlines,
+            };
+            let diversion = triaged
+                .state
+                .divert(order, Actor::System, now)
+                .map_err(Error::internal)?;
+            incident_events.extend(diversion.incident.events);
+            work_order = Some(diversion.work_order);
+            diversion.incident.state
+        }
+        Target::Unrouted => {
+            triaged
+                .state
+                .hold(route.command_room.id, Actor::System, now)
+                .map_err(Error::internal)?
+                .state
+        }
+    };
+    let extras = IncidentExtras {
+        reporter_name: name.as_ref().map(|n| state.cipher.encrypt(n)),
+        reporter_phone: phone.as_ref().map(|p| state.cipher.encrypt(p)),
+        reporter_phone_index: phone.as_ref().map(|p| state.cipher.blind_index(p)),
+        community_code: location_code.map(|c| c.as_str().to_owned()),
+        triage_matched: suggestion.matched.iter().map(|m| m.word.clone()).collect(),
+    };
+    tx.insert_incident(&incident, &extras, now).await?;
+    tx.append_timeline(id, None, &incident_events).await?;
+    if let Some(order) = &work_order {
+        tx.insert_work_order(&order.state, now).await?;
+        tx.append_timeline(id, Some(order.state.id), &order.events)
+            .await?;
+    }
+    let phone_index = extras.reporter_phone_index.as_deref();
+    let repeat_warning =
+        repeat_calls::link(state, &mut tx, &incident, &route.station, phone_index, now).await?;
+    let threat_warning =
+        threat_words::raise_on_incident(&mut tx, &incident, &route.station, now).await?;
+    if let Some(key) = key {
+        match tx
+            .insert_idempotency_key(&actor, key, &request_hash, id, now)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Duplicate(_)) => {
+                // A concurrent request with the same key committed first:
+                // this one's work is rolled back and the first one answers.
+                drop(tx);
+                let first = replay(state, caller, &actor, key, &request_hash)
+                    .await?
+                    .ok_or_else(|| Error::Internal("idempotency key vanished".into()))?;
+                return Ok((Intake::Replayed, first));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let event = caller
+        .audit(AuditAction::Create, "incident")
+        .object(id)
+        .detail(receipt.to_string());
+    tx.append_audit(&event, now).await?;
+    tx.commit().await?;
+    let mut orgs = vec![route.station.path.clone(), route.command_room.path.clone()];
+    if let Target::Department { owner, .. } = &route.target {
+        orgs.push(owner.path.clone());
+    }
+    state.live.publish(LiveEvent {
+        kind: LiveKind::Incident,
+        id,
+        incident_id: Some(id),
+        change: "created".into(),
+        orgs,
+    });
+    for warning_id in [repeat_warning, threat_warning].into_iter().flatten() {
+        warnings::publish(state, warning_id, "raised").await;
+    }
+    let record = state.store.incident(id).await?.ok_or(Error::NotFound)?;
+    Ok((Intake::Created, record))
+}
+
+/// The answer to a key already used: the first incident for the same body,
+/// a 422 for another; `None` when the key is new.
+async fn replay(
+    state: &AppState,
+    caller: &Caller,
+    actor: &str,
+    key: &str,
+    request_hash: &[u8],
+) -> Result<Option<IncidentRecord>> {
+    let Some(first) = state.store.idempotency_key(actor, key).await? else {
+        return Ok(None);
+    };
+    idempotency::same_request(&first.request_hash, request_hash)?;
+    Ok(Some(
+        visible_incident(state, caller, first.incident_id).await?,
+    ))
+}
+
+fn optional(text: &Option<String>) -> Option<&str> {
+    text.as_deref().map(str::trim).filter(|t| !t.is_empty())
+}
+
+fn reporter_name(body: &ReportIncident) -> Result<Option<PersonalData>, FieldError> {
+    optional(&body.reporter_name)
+        .map(|n| PersonalData::name("reporter_name", n))
+        .transpose()
+}
+
+fn reporter_phone(body: &ReportIncident) -> Result<Option<PersonalData>, FieldError> {
+    optional(&body.reporter_phone)
+        .map(|p| PersonalData::phone("reporter_phone", p))
+        .transpose()
+}
+
+/// Every wrong field at once, named as the body names them.
+fn parse_body(body: &ReportIncident) -> Result<NewIncident> {
+    let mut errors = Vec::new();
+    let name = reporter_name(body)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let phone = reporter_phone(body)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    // The core decides which sources may carry whom: a name says more than
+    // a phone, so it is the one checked when both are given.
+    let reporter_field = if name.is_some() {
+        "reporter_name"
+    } else {
+        "reporter_phone"
+    };
+    let parsed = NewIncident::parse(IncidentInput {
+        source: &body.source,
+        text: &body.text,
+        location_text: &body.location_text,
+        reporter: name.or(phone),
+        ..Default::default()
+    });
+    match parsed {
+        Ok(new) if errors.is_empty() => Ok(new),
+        Ok(_) => Err(Error::Validation(errors)),
+        Err(core) => {
+            errors.extend(core.into_iter().map(|mut e| {
+                e.field = match e.field.as_str() {
+                    "location" => "location_text".into(),
+                    "reporter" => reporter_field.into(),
+                    _ => e.field,
+                };
+                e
+            }));
+            Err(Error::Validation(errors))
+        }
+    }
+}
+
+/// The category a client chose, as if the rules had suggested it.
+fn chosen(code: &str) -> Result<TriageSuggestion> {
+    let category = triage().table().category(code).ok_or_else(|| {
+        FieldError::new(
+            "category",
+            Reason::UnknownValue {
+                allowed: Vec::new(),
+            },
+        )
+    })?;
+    Ok(TriageSuggestion {
+        category: category.code.clone(),
+        group: category.group,
+        priority: category.priority,
+        route_to: category.route_to,
+        matched: Vec::new(),
+        negated: Vec::new(),
+        confidence: 1.0,
+    })
+}
+
+pub fn core_triage(suggestion: &TriageSuggestion) -> Result<CoreTriage> {
+    let category = triage()
+        .table()
+        .category(&suggestion.category)
+        .ok_or_else(|| {
+            Error::Internal(format!("category {} not in the table", suggestion.category))
+        })?;
+    Ok(CoreTriage {
+        category: Category::new(&category.code, &category.class)?,
+        group: suggestion.group,
+        priority: Priority::parse(suggestion.priority)?,
+    })
+}
+
+/// How many reports one building's plate takes: per 10-minute slot and per
+/// China day.
+pub struct PlateLimit {
+    pub per_ten_minutes: i64,
+    pub per_day: i64,
+}
+
+impl PlateLimit {
+    /// Counts the report in `tx`; over a limit, the error rolls it back.
+    pub async fn count(&self, tx: &mut Tx, building_id: i64, now: Timestamp) -> Result<()> {
+        let slot = Timestamp(now.millis() - now.millis().rem_euclid(TEN_MINUTES_MS));
+        let local = now.millis() + CHINA_MS;
+        let day = Timestamp(local - local.rem_euclid(DAY_MS) - CHINA_MS);
+        let forget = Timestamp(day.millis() - DAY_MS);
+        for (window, start, max) in [
+            (TEN_MINUTES_MS, slot, self.per_ten_minutes),
+            (DAY_MS, day, self.per_day),
+        ] {
+            if tx
+                .count_public_report(building_id, window, start, forget)
+                .await?
+                > max
+            {
+                return Err(Error::TooManyRequests);
+            }
+        }
+        Ok(())
+    }
+}
