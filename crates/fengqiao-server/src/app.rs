@@ -61,6 +61,8 @@ async fn limit_body(request: Request, next: Next) -> Response {
 }
 
 pub fn router(state: AppState) -> Router {
+    // Installed before the first request: the jobs record their runs too.
+    let _ = ops::prometheus();
     let (api_routes, document) = documented_routes().split_for_parts();
     let document = std::sync::Arc::new(document);
     let pages = Router::new()

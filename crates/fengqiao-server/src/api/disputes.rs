@@ -13,11 +13,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
 use fengqiao_core::dispute::{
-    CaseText, Dispute, DisputeError, DisputeEvent, DisputeSource, DisputeStatus, DisputeType,
-    FollowUpPolicy, MediationSession, Mediators, NewDispute, Party, Risk, TransferTarget,
+    CaseText, Dispute, DisputeSource, DisputeStatus, DisputeType, FollowUpPolicy, MediationSession,
+    Mediators, NewDispute, Party, Risk, TransferTarget,
 };
 use fengqiao_core::error::{FieldError, Reason};
-use fengqiao_core::incident::Transition;
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::role::Permission;
 use fengqiao_core::warning::{AgreementFailure, NewWarning};
@@ -34,9 +33,11 @@ use crate::live::{LiveEvent, LiveKind};
 use crate::services::access::Caller;
 use crate::services::addresses;
 use crate::services::dispute_warnings;
-use crate::services::disputes::{raise, visible_dispute};
+use crate::services::disputes::{
+    self, handled, publish, refused, visible_dispute, write_move, Move,
+};
 use crate::services::field_reports::visible_report;
-use crate::services::format::rfc3339;
+use crate::services::format::{masked, rfc3339};
 use crate::services::idempotency::{self, request_hash};
 use crate::services::incidents::visible_incident;
 use crate::services::Error;
@@ -194,21 +195,6 @@ impl DisputeItem {
 
 fn unmediated(d: &Dispute, now: Timestamp) -> bool {
     d.status == DisputeStatus::Registered && now > d.mediate_by
-}
-
-fn masked(
-    cipher: &PersonalDataCipher,
-    stored: &Option<Vec<u8>>,
-) -> crate::services::Result<Option<String>> {
-    stored
-        .as_deref()
-        .map(|bytes| {
-            cipher
-                .decrypt(bytes)
-                .map(|d| d.masked())
-                .map_err(|e| Error::Internal(e.to_string()))
-        })
-        .transpose()
 }
 
 fn party_view(cipher: &PersonalDataCipher, party: &StoredParty) -> ApiResult<PartyView> {
@@ -837,108 +823,6 @@ async fn record_key(
     }
 }
 
-/// After the commit: the station and everything above it see the change.
-async fn publish(state: &AppState, dispute: &Dispute, change: &str, warnings: &[i64]) {
-    let org = match state.store.organisation(dispute.org_id).await {
-        Ok(Some(org)) => org,
-        Ok(None) => return,
-        Err(err) => {
-            tracing::warn!(error = %err, dispute = dispute.id, "dispute change not published");
-            return;
-        }
-    };
-    state.live.publish(LiveEvent {
-        kind: LiveKind::Dispute,
-        id: dispute.id,
-        incident_id: None,
-        change: change.into(),
-        orgs: vec![org.path.clone()],
-    });
-    // Warnings also reach the people they were delivered to.
-    for warning in warnings {
-        crate::services::warnings::publish(state, *warning, "raised").await;
-    }
-}
-
-pub(crate) fn status_zh(status: DisputeStatus) -> &'static str {
-    match status {
-        DisputeStatus::Registered => "已登记",
-        DisputeStatus::Mediating => "调解中",
-        DisputeStatus::Resolved => "已达成协议",
-        DisputeStatus::Failed => "调解不成",
-        DisputeStatus::Transferred => "已移交",
-        DisputeStatus::FollowedUp => "已回访",
-        DisputeStatus::Closed => "已结案",
-    }
-}
-
-/// A refused transition as a 409 that says why in Chinese. Nothing changed.
-fn refused(err: DisputeError) -> ApiError {
-    let zh = match &err {
-        DisputeError::NotAllowed { action, from } => {
-            let action = match *action {
-                "mediated" => "记录调解",
-                "resolved" => "登记调解协议",
-                "failed" => "登记调解不成",
-                "transferred" => "移交",
-                "followed up" => "登记回访",
-                "closed" => "结案",
-                "linked" => "关联警情",
-                other => other,
-            };
-            format!("该纠纷当前状态为「{}」，不能{action}。", status_zh(*from))
-        }
-        DisputeError::NoSession => "尚无调解记录，请先记录至少一次调解。".into(),
-        DisputeError::FollowUpNotPending { id } => {
-            format!("回访 {id} 不是该纠纷待进行的回访（可能已登记或已取消）。")
-        }
-        DisputeError::FollowUpsPending { ids } => format!(
-            "仍有未完成的回访（{}），不能结案。",
-            ids.iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join("、")
-        ),
-        DisputeError::SessionInFuture => "调解时间不能晚于当前时间。".into(),
-    };
-    ApiError::from(Error::Conflict {
-        zh,
-        en: format!("{err}."),
-    })
-}
-
-/// A case the caller may handle, locked in `tx` for the move.
-async fn handled(state: &AppState, caller: &Caller, tx: &mut Tx, id: i64) -> ApiResult<Dispute> {
-    caller.require(Permission::HandleDisputes)?;
-    visible_dispute(state, caller, id).await?;
-    tx.lock_dispute(id)
-        .await?
-        .ok_or(ApiError::from(Error::NotFound))
-}
-
-/// Writes a move: the case, its events, the warnings it raised (each a
-/// `warning_raised` event and an audit entry) and its own audit entry.
-/// Returns the ids of the warnings raised.
-async fn write_move(
-    tx: &mut Tx,
-    caller: &Caller,
-    moved: &Transition<Dispute, DisputeEvent>,
-    warnings: Vec<NewWarning>,
-    detail: String,
-    now: Timestamp,
-) -> ApiResult<Vec<i64>> {
-    let dispute = &moved.state;
-    tx.update_dispute(dispute, now).await?;
-    tx.append_dispute_events(dispute.id, &moved.events).await?;
-    let raised = raise(tx, dispute, warnings, caller.actor.clone(), now).await?;
-    let audit = caller
-        .audit(AuditAction::Update, "dispute")
-        .object(dispute.id)
-        .detail(detail);
-    tx.append_audit(&audit, now).await?;
-    Ok(raised)
-}
-
 async fn answer(state: &AppState, caller: &Caller, id: i64) -> ApiResult<Json<DisputeView>> {
     let (record, _) = visible_dispute(state, caller, id).await?;
     Ok(Json(dispute_view(state, &record).await?))
@@ -1163,24 +1047,20 @@ pub async fn record_agreement(
     let (Some(text), Some(policy), true) = (text, policy, errors.is_empty()) else {
         return Err(ApiError::from(Error::Validation(errors)));
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let dispute = handled(&state, &caller, &mut tx, dispute_id).await?;
-    let ids = tx.next_follow_up_ids(policy.days().len()).await?;
-    let moved = dispute
-        .record_agreement(text, &policy, &ids, caller.actor.clone(), now)
-        .map_err(refused)?;
-    write_move(
-        &mut tx,
+    disputes::apply(
+        &state,
         &caller,
-        &moved,
-        Vec::new(),
-        "agreement".into(),
-        now,
+        dispute_id,
+        "agreement_recorded",
+        async |tx, dispute, now| {
+            let ids = tx.next_follow_up_ids(policy.days().len()).await?;
+            let moved = dispute
+                .record_agreement(text, &policy, &ids, caller.actor.clone(), now)
+                .map_err(refused)?;
+            Ok(Move::new(moved, "agreement"))
+        },
     )
     .await?;
-    tx.commit().await?;
-    publish(&state, &moved.state, "agreement_recorded", &[]).await;
     answer(&state, &caller, dispute_id).await
 }
 
@@ -1209,30 +1089,26 @@ pub async fn fail(
     let Some(reason) = required_text("reason", &body.reason, 1000, &mut errors) else {
         return Err(ApiError::from(Error::Validation(errors)));
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let dispute = handled(&state, &caller, &mut tx, dispute_id).await?;
-    let moved = dispute
-        .fail(reason.clone(), caller.actor.clone(), now)
-        .map_err(refused)?;
-    let warning = NewWarning::agreement_failed(
-        &moved.state,
-        AgreementFailure::MediationFailed,
-        None,
-        reason.as_str(),
-        now,
-    );
-    let raised = write_move(
-        &mut tx,
+    disputes::apply(
+        &state,
         &caller,
-        &moved,
-        vec![warning],
-        "failed".into(),
-        now,
+        dispute_id,
+        "failed",
+        async |_, dispute, now| {
+            let moved = dispute
+                .fail(reason.clone(), caller.actor.clone(), now)
+                .map_err(refused)?;
+            let warning = NewWarning::agreement_failed(
+                &moved.state,
+                AgreementFailure::MediationFailed,
+                None,
+                reason.as_str(),
+                now,
+            );
+            Ok(Move::new(moved, "failed").raising([warning]))
+        },
     )
     .await?;
-    tx.commit().await?;
-    publish(&state, &moved.state, "failed", &raised).await;
     answer(&state, &caller, dispute_id).await
 }
 
@@ -1279,23 +1155,19 @@ pub async fn transfer(
     else {
         return Err(ApiError::from(Error::Validation(errors)));
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let dispute = handled(&state, &caller, &mut tx, dispute_id).await?;
-    let moved = dispute
-        .transfer(target, to, reason, caller.actor.clone(), now)
-        .map_err(refused)?;
-    write_move(
-        &mut tx,
+    disputes::apply(
+        &state,
         &caller,
-        &moved,
-        Vec::new(),
-        format!("transferred {}", target.as_str()),
-        now,
+        dispute_id,
+        "transferred",
+        async |_, dispute, now| {
+            let moved = dispute
+                .transfer(target, to, reason, caller.actor.clone(), now)
+                .map_err(refused)?;
+            Ok(Move::new(moved, format!("transferred {}", target.as_str())))
+        },
     )
     .await?;
-    tx.commit().await?;
-    publish(&state, &moved.state, "transferred", &[]).await;
     answer(&state, &caller, dispute_id).await
 }
 
@@ -1337,36 +1209,38 @@ pub async fn record_follow_up(
     else {
         return Err(ApiError::from(Error::Validation(errors)));
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let dispute = handled(&state, &caller, &mut tx, dispute_id).await?;
-    let moved = dispute
-        .record_follow_up(
-            follow_up_id,
-            holding,
-            note.clone(),
-            caller.actor.clone(),
-            now,
-        )
-        .map_err(refused)?;
-    let warnings = if holding {
-        Vec::new()
-    } else {
-        vec![NewWarning::agreement_failed(
-            &moved.state,
-            AgreementFailure::Broken,
-            Some(follow_up_id),
-            note.as_str(),
-            now,
-        )]
-    };
-    let detail = format!(
-        "follow_up {follow_up_id} {}",
-        if holding { "holding" } else { "broken" }
-    );
-    let raised = write_move(&mut tx, &caller, &moved, warnings, detail, now).await?;
-    tx.commit().await?;
-    publish(&state, &moved.state, "follow_up_recorded", &raised).await;
+    disputes::apply(
+        &state,
+        &caller,
+        dispute_id,
+        "follow_up_recorded",
+        async |_, dispute, now| {
+            let moved = dispute
+                .record_follow_up(
+                    follow_up_id,
+                    holding,
+                    note.clone(),
+                    caller.actor.clone(),
+                    now,
+                )
+                .map_err(refused)?;
+            let broken = (!holding).then(|| {
+                NewWarning::agreement_failed(
+                    &moved.state,
+                    AgreementFailure::Broken,
+                    Some(follow_up_id),
+                    note.as_str(),
+                    now,
+                )
+            });
+            let detail = format!(
+                "follow_up {follow_up_id} {}",
+                if holding { "holding" } else { "broken" }
+            );
+            Ok(Move::new(moved, detail).raising(broken))
+        },
+    )
+    .await?;
     answer(&state, &caller, dispute_id).await
 }
 
@@ -1394,15 +1268,19 @@ pub async fn close(
     let Some(note) = required_text("note", &body.note, 1000, &mut errors) else {
         return Err(ApiError::from(Error::Validation(errors)));
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let dispute = handled(&state, &caller, &mut tx, dispute_id).await?;
-    let moved = dispute
-        .close(note, caller.actor.clone(), now)
-        .map_err(refused)?;
-    write_move(&mut tx, &caller, &moved, Vec::new(), "closed".into(), now).await?;
-    tx.commit().await?;
-    publish(&state, &moved.state, "closed", &[]).await;
+    disputes::apply(
+        &state,
+        &caller,
+        dispute_id,
+        "closed",
+        async |_, dispute, now| {
+            let moved = dispute
+                .close(note, caller.actor.clone(), now)
+                .map_err(refused)?;
+            Ok(Move::new(moved, "closed"))
+        },
+    )
+    .await?;
     answer(&state, &caller, dispute_id).await
 }
 

@@ -7,7 +7,6 @@ mod audit;
 pub(crate) mod disputes;
 pub(crate) mod field_reports;
 pub(crate) mod figures;
-mod incident_actions;
 pub(crate) mod incidents;
 mod live;
 pub(crate) mod ops;
@@ -89,11 +88,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(addresses::plate_png))
         .routes(routes!(incidents::list, incidents::report))
         .routes(routes!(incidents::get))
-        .routes(routes!(incident_actions::override_triage))
-        .routes(routes!(incident_actions::route))
-        .routes(routes!(incident_actions::owners))
-        .routes(routes!(incident_actions::dispatch))
-        .routes(routes!(incident_actions::feedback))
+        .routes(routes!(incidents::override_triage))
+        .routes(routes!(incidents::route))
+        .routes(routes!(incidents::owners))
+        .routes(routes!(incidents::dispatch))
+        .routes(routes!(incidents::feedback))
         .routes(routes!(work_orders::list))
         .routes(routes!(work_orders::get))
         .routes(routes!(work_orders::accept))

@@ -13,7 +13,7 @@ use crate::api::PUBLIC_TAG;
 use crate::state::AppState;
 
 /// The process-wide Prometheus recorder, installed on first use.
-fn prometheus() -> &'static PrometheusHandle {
+pub(crate) fn prometheus() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
         PrometheusBuilder::new()

@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
-use fengqiao_core::incident::{Group, IncidentError, IncidentStatus};
+use fengqiao_core::incident::{Group, IncidentStatus};
 use fengqiao_core::org::Organisation;
 use fengqiao_core::role::Permission;
 use fengqiao_core::work_order::{
@@ -25,7 +25,7 @@ use crate::json::ApiJson;
 use crate::live::{LiveEvent, LiveKind};
 use crate::services::access::Caller;
 use crate::services::format::rfc3339;
-use crate::services::incidents::awaiting_reroute;
+use crate::services::incidents::{awaiting_reroute, event_name, incident_refused};
 use crate::services::Error;
 use crate::state::AppState;
 
@@ -265,66 +265,6 @@ fn refused(err: WorkOrderError) -> ApiError {
     })
 }
 
-pub(crate) fn incident_status_zh(status: IncidentStatus) -> &'static str {
-    match status {
-        IncidentStatus::Received => "已接警",
-        IncidentStatus::Triaged => "已分类待分流",
-        IncidentStatus::Dispatched => "已派警",
-        IncidentStatus::Diverted => "已分流",
-        IncidentStatus::InProgress => "处置中",
-        IncidentStatus::Resolved => "已处结",
-        IncidentStatus::Closed => "已结案",
-        IncidentStatus::Reopened => "已重新打开",
-        IncidentStatus::Cancelled => "已作废",
-    }
-}
-
-/// A refused incident transition as a 409 that says why in Chinese.
-pub(crate) fn incident_refused(err: IncidentError) -> ApiError {
-    let zh = match &err {
-        IncidentError::NotAllowed { action, from } => {
-            let action = match *action {
-                "triaged" => "改分类",
-                "dispatched" => "派警",
-                "diverted" => "分流",
-                "re-routed" => "重新分流",
-                "started" => "开始处置",
-                "resolved" => "处结",
-                "given feedback" => "回访",
-                "closed" => "结案",
-                "sent back" => "退回指挥室",
-                other => other,
-            };
-            format!(
-                "该警情当前状态为「{}」，不能{action}。",
-                incident_status_zh(*from)
-            )
-        }
-        IncidentError::NotTriaged => "该警情尚未分类，请先分类。".into(),
-        IncidentError::WrongGroup { group, .. } => match group {
-            Group::Police => "警务类警情由指挥室派警处置，不能分流给部门。".into(),
-            Group::NonPolice => "非警务类警情应分流给部门，不能派警。".into(),
-        },
-        IncidentError::OpenWorkOrders { ids } => format!(
-            "仍有未办结的流转单（{}），请先办结。",
-            ids.iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join("、")
-        ),
-        IncidentError::ForeignWorkOrder { id } => format!("流转单 {id} 不属于该警情。"),
-        IncidentError::NotRejected { id } => {
-            format!("流转单 {id} 未被退回，不能重新分流。")
-        }
-        IncidentError::SameOwner { .. } => "重新分流须交给退回单位以外的单位。".into(),
-        IncidentError::DuplicateOfItself => "警情不能与自身重复。".into(),
-    };
-    ApiError::from(Error::Conflict {
-        zh,
-        en: format!("{err}."),
-    })
-}
-
 async fn act(
     state: &AppState,
     caller: &Caller,
@@ -439,14 +379,6 @@ async fn act(
         location_text: stored.location_text,
     };
     Ok(Json(WorkOrderItem::of(&entry, now)))
-}
-
-/// The snake_case name of a timeline event (`sent_back`, `resolved`).
-pub(crate) fn event_name<E: Serialize>(event: &E) -> String {
-    serde_json::to_value(event)
-        .ok()
-        .and_then(|v| v.get("event").and_then(|e| e.as_str()).map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// 签收: the owning department takes the work order. The first acceptance

@@ -15,11 +15,12 @@ use fengqiao_core::dispute::{DisputeStatus, DisputeType, FollowUpStatus, RiskLev
 use fengqiao_core::role::Permission;
 use serde::Deserialize;
 
-use crate::api::disputes::{dispute_view, status_zh, DisputeView};
+use crate::api::disputes::{dispute_view, DisputeView};
 use crate::auth::ClientAddress;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::pages::{permitted_page_caller, render};
+use crate::services::disputes::status_zh;
 use crate::services::disputes::visible_dispute;
 use crate::state::AppState;
 

@@ -1,6 +1,9 @@
-//! Times as the API and the pages show them.
+//! Times and personal data as the API and the pages show them.
 
+use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::Timestamp;
+
+use super::{Error, Result};
 
 /// Milliseconds since the epoch as RFC 3339 UTC text, for JSON responses.
 pub fn rfc3339(at: Timestamp) -> String {
@@ -16,4 +19,17 @@ pub fn beijing_time(at: Timestamp) -> String {
         .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
         .format("%Y-%m-%d %H:%M")
         .to_string()
+}
+
+/// Personal data stored encrypted, decrypted and shown masked (张*, 138****5678).
+pub fn masked(cipher: &PersonalDataCipher, stored: &Option<Vec<u8>>) -> Result<Option<String>> {
+    stored
+        .as_deref()
+        .map(|bytes| {
+            cipher
+                .decrypt(bytes)
+                .map(|d| d.masked())
+                .map_err(Error::internal)
+        })
+        .transpose()
 }

@@ -2,6 +2,7 @@
 //! operation in it is served, and no API route bypasses it.
 
 use axum::http::{Method, StatusCode};
+use fengqiao_server::jobs::Job;
 use fengqiao_store::backend_tests;
 use fengqiao_store::testing::TestDatabase;
 
@@ -48,6 +49,16 @@ backend_tests! {
         let metrics = app.request(Method::GET, "/metrics", None, None).await;
         assert_eq!(metrics.status, StatusCode::OK);
         assert!(metrics.text.contains("fengqiao_http_requests_total"), "{}", metrics.text);
+        // Each background job's runs show: when it last ran, and how.
+        for job in Job::ALL {
+            job.run_recorded(&app.state).await;
+        }
+        let metrics = app.request(Method::GET, "/metrics", None, None).await.text;
+        for job in Job::ALL {
+            let ran = format!("fengqiao_job_runs_total{{job=\"{}\",outcome=\"ok\"}}", job.name());
+            let last = format!("fengqiao_job_last_success_timestamp_seconds{{job=\"{}\"}}", job.name());
+            assert!(metrics.contains(&ran) && metrics.contains(&last), "{} not in\n{metrics}", job.name());
+        }
         app.db.store.close().await;
         assert_eq!(app.request(Method::GET, "/readyz", None, None).await.status, StatusCode::SERVICE_UNAVAILABLE);
     }
@@ -60,6 +71,8 @@ fn no_api_route_bypasses_the_document() {
     let sources = [
         include_str!("../../src/app.rs"),
         include_str!("../../src/api/mod.rs"),
+        include_str!("../../src/adapters/mod.rs"),
+        include_str!("../../src/adapters/open311.rs"),
     ];
     for source in sources {
         for (i, line) in source.lines().enumerate() {

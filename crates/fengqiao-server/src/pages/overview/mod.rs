@@ -739,7 +739,7 @@ async fn records_page(
                     number: format!("#{id}"),
                     at: beijing_time(d.registered_at),
                     what: crate::pages::disputes::type_zh(d.dispute_type).into(),
-                    status: crate::api::disputes::status_zh(d.status).into(),
+                    status: crate::services::disputes::status_zh(d.status).into(),
                     place: d.address_text.as_str().into(),
                 });
             }
