@@ -26,8 +26,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::Caller;
-#[expect(unused_imports, reason = "deliberate: shows the layer check failing")]
-use crate::api::PUBLIC_TAG;
 use super::incidents::visible_incident;
 use super::routing::{route, triage, Target};
 use super::{addresses, idempotency, repeat_calls, threat_words, warnings, Error, Result};
