@@ -58,6 +58,7 @@ impl Job {
     }
 
     /// Runs the job once; the count of records it changed.
+    #[tracing::instrument(skip_all, fields(job = self.name()))]
     pub async fn run(self, state: &AppState) -> Result<usize, fengqiao_store::StoreError> {
         match self {
             Job::EscalateWorkOrders => escalation::escalate_due(state).await,

@@ -195,6 +195,7 @@ impl Move {
 /// returns the core's transition; everything else every move does is done
 /// here, and `change` is published after the commit. A refusal writes
 /// nothing.
+#[tracing::instrument(skip_all, err(level = "info"), fields(dispute.id = id, change = change))]
 pub async fn apply(
     state: &AppState,
     caller: &Caller,

@@ -104,6 +104,7 @@ pub struct Known<'a> {
 
 /// [`take_in`] with what the entry point already knows used instead of
 /// asking the resolver and the rules.
+#[tracing::instrument(skip_all, err(level = "info"), fields(source = %body.source))]
 pub async fn take_in_known(
     state: &AppState,
     caller: &Caller,

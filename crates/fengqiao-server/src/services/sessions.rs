@@ -79,6 +79,7 @@ pub async fn session_caller(state: &AppState, secret: &str, source: String) -> R
 /// Checks a username and password and opens a new session. A session the
 /// client already had is ended (a new id at every sign-in). Failures count
 /// towards the lock; every attempt is audited without the values typed.
+#[tracing::instrument(skip_all, err(level = "info"))]
 pub async fn sign_in(
     state: &AppState,
     username: &str,

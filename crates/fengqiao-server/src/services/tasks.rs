@@ -71,6 +71,7 @@ pub async fn generate_if_new_day(state: &AppState) -> Result<Option<Generated>, 
 
 /// Today's list of one person, in one transaction with an audit entry per
 /// task created or withdrawn.
+#[tracing::instrument(skip_all, err(level = "info"), fields(user.id = user_id))]
 pub async fn generate_for(state: &AppState, user_id: i64) -> Result<Generated, StoreError> {
     let now = state.clock.now();
     let today = TaskDay::of(now);
@@ -311,6 +312,7 @@ pub struct DoneBody {
 
 /// Done by the caller with the record in `body`; shared by the API and the
 /// officer's page.
+#[tracing::instrument(skip_all, err(level = "info"), fields(task.id = task_id))]
 pub async fn record_done(
     state: &AppState,
     caller: &Caller,

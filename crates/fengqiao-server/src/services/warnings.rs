@@ -35,6 +35,7 @@ pub async fn visible_warnings(
 }
 
 /// 签收 for the API and the board page.
+#[tracing::instrument(skip_all, err(level = "info"), fields(warning.id = warning_id))]
 pub async fn acknowledge_warning(
     state: &AppState,
     caller: &Caller,
@@ -51,6 +52,7 @@ pub async fn acknowledge_warning(
 
 /// 办结 for the API and the board page: without an action and a note it is
 /// a validation error and nothing changes.
+#[tracing::instrument(skip_all, err(level = "info"), fields(warning.id = warning_id))]
 pub async fn close_warning(
     state: &AppState,
     caller: &Caller,
