@@ -140,7 +140,7 @@ pub async fn match_in_registry(
     text: &str,
     address: ResolvedAddress,
     within: impl Fn(&str) -> bool,
-) -> ApiResult<Resolution> {
+) -> Result<Resolution> {
     let found = store.match_buildings(&registry_query(&address)).await?;
     let registry = match found.into_iter().find(|b| within(&b.community_code)) {
         Some(building) => Some(registry_match(store, cipher, building, &address).await?),
