@@ -10,6 +10,7 @@ pub mod adapters;
 mod api;
 mod app;
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod i18n;
 pub mod jobs;

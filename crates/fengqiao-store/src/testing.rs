@@ -242,6 +242,61 @@ impl Store {
     }
 }
 
+impl Store {
+    /// What the database's own consistency check finds wrong, empty when
+    /// nothing: SQLite's `PRAGMA integrity_check`; on PostgreSQL amcheck
+    /// over the schema — every table's heap (`verify_heapam`) and every
+    /// B-tree index against it (`bt_index_check` with `heapallindexed`).
+    /// For tests that kill the server mid-write.
+    pub async fn integrity_problems_for_tests(&self) -> crate::Result<Vec<String>> {
+        match self.backend {
+            Backend::Sqlite => {
+                let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+                    .fetch_all(&self.reader)
+                    .await?;
+                Ok(rows.into_iter().filter(|row| row != "ok").collect())
+            }
+            Backend::Postgres => {
+                // In `public`, so a test schema dropped with CASCADE does not
+                // take the extension from runs beside it; a concurrent run
+                // creating it first is fine.
+                let _ = sqlx::raw_sql("CREATE EXTENSION IF NOT EXISTS amcheck SCHEMA public")
+                    .execute(&self.writer)
+                    .await;
+                let relations: Vec<(i64, String, String)> = sqlx::query_as(
+                    "SELECT c.oid::bigint, c.relname::text, c.relkind::text FROM pg_class c
+                     JOIN pg_namespace n ON n.oid = c.relnamespace
+                     LEFT JOIN pg_am a ON a.oid = c.relam
+                     WHERE n.nspname = current_schema()
+                       AND (c.relkind = 'r' OR (c.relkind = 'i' AND a.amname = 'btree'))
+                     ORDER BY c.relname",
+                )
+                .fetch_all(&self.reader)
+                .await?;
+                let mut problems = Vec::new();
+                for (oid, name, kind) in relations {
+                    if kind == "r" {
+                        let sql = format!(
+                            "SELECT COUNT(*)::bigint FROM public.verify_heapam({oid}::oid::regclass)"
+                        );
+                        let corrupt: i64 = sqlx::query_scalar(&sql).fetch_one(&self.reader).await?;
+                        if corrupt > 0 {
+                            problems.push(format!("table {name}: {corrupt} corrupt tuples"));
+                        }
+                    } else {
+                        let sql =
+                            format!("SELECT public.bt_index_check({oid}::oid::regclass, true)");
+                        if let Err(err) = sqlx::raw_sql(&sql).execute(&self.reader).await {
+                            problems.push(format!("index {name}: {err}"));
+                        }
+                    }
+                }
+                Ok(problems)
+            }
+        }
+    }
+}
+
 /// The organisations most tests start from: a county bureau with two
 /// police stations in two of its streets, so one station's records are
 /// foreign to the other.

@@ -389,13 +389,11 @@ fn generated_call(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
-    use axum::http::{header, Method, Request, StatusCode};
+    use axum::http::{Method, StatusCode};
+    use fengqiao_server::client::Client;
     use fengqiao_store::backend_tests;
     use fengqiao_store::testing::TestDatabase;
-    use http_body_util::BodyExt;
     use serde_json::{json, Value};
-    use tower::ServiceExt;
 
     /// As in `demo::tests`: secrets drawn at random and personal data
     /// encrypted with a random nonce differ between runs by design.
@@ -428,36 +426,24 @@ mod tests {
         .unwrap()
     }
 
+    /// A request through the client, as its status, JSON body and the
+    /// session it set.
     async fn call(
-        router: &axum::Router,
-        cookie: Option<&str>,
+        client: &Client,
+        session: Option<&str>,
         method: Method,
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value, Option<String>) {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::CONTENT_TYPE, "application/json");
-        if let Some(cookie) = cookie {
-            request = request.header(header::COOKIE, cookie);
+        let mut request = client.request(method, path).auth_opt(session);
+        if let Some(body) = body {
+            request = request.json(&body).unwrap();
         }
-        let request = request
-            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
-            .unwrap();
-        let response = router.clone().oneshot(request).await.unwrap();
-        let status = response.status();
-        let cookie = response
-            .headers()
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .map(str::to_owned);
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let response = request.send().await.unwrap();
         (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-            cookie,
+            response.status,
+            response.json().unwrap_or(Value::Null),
+            response.session_cookie(),
         )
     }
 
@@ -523,7 +509,7 @@ mod tests {
                 PasswordHashing::fast_for_tests(),
                 ServerSettings::default(),
             );
-            let router = fengqiao_server::router(state);
+            let client = Client::new(state);
             let analyst = generated
                 .seeded
                 .accounts
@@ -531,7 +517,7 @@ mod tests {
                 .find(|a| a.username == "fenxi.wh")
                 .unwrap();
             let (status, _, cookie) = call(
-                &router,
+                &client,
                 None,
                 Method::POST,
                 "/api/v1/session",
@@ -541,7 +527,7 @@ mod tests {
             assert!(status.is_success(), "{status}");
             let cookie = cookie.unwrap();
             let (status, list, _) =
-                call(&router, Some(&cookie), Method::GET, "/api/v1/incidents", None).await;
+                call(&client, Some(&cookie), Method::GET, "/api/v1/incidents", None).await;
             assert_eq!(status, StatusCode::OK);
             let list = list.as_array().unwrap();
             assert_eq!(list.len() as u64, totals.incidents.min(200));
@@ -551,7 +537,7 @@ mod tests {
                 .or_else(|| list.iter().find(|i| i["status"] == "resolved"))
                 .expect("a closed incident among the newest");
             let path = format!("/api/v1/incidents/{}", closed["id"]);
-            let (status, one, _) = call(&router, Some(&cookie), Method::GET, &path, None).await;
+            let (status, one, _) = call(&client, Some(&cookie), Method::GET, &path, None).await;
             assert_eq!(status, StatusCode::OK);
             let events: Vec<&str> = one["timeline"]
                 .as_array()
@@ -570,7 +556,7 @@ mod tests {
             let path = format!(
                 "/api/v1/figures?org_id={county}&from=2026-11-19T16:00:00Z&to=2026-11-22T16:00:00Z"
             );
-            let (status, figures, _) = call(&router, Some(&cookie), Method::GET, &path, None).await;
+            let (status, figures, _) = call(&client, Some(&cookie), Method::GET, &path, None).await;
             assert_eq!(status, StatusCode::OK, "{figures}");
             assert_eq!(figures["incidents"], totals.incidents);
             assert_eq!(figures["by_group"]["police"], totals.police);

@@ -17,21 +17,19 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::task::{TaskDay, TaskKind};
 use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::warning::{RecipientKind, WarningRule};
 use fengqiao_core::{Clock, ManualClock, Timestamp};
+use fengqiao_server::client::Client;
 use fengqiao_server::jobs::Job;
 use fengqiao_server::{AppState, ServerSettings};
 use fengqiao_store::Store;
 use fengqiao_world::casework::{DisputePlan, FieldReportPlan, Outcome};
 use fengqiao_world::{Call, Casework, Town};
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use crate::demo::Seeded;
 
@@ -155,12 +153,12 @@ struct Case {
 }
 
 struct Player<'a> {
-    router: axum::Router,
+    client: Client,
     clock: Arc<ManualClock>,
     town: &'a Town,
     calls: Vec<Call>,
     passwords: HashMap<&'a str, &'a str>,
-    /// username → session cookie.
+    /// username → session secret.
     sessions: HashMap<String, String>,
     /// organisation id → the username that handles its work orders.
     handlers: HashMap<i64, String>,
@@ -224,7 +222,7 @@ pub async fn play(
             .map(|(name, id)| (*id, name.clone()))
             .collect(),
         live,
-        router: fengqiao_server::router(state.clone()),
+        client: Client::new(state.clone()),
         clock,
         town,
         calls: calls.collect(),
@@ -1023,34 +1021,22 @@ impl Player<'_> {
     }
 
     async fn session(&mut self, username: &str) -> anyhow::Result<String> {
-        if let Some(cookie) = self.sessions.get(username) {
-            return Ok(cookie.clone());
+        if let Some(secret) = self.sessions.get(username) {
+            return Ok(secret.clone());
         }
         let password = self
             .passwords
             .get(username)
             .with_context(|| format!("no demo account {username}"))?;
-        let body = json!({ "username": username, "password": password });
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri("/api/v1/session")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(body.to_string()))?;
-        let response = self.router.clone().oneshot(request).await?;
+        let response = self.client.sign_in(username, password).await?;
         anyhow::ensure!(
-            response.status().is_success(),
+            response.status.is_success(),
             "{username} cannot sign in: {}",
-            response.status()
+            response.status
         );
-        let cookie = response
-            .headers()
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(';').next())
-            .context("a session cookie")?
-            .to_owned();
-        self.sessions.insert(username.to_owned(), cookie.clone());
-        Ok(cookie)
+        let secret = response.session_cookie().context("a session cookie")?;
+        self.sessions.insert(username.to_owned(), secret.clone());
+        Ok(secret)
     }
 
     async fn request(
@@ -1060,19 +1046,17 @@ impl Player<'_> {
         path: &str,
         body: Option<Value>,
     ) -> anyhow::Result<(StatusCode, Value)> {
-        let cookie = self.session(username).await?;
-        let request = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(header::COOKIE, cookie)
-            .header(header::CONTENT_TYPE, "application/json")
-            .header(header::ACCEPT_LANGUAGE, "zh-CN")
-            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))?;
-        let response = self.router.clone().oneshot(request).await?;
-        let status = response.status();
-        let bytes = response.into_body().collect().await?.to_bytes();
-        let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok((status, value))
+        let secret = self.session(username).await?;
+        let mut request = self
+            .client
+            .request(method, path)
+            .auth(&secret)
+            .header(header::ACCEPT_LANGUAGE.as_str(), "zh-CN");
+        if let Some(body) = body {
+            request = request.json(&body)?;
+        }
+        let response = request.send().await?;
+        Ok((response.status, response.json().unwrap_or(Value::Null)))
     }
 }
 

@@ -5,19 +5,17 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{header, Method, Request};
 use fengqiao_core::{Clock, SystemClock, Timestamp};
+use fengqiao_server::client::Client;
 use fengqiao_server::AppState;
 use fengqiao_world::{Calls, Town};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tower::ServiceExt;
 
 /// Posts calls at `per_minute` on average (the gaps between calls drawn as
 /// a Poisson process would make them) until the server stops.
 pub async fn run(state: AppState, town: Town, seed: u64, per_minute: f64, token: String) {
-    let router = fengqiao_server::router(state.clone());
+    let client = Client::new(state);
     let calls = Calls::new(&town, seed, 20.0);
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x11fe);
     let mut posted: u64 = 0;
@@ -43,15 +41,13 @@ pub async fn run(state: AppState, town: Town, seed: u64, per_minute: f64, token:
             "reporter_phone": call.reporter_phone,
         });
         let key = format!("demo-live-{}-{posted}", SystemClock.now().millis());
-        let request = Request::builder()
-            .method(Method::POST)
-            .uri("/api/v1/incidents")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .header("idempotency-key", key)
-            .body(Body::from(body.to_string()));
-        let outcome = match request {
-            Ok(request) => router.clone().oneshot(request).await.map(|r| r.status()),
+        let outcome = match client
+            .post("/api/v1/incidents")
+            .auth(&token)
+            .header("idempotency-key", &key)
+            .json(&body)
+        {
+            Ok(request) => request.send().await.map(|r| r.status),
             Err(err) => {
                 tracing::warn!(error = %err, "demo simulator could not build a call");
                 continue;

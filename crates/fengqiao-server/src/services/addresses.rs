@@ -112,28 +112,40 @@ pub async fn resolve(
     within: impl Fn(&str) -> bool,
 ) -> Result<Resolution> {
     let address = resolver().resolve(text);
-    // A caller at the desk names the compound and not the district
-    // (蜀锦家园4栋): then the whole registry is searched, and `within`
-    // keeps what lies in the caller's jurisdiction.
-    let division_prefix = address
-        .township_code
-        .clone()
-        .or_else(|| address.county_code.clone())
-        .unwrap_or_default();
-    let mut registry = None;
-    {
-        let query = BuildingQuery {
-            division_prefix,
-            compound: address.compound.clone(),
-            road: address.road.clone().or_else(|| township_as_road(&address)),
-            road_number: address.road_number.clone(),
-            building: address.building.clone(),
-        };
-        let found = store.match_buildings(&query).await?;
-        if let Some(building) = found.into_iter().find(|b| within(&b.community_code)) {
-            registry = Some(registry_match(store, cipher, building, &address).await?);
-        }
+    match_in_registry(store, cipher, text, address, within).await
+}
+
+/// What the registry is asked for an address the resolver read: a caller
+/// at the desk names the compound and not the district (蜀锦家园4栋), so
+/// without a township or county the whole registry is searched.
+pub fn registry_query(address: &ResolvedAddress) -> BuildingQuery {
+    BuildingQuery {
+        division_prefix: address
+            .township_code
+            .clone()
+            .or_else(|| address.county_code.clone())
+            .unwrap_or_default(),
+        compound: address.compound.clone(),
+        road: address.road.clone().or_else(|| township_as_road(address)),
+        road_number: address.road_number.clone(),
+        building: address.building.clone(),
     }
+}
+
+/// [`resolve`] for an address already read from `text`; `within` keeps
+/// what lies in the caller's jurisdiction.
+pub async fn match_in_registry(
+    store: &Store,
+    cipher: &PersonalDataCipher,
+    text: &str,
+    address: ResolvedAddress,
+    within: impl Fn(&str) -> bool,
+) -> Result<Resolution> {
+    let found = store.match_buildings(&registry_query(&address)).await?;
+    let registry = match found.into_iter().find(|b| within(&b.community_code)) {
+        Some(building) => Some(registry_match(store, cipher, building, &address).await?),
+        None => None,
+    };
     Ok(Resolution {
         input: text.to_owned(),
         address,

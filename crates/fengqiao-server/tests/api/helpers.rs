@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use fengqiao_address::registry::{AddressRecord, RawAddressRecord};
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
 use fengqiao_core::field_report::{FieldReportInput, NewFieldReport, ReportPlace};
@@ -25,13 +25,13 @@ use fengqiao_core::user::{Password, PasswordHashing, Username};
 use fengqiao_core::warning::NewWarning;
 use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
 use fengqiao_core::{ManualClock, Timestamp};
+use fengqiao_server::client::{self, Client};
 use fengqiao_server::services::accounts::{self, NewAccount};
 use fengqiao_server::{AppState, ServerSettings};
 use fengqiao_store::testing::{two_stations, TestDatabase, TwoStations};
 use fengqiao_store::{Building, IncidentExtras, Store};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use tower::ServiceExt;
 
 pub const T0: Timestamp = Timestamp(1_764_000_000_000);
 pub const PASSWORD: &str = "枫桥经验-2026";
@@ -86,13 +86,12 @@ impl Response {
     }
 
     pub fn session_cookie(&self) -> Option<String> {
-        self.headers
-            .get_all(header::SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find_map(|v| v.strip_prefix("fq_session="))
-            .map(|v| v.split(';').next().unwrap_or("").to_owned())
-            .filter(|v| !v.is_empty())
+        self.cookie("fq_session")
+    }
+
+    /// The value the answer sets for cookie `name`, unless it clears it.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        client::set_cookie(&self.headers, name)
     }
 }
 
@@ -157,27 +156,14 @@ impl TestApp {
         body: Option<String>,
         headers: &[(&str, &str)],
     ) -> Response {
-        let mut builder = Request::builder().method(method).uri(path);
-        if let Some(secret) = session {
-            builder = if secret.starts_with(API_TOKEN_PREFIX) {
-                builder.header(header::AUTHORIZATION, format!("Bearer {secret}"))
-            } else {
-                builder.header(header::COOKIE, format!("fq_session={secret}"))
-            };
-        }
-        if body.is_some() {
-            builder = builder.header(header::CONTENT_TYPE, "application/json");
+        let mut request = self.client().request(method, path).auth_opt(session);
+        if let Some(body) = body {
+            request = request.json_text(body);
         }
         for (name, value) in headers {
-            builder = builder.header(*name, *value);
+            request = request.header(name, value);
         }
-        let request = builder
-            .body(body.map_or_else(Body::empty, Body::from))
-            .unwrap();
-        let response = fengqiao_server::router(self.state.clone())
-            .oneshot(request)
-            .await
-            .unwrap();
+        let response = request.open().await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = if is_event_stream(&headers) {
@@ -200,15 +186,19 @@ impl TestApp {
         }
     }
 
+    /// The in-process client of this server as it is now (its settings,
+    /// its store after a restart).
+    pub fn client(&self) -> Client {
+        Client::new(self.state.clone())
+    }
+
     /// Opens `/api/v1/live` and returns the stream, already subscribed.
     pub async fn subscribe(&self, session: &str) -> EventStream {
-        let request = Request::builder()
-            .uri("/api/v1/live")
-            .header(header::COOKIE, format!("fq_session={session}"))
-            .body(Body::empty())
-            .unwrap();
-        let response = fengqiao_server::router(self.state.clone())
-            .oneshot(request)
+        let response = self
+            .client()
+            .get("/api/v1/live")
+            .auth(session)
+            .open()
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);

@@ -2,16 +2,13 @@
 //! request with an API token, read its status until its work order is
 //! confirmed; errors in the spec's shape; no personal data in reads.
 
-use axum::body::Body;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use fengqiao_core::org::{OrgKind, Organisation};
 use fengqiao_core::role::{Permission, Role};
 use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
 use fengqiao_store::backend_tests;
 use fengqiao_store::testing::TestDatabase;
-use http_body_util::BodyExt;
 use serde_json::{json, Value};
-use tower::ServiceExt;
 
 use crate::helpers::{add_account, new_org, TestApp, PASSWORD, T0};
 
@@ -91,23 +88,11 @@ fn encode(text: &str) -> String {
 }
 
 pub async fn post_form(app: &TestApp, path: &str, body: String) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body))
-        .unwrap();
-    let response = fengqiao_server::router(app.state.clone())
-        .oneshot(request)
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let text = String::from_utf8_lossy(&bytes);
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")),
-    )
+    let response = app.client().post(path).form(body).send().await.unwrap();
+    let json = response
+        .json()
+        .unwrap_or_else(|_| panic!("not JSON: {}", response.text()));
+    (response.status, json)
 }
 
 async fn get(app: &TestApp, path: &str) -> (StatusCode, Value) {

@@ -5,13 +5,9 @@
 
 use std::net::SocketAddr;
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{header, Method, Request, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use fengqiao_store::backend_tests;
 use fengqiao_store::testing::TestDatabase;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 use crate::helpers::TestApp;
 use crate::open311::{add_desks, form};
@@ -33,43 +29,29 @@ async fn send(
     body: Option<String>,
     cross_site: bool,
 ) -> Page {
-    let mut builder = Request::builder()
-        .method(method)
-        .uri(path)
-        .header(header::USER_AGENT, USER_AGENT);
+    let mut request = app
+        .client()
+        .request(method, path)
+        .header(header::USER_AGENT.as_str(), USER_AGENT)
+        .header(
+            "sec-fetch-site",
+            if cross_site {
+                "cross-site"
+            } else {
+                "same-origin"
+            },
+        )
+        .peer(SocketAddr::from((SENDER_IP, 40_000)));
     if let Some(cookie) = cookie {
-        builder = builder.header(header::COOKIE, format!("fq_report={cookie}"));
+        request = request.cookie("fq_report", cookie);
     }
-    if body.is_some() {
-        builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+    if let Some(body) = body {
+        request = request.form(body);
     }
-    builder = builder.header(
-        "sec-fetch-site",
-        if cross_site {
-            "cross-site"
-        } else {
-            "same-origin"
-        },
-    );
-    let mut request = builder
-        .body(body.map_or_else(Body::empty, Body::from))
-        .unwrap();
-    request
-        .extensions_mut()
-        .insert(ConnectInfo(SocketAddr::from((SENDER_IP, 40_000))));
-    let response = fengqiao_server::router(app.state.clone())
-        .oneshot(request)
-        .await
-        .unwrap();
-    let status = response.status();
-    let cookie = response
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("fq_report="))
-        .map(|v| v.split(';').next().unwrap().to_owned());
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let response = request.send().await.unwrap();
+    let status = response.status;
+    let cookie = response.cookie("fq_report");
+    let bytes = response.bytes;
     Page {
         status,
         html: String::from_utf8_lossy(&bytes).into_owned(),

@@ -210,32 +210,19 @@ async fn post_form(
     path: &str,
     body: &str,
 ) -> (StatusCode, String, Option<String>) {
-    use axum::body::Body;
-    use axum::http::{header, Request};
-    use http_body_util::BodyExt;
-    use tower::ServiceExt;
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri(path)
-        .header(header::COOKIE, format!("fq_session={secret}"))
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body.to_owned()))
-        .unwrap();
-    let response = fengqiao_server::router(app.state.clone())
-        .oneshot(request)
+    let response = app
+        .client()
+        .post(path)
+        .auth(secret)
+        .form(body)
+        .send()
         .await
         .unwrap();
-    let status = response.status();
     let location = response
-        .headers()
-        .get(header::LOCATION)
+        .headers
+        .get(axum::http::header::LOCATION)
         .map(|l| l.to_str().unwrap().to_owned());
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        String::from_utf8_lossy(&bytes).into_owned(),
-        location,
-    )
+    (response.status, response.text(), location)
 }
 
 backend_tests! {

@@ -1,5 +1,8 @@
 //! The binary as an operator runs it: first administrator, audit
-//! verification (exit code and the entry it names), configuration sources.
+//! verification (exit code and the entry it names), configuration sources;
+//! and the server killed while it takes incidents in (`crash`).
+
+mod crash;
 
 use std::process::{Command, Output};
 
