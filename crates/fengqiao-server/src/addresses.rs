@@ -111,6 +111,26 @@ pub async fn resolve(
     text: &str,
     within: impl Fn(&str) -> bool,
 ) -> ApiResult<Resolution> {
+    let (address, building) = locate(store, text, within).await?;
+    let registry = match building {
+        Some(building) => Some(registry_match(store, cipher, building, &address).await?),
+        None => None,
+    };
+    Ok(Resolution {
+        input: text.to_owned(),
+        address,
+        registry,
+    })
+}
+
+/// [`resolve`] without who answers for the building: the structured
+/// address and the registry's building, what intake needs — the grid, its
+/// people and their masked names are for those who look an address up.
+pub async fn locate(
+    store: &Store,
+    text: &str,
+    within: impl Fn(&str) -> bool,
+) -> ApiResult<(ResolvedAddress, Option<Building>)> {
     let address = resolver().resolve(text);
     // A caller at the desk names the compound and not the district
     // (蜀锦家园4栋): then the whole registry is searched, and `within`
@@ -120,25 +140,16 @@ pub async fn resolve(
         .clone()
         .or_else(|| address.county_code.clone())
         .unwrap_or_default();
-    let mut registry = None;
-    {
-        let query = BuildingQuery {
-            division_prefix,
-            compound: address.compound.clone(),
-            road: address.road.clone().or_else(|| township_as_road(&address)),
-            road_number: address.road_number.clone(),
-            building: address.building.clone(),
-        };
-        let found = store.match_buildings(&query).await?;
-        if let Some(building) = found.into_iter().find(|b| within(&b.community_code)) {
-            registry = Some(registry_match(store, cipher, building, &address).await?);
-        }
-    }
-    Ok(Resolution {
-        input: text.to_owned(),
-        address,
-        registry,
-    })
+    let query = BuildingQuery {
+        division_prefix,
+        compound: address.compound.clone(),
+        road: address.road.clone().or_else(|| township_as_road(&address)),
+        road_number: address.road_number.clone(),
+        building: address.building.clone(),
+    };
+    let found = store.match_buildings(&query).await?;
+    let building = found.into_iter().find(|b| within(&b.community_code));
+    Ok((address, building))
 }
 
 /// 浆洗街 is a street office and a road: "浆洗街12号" names the road when a

@@ -16,6 +16,7 @@ pub mod dispute_warnings;
 pub mod error;
 pub mod escalation;
 mod field_report_page;
+pub mod group_commit;
 pub mod i18n;
 mod json;
 pub mod live;

@@ -50,6 +50,7 @@ const CHINA_MS: i64 = 8 * 3_600_000;
 
 /// How many reports one building's plate takes: per 10-minute slot and per
 /// China day.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct PlateLimit {
     pub per_ten_minutes: i64,
     pub per_day: i64,
