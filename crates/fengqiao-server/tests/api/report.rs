@@ -246,8 +246,9 @@ backend_tests! {
         let before = incident_count(&app).await;
         // Six reports at one plate (three are allowed in ten minutes) and
         // six calls elsewhere, all at once: they share transactions.
+        let texts: Vec<String> = (0..visits.len()).map(|i| format!("楼道灯坏了第{i}次")).collect();
         let plates = futures_util::future::join_all(
-            visits.iter().enumerate().map(|(i, visit)| submit(&app, &plate, visit, &format!("楼道灯坏了第{i}次"), "")),
+            visits.iter().zip(&texts).map(|(visit, text)| submit(&app, &plate, visit, text, "")),
         );
         let body = serde_json::json!({"source": "call_110", "text": "小区里有人打架", "location_text": "成都市武侯区浆洗街锦里小区3栋"});
         let calls = futures_util::future::join_all((0..6).map(|_| {
