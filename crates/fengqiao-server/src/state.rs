@@ -11,6 +11,7 @@ use fengqiao_core::Clock;
 use fengqiao_store::Store;
 
 use crate::live::Live;
+use crate::services::group_commit::IntakeWriter;
 
 /// Server settings that requests depend on; the binary fills them from the
 /// configuration.
@@ -61,6 +62,8 @@ pub struct Inner {
     pub hashing: PasswordHashing,
     pub settings: ServerSettings,
     pub live: Live,
+    /// Commits concurrent intakes in groups (`services/group_commit.rs`).
+    pub intake: IntakeWriter,
 }
 
 impl AppState {
@@ -71,6 +74,7 @@ impl AppState {
         hashing: PasswordHashing,
         settings: ServerSettings,
     ) -> Self {
+        let intake = IntakeWriter::new(store.clone(), clock.clone(), settings.repeat_calls.clone());
         AppState(Arc::new(Inner {
             store,
             cipher,
@@ -78,6 +82,7 @@ impl AppState {
             hashing,
             settings,
             live: Live::default(),
+            intake,
         }))
     }
 }

@@ -4,6 +4,7 @@ use fengqiao_core::audit::{AuditEntry, AuditEvent, ChainBreak, ChainVerifier, GE
 use fengqiao_core::Timestamp;
 use sqlx::any::AnyRow;
 
+use crate::rows::{placeholders, ROWS_PER_STATEMENT};
 use crate::{get, postgres, Backend, Result, Store, Tx};
 
 /// One page of the log, oldest first, and where the next page starts.
@@ -104,6 +105,25 @@ impl Tx {
     /// Appends an entry chained to the last one. Runs inside the transaction
     /// of the change it records, so both commit or neither does.
     pub async fn append_audit(&mut self, event: &AuditEvent, now: Timestamp) -> Result<AuditEntry> {
+        let mut entries = self
+            .append_audit_many(std::slice::from_ref(event), now)
+            .await?;
+        entries
+            .pop()
+            .ok_or_else(|| crate::StoreError::Corrupt("no audit entry appended".into()))
+    }
+
+    /// Appends `events` in order, each chained to the one before and the
+    /// first to the last entry stored: one read of the chain's end and a
+    /// few multi-row statements, for a group of changes committed together.
+    pub async fn append_audit_many(
+        &mut self,
+        events: &[AuditEvent],
+        now: Timestamp,
+    ) -> Result<Vec<AuditEntry>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
         if self.backend == Backend::Postgres {
             // SQLite already has a single writer; PostgreSQL needs the lock.
             sqlx::query(postgres::AUDIT_CHAIN_LOCK)
@@ -114,29 +134,40 @@ impl Tx {
             sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
                 .fetch_optional(self.conn())
                 .await?;
-        let (seq, prev_hash) = match last {
+        let (mut seq, mut prev_hash) = match last {
             Some((seq, hash)) => (seq + 1, hash),
             None => (1, GENESIS_HASH.to_vec()),
         };
-        let entry = AuditEntry::chain(event, seq, now, &prev_hash);
-        let sql = format!(
-            "INSERT INTO audit_log ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-        );
-        sqlx::query(&sql)
-            .bind(entry.seq)
-            .bind(entry.at.millis())
-            .bind(entry.actor.clone())
-            .bind(entry.org_id)
-            .bind(entry.action.clone())
-            .bind(entry.object_type.clone())
-            .bind(entry.object_id.clone())
-            .bind(entry.outcome.clone())
-            .bind(entry.source.clone())
-            .bind(entry.detail.clone())
-            .bind(entry.prev_hash.clone())
-            .bind(entry.hash.clone())
-            .execute(self.conn())
-            .await?;
-        Ok(entry)
+        let mut entries = Vec::with_capacity(events.len());
+        for event in events {
+            let entry = AuditEntry::chain(event, seq, now, &prev_hash);
+            seq += 1;
+            prev_hash.clone_from(&entry.hash);
+            entries.push(entry);
+        }
+        for chunk in entries.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO audit_log ({COLUMNS}) VALUES {}",
+                placeholders(chunk.len(), 12)
+            );
+            let mut query = sqlx::query(&sql);
+            for entry in chunk {
+                query = query
+                    .bind(entry.seq)
+                    .bind(entry.at.millis())
+                    .bind(entry.actor.clone())
+                    .bind(entry.org_id)
+                    .bind(entry.action.clone())
+                    .bind(entry.object_type.clone())
+                    .bind(entry.object_id.clone())
+                    .bind(entry.outcome.clone())
+                    .bind(entry.source.clone())
+                    .bind(entry.detail.clone())
+                    .bind(entry.prev_hash.clone())
+                    .bind(entry.hash.clone());
+            }
+            query.execute(self.conn()).await?;
+        }
+        Ok(entries)
     }
 }

@@ -11,8 +11,11 @@ use fengqiao_core::work_order::WorkOrder;
 use fengqiao_core::Timestamp;
 use serde::Serialize;
 
-use crate::incidents::{IncidentExtras, WORK_ORDER_COLUMNS};
-use crate::{bind_double, Backend, Result, StoreError, Tx};
+use crate::incidents::IncidentExtras;
+use crate::rows::{
+    placeholders, IncidentRow, WorkOrderRow, INCIDENT_INSERT, ROWS_PER_STATEMENT, WORK_ORDER_INSERT,
+};
+use crate::{Backend, Result, StoreError, Tx};
 
 /// An incident as its last transition left it, with everything the real
 /// path would have written for it.
@@ -44,36 +47,9 @@ impl BulkEvent {
             work_order_id,
             at: event.at,
             actor: event.actor.to_stored(),
-            event: serde_json::to_string(&event.event)
-                .map_err(|e| StoreError::Corrupt(format!("event: {e}")))?,
+            event: crate::incidents::event_json(event)?,
         })
     }
-}
-
-/// Rows a statement carries. Few enough parameters (under 1,000) that
-/// sqlx's SQLite binding, which looks each parameter's name up among all of
-/// the statement's, stays cheap: at 400 rows (9,200 parameters) that lookup
-/// was half of `gen`'s time and the rate fell to ~600 incidents/s.
-const ROWS_PER_STATEMENT: usize = 40;
-
-/// `($1, $2, …), (…)` for `rows` rows of `columns` values.
-fn placeholders(rows: usize, columns: usize) -> String {
-    let mut sql = String::with_capacity(rows * columns * 5);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(row * columns + column + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 impl Tx {
@@ -144,78 +120,30 @@ impl Tx {
     /// every timeline entry, each table a few statements of many rows.
     pub async fn insert_incidents_bulk(&mut self, batch: &[BulkIncident]) -> Result<()> {
         for chunk in batch.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO incidents (id, receipt_number, station_org_id, source, received_at,
-                     reporter_name, reporter_phone, reporter_phone_index, text, location_text,
-                     building_id, community_code, lat, lon, category, category_family, grp,
-                     priority, status, owner_org_id, triage_matched, created_at, updated_at)
-                 VALUES {}",
-                placeholders(chunk.len(), 23)
-            );
+            let sql = INCIDENT_INSERT.insert(chunk.len());
             let mut query = sqlx::query(&sql);
             for row in chunk {
-                let incident = &row.incident;
-                let extras = &row.extras;
-                let triage = incident.triage.as_ref();
-                query = query
-                    .bind(incident.id)
-                    .bind(incident.receipt.to_string())
-                    .bind(incident.station_id)
-                    .bind(incident.source.as_str())
-                    .bind(incident.received_at.millis())
-                    .bind(extras.reporter_name.clone())
-                    .bind(extras.reporter_phone.clone())
-                    .bind(extras.reporter_phone_index.clone())
-                    .bind(incident.text.as_str().to_owned())
-                    .bind(incident.location.text.clone())
-                    .bind(incident.location.address_id)
-                    .bind(extras.community_code.clone());
-                query = bind_double(query, incident.location.coordinates.map(|c| c.lat()));
-                query = bind_double(query, incident.location.coordinates.map(|c| c.lon()));
-                query = query
-                    .bind(triage.map(|t| t.category.code.as_str().to_owned()))
-                    .bind(triage.map(|t| t.category.family.as_str().to_owned()))
-                    .bind(triage.map(|t| t.group.as_str()))
-                    .bind(triage.map(|t| i64::from(t.priority.get())))
-                    .bind(incident.status.as_str())
-                    .bind(incident.owner_org_id)
-                    .bind(
-                        serde_json::to_string(&extras.triage_matched)
-                            .map_err(|e| StoreError::Corrupt(format!("matched: {e}")))?,
-                    )
-                    .bind(incident.received_at.millis())
-                    .bind(row.updated_at.millis());
+                query = IncidentRow {
+                    incident: &row.incident,
+                    extras: &row.extras,
+                    created_at: row.incident.received_at,
+                    updated_at: row.updated_at,
+                }
+                .bind(query)?;
             }
             query.execute(self.conn()).await?;
         }
         let orders: Vec<&(WorkOrder, Timestamp)> =
             batch.iter().flat_map(|b| &b.work_orders).collect();
         for chunk in orders.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO work_orders ({WORK_ORDER_COLUMNS}, updated_at) VALUES {}",
-                placeholders(chunk.len(), 18)
-            );
+            let sql = WORK_ORDER_INSERT.insert(chunk.len());
             let mut query = sqlx::query(&sql);
             for (order, updated_at) in chunk {
-                query = query
-                    .bind(order.id)
-                    .bind(order.incident_id)
-                    .bind(order.category.as_str().to_owned())
-                    .bind(order.originator_org_id)
-                    .bind(order.owner_org_id)
-                    .bind(order.supervisor_org_id)
-                    .bind(order.status.as_str())
-                    .bind(order.created_at.millis())
-                    .bind(order.accept_by.millis())
-                    .bind(order.finish_by.millis())
-                    .bind(order.accepted_at.map(Timestamp::millis))
-                    .bind(order.returned_at.map(Timestamp::millis))
-                    .bind(order.result.as_ref().map(|n| n.as_str().to_owned()))
-                    .bind(order.rejection.as_ref().map(|n| n.as_str().to_owned()))
-                    .bind(order.replaces)
-                    .bind(i64::from(order.escalated_accept))
-                    .bind(i64::from(order.escalated_finish))
-                    .bind(updated_at.millis());
+                query = WorkOrderRow {
+                    order,
+                    updated_at: *updated_at,
+                }
+                .bind(query);
             }
             query.execute(self.conn()).await?;
         }
@@ -241,15 +169,5 @@ impl Tx {
             query.execute(self.conn()).await?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_number_every_value_once() {
-        assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
     }
 }

@@ -11,7 +11,7 @@ use fengqiao_core::org::DivisionCode;
 use fengqiao_core::work_order::{WorkOrder, WorkOrderStatus};
 use fengqiao_core::Timestamp;
 
-use crate::incidents::{
+use crate::rows::{
     corrupt, incident_from_row, work_order_from_row, INCIDENT_COLUMNS, WORK_ORDER_COLUMNS,
 };
 use crate::{get, Backend, Result, Store, StoredIncident, Tx};
@@ -132,16 +132,14 @@ impl Store {
         rows.iter().map(rule_from_row).collect()
     }
 
-    /// The rules of one category.
+    /// The rules of one category, by division code.
     pub async fn routing_rules_for(&self, category: &str) -> Result<Vec<RoutingRule>> {
-        let rows = sqlx::query(
-            "SELECT category, division_code, org_id, updated_at FROM routing_rules
-             WHERE category = $1 ORDER BY division_code",
-        )
-        .bind(category)
-        .fetch_all(self.reader())
-        .await?;
-        rows.iter().map(rule_from_row).collect()
+        Ok(self
+            .directory()
+            .await?
+            .rules_for(category)
+            .cloned()
+            .collect())
     }
 }
 
@@ -233,6 +231,7 @@ impl Tx {
         rules: &[(DivisionCode, i64)],
         now: Timestamp,
     ) -> Result<()> {
+        self.directory_changed = true;
         let sql = format!(
             "SELECT category, division_code, org_id, updated_at FROM routing_rules
              WHERE category = $1{}",

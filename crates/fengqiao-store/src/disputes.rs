@@ -16,7 +16,7 @@ use fengqiao_core::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
-use crate::incidents::corrupt;
+use crate::rows::corrupt;
 use crate::{duplicate_as, get, Result, Store, StoreError, Tx};
 
 /// A party as stored: a person's data encrypted (see `PersonalDataCipher`),

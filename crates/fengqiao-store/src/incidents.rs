@@ -4,20 +4,25 @@
 //! incident, its events, its work orders, its idempotency key and its audit
 //! entry commit together or not at all.
 
-use std::str::FromStr;
+use std::ops::RangeInclusive;
 
 use fengqiao_core::geo::Wgs84;
 use fengqiao_core::incident::{
-    Category, Group, Incident, IncidentSource, IncidentStatus, Priority, ReceiptDate,
-    ReceiptNumber, TimelineEvent, Triage,
+    Incident, IncidentSource, IncidentStatus, ReceiptDate, ReceiptNumber, TimelineEvent, Triage,
 };
-use fengqiao_core::work_order::{HandlingNote, WorkOrder, WorkOrderStatus};
+use fengqiao_core::work_order::WorkOrder;
 use fengqiao_core::Timestamp;
 use serde::Serialize;
-use sqlx::any::AnyRow;
 
 use crate::repeats::RepeatLink;
-use crate::{bind_double, duplicate_as, get, Backend, Result, Store, StoreError, Tx};
+pub(crate) use crate::rows::{
+    corrupt, from_name, incident_from_row, work_order_from_row, INCIDENT_COLUMNS,
+    WORK_ORDER_COLUMNS,
+};
+use crate::rows::{
+    placeholders, IncidentRow, WorkOrderRow, INCIDENT_INSERT, ROWS_PER_STATEMENT, WORK_ORDER_INSERT,
+};
+use crate::{duplicate_as, get, Backend, Result, Store, StoreError, Tx};
 
 /// An incident as stored: personal data still encrypted, for the layer that
 /// holds the key to mask it.
@@ -74,118 +79,21 @@ pub struct IncidentRecord {
     pub repeats: Vec<RepeatLink>,
 }
 
+/// A key to record with the incident its request made.
+#[derive(Debug, Clone, Copy)]
+pub struct NewIdempotencyKey<'a> {
+    pub actor: &'a str,
+    pub key: &'a str,
+    pub request_hash: &'a [u8],
+    pub incident_id: i64,
+}
+
 /// An idempotency key already used: the hash of the request that used it
 /// and the incident that request made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
     pub request_hash: Vec<u8>,
     pub incident_id: i64,
-}
-
-pub(crate) const INCIDENT_COLUMNS: &str = "id, receipt_number, station_org_id, source, received_at,
-    reporter_name, reporter_phone, text, location_text, building_id, community_code, lat, lon,
-    category, category_family, triage_matched, grp, priority, status, owner_org_id";
-
-pub(crate) const WORK_ORDER_COLUMNS: &str =
-    "id, incident_id, category, originator_org_id, owner_org_id,
-    supervisor_org_id, status, created_at, accept_by, finish_by, accepted_at, returned_at,
-    result, rejection, replaces, escalated_accept, escalated_finish";
-
-pub(crate) fn corrupt(what: &str, value: impl std::fmt::Debug) -> StoreError {
-    StoreError::Corrupt(format!("{what} {value:?}"))
-}
-
-/// A snake_case enum of the core from its stored name.
-pub(crate) fn from_name<T: serde::de::DeserializeOwned>(what: &str, name: &str) -> Result<T> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned()))
-        .map_err(|_| corrupt(what, name))
-}
-
-pub(crate) fn incident_from_row(row: &AnyRow) -> Result<StoredIncident> {
-    let receipt: String = get(row, "receipt_number")?;
-    let source: String = get(row, "source")?;
-    let status: String = get(row, "status")?;
-    let lat: Option<f64> = get(row, "lat")?;
-    let lon: Option<f64> = get(row, "lon")?;
-    let coordinates = match (lat, lon) {
-        (Some(lat), Some(lon)) => {
-            Some(Wgs84::new(lat, lon).map_err(|_| corrupt("lat/lon", (lat, lon)))?)
-        }
-        _ => None,
-    };
-    let category: Option<String> = get(row, "category")?;
-    let family: Option<String> = get(row, "category_family")?;
-    let group: Option<String> = get(row, "grp")?;
-    let priority: Option<i64> = get(row, "priority")?;
-    let triage = match (category, family, group, priority) {
-        (Some(category), Some(family), Some(group), Some(priority)) => Some(Triage {
-            category: Category::new(&category, &family)
-                .map_err(|_| corrupt("category", &category))?,
-            group: Group::from_str(&group).map_err(|_| corrupt("group", &group))?,
-            priority: u8::try_from(priority)
-                .ok()
-                .and_then(|p| Priority::parse(p).ok())
-                .ok_or_else(|| corrupt("priority", priority))?,
-        }),
-        _ => None,
-    };
-    let matched: Option<String> = get(row, "triage_matched")?;
-    let triage_matched = match matched {
-        Some(json) => serde_json::from_str(&json).map_err(|_| corrupt("triage_matched", &json))?,
-        None => Vec::new(),
-    };
-    Ok(StoredIncident {
-        id: get(row, "id")?,
-        receipt_number: ReceiptNumber::parse(&receipt).map_err(|_| corrupt("receipt", &receipt))?,
-        station_org_id: get(row, "station_org_id")?,
-        source: IncidentSource::from_str(&source).map_err(|_| corrupt("source", &source))?,
-        received_at: Timestamp(get(row, "received_at")?),
-        reporter_name: get(row, "reporter_name")?,
-        reporter_phone: get(row, "reporter_phone")?,
-        text: get(row, "text")?,
-        location_text: get(row, "location_text")?,
-        building_id: get(row, "building_id")?,
-        community_code: get(row, "community_code")?,
-        coordinates,
-        triage,
-        triage_matched,
-        status: from_name("status", &status)?,
-        owner_org_id: get(row, "owner_org_id")?,
-    })
-}
-
-fn note(row: &AnyRow, column: &str) -> Result<Option<HandlingNote>> {
-    let text: Option<String> = get(row, column)?;
-    text.map(|t| HandlingNote::parse(column, &t).map_err(|_| corrupt(column, &t)))
-        .transpose()
-}
-
-pub(crate) fn work_order_from_row(row: &AnyRow) -> Result<WorkOrder> {
-    let category: String = get(row, "category")?;
-    let status: String = get(row, "status")?;
-    let status: WorkOrderStatus = from_name("work order status", &status)?;
-    let escalated_accept: i64 = get(row, "escalated_accept")?;
-    let escalated_finish: i64 = get(row, "escalated_finish")?;
-    Ok(WorkOrder {
-        id: get(row, "id")?,
-        incident_id: get(row, "incident_id")?,
-        category: fengqiao_core::incident::CategoryCode::parse("category", &category)
-            .map_err(|_| corrupt("category", &category))?,
-        originator_org_id: get(row, "originator_org_id")?,
-        owner_org_id: get(row, "owner_org_id")?,
-        supervisor_org_id: get(row, "supervisor_org_id")?,
-        status,
-        created_at: Timestamp(get(row, "created_at")?),
-        accept_by: Timestamp(get(row, "accept_by")?),
-        finish_by: Timestamp(get(row, "finish_by")?),
-        accepted_at: get::<Option<i64>>(row, "accepted_at")?.map(Timestamp),
-        returned_at: get::<Option<i64>>(row, "returned_at")?.map(Timestamp),
-        result: note(row, "result")?,
-        rejection: note(row, "rejection")?,
-        replaces: get(row, "replaces")?,
-        escalated_accept: escalated_accept != 0,
-        escalated_finish: escalated_finish != 0,
-    })
 }
 
 impl Store {
@@ -291,16 +199,35 @@ impl Tx {
         station_org_id: i64,
         day: ReceiptDate,
     ) -> Result<u32> {
+        Ok(*self
+            .next_receipt_sequences(station_org_id, day, 1)
+            .await?
+            .start())
+    }
+
+    /// The next `count` receipt sequences of `station_org_id` on `day` in
+    /// one statement, for a group of intakes committed together; the row
+    /// stays locked to this transaction, so another server's intake
+    /// numbers after it.
+    pub async fn next_receipt_sequences(
+        &mut self,
+        station_org_id: i64,
+        day: ReceiptDate,
+        count: u32,
+    ) -> Result<RangeInclusive<u32>> {
         let last: i64 = sqlx::query_scalar(
-            "INSERT INTO receipt_sequences (station_org_id, day, last) VALUES ($1, $2, 1)
-             ON CONFLICT (station_org_id, day) DO UPDATE SET last = receipt_sequences.last + 1
+            "INSERT INTO receipt_sequences (station_org_id, day, last) VALUES ($1, $2, $3)
+             ON CONFLICT (station_org_id, day)
+                 DO UPDATE SET last = receipt_sequences.last + excluded.last
              RETURNING last",
         )
         .bind(station_org_id)
         .bind(day.to_string())
+        .bind(i64::from(count))
         .fetch_one(self.conn())
         .await?;
-        u32::try_from(last).map_err(|_| corrupt("receipt sequence", last))
+        let last = u32::try_from(last).map_err(|_| corrupt("receipt sequence", last))?;
+        Ok(last + 1 - count.max(1)..=last)
     }
 
     /// An id for a new incident: the core needs it before the row exists.
@@ -334,18 +261,45 @@ impl Tx {
         incident_id: i64,
         now: Timestamp,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO idempotency_keys (actor, key, request_hash, incident_id, created_at)
-             VALUES ($1, $2, $3, $4, $5)",
+        self.insert_idempotency_keys(
+            &[NewIdempotencyKey {
+                actor,
+                key,
+                request_hash,
+                incident_id,
+            }],
+            now,
         )
-        .bind(actor)
-        .bind(key)
-        .bind(request_hash.to_vec())
-        .bind(incident_id)
-        .bind(now.millis())
-        .execute(self.conn())
         .await
-        .map_err(duplicate_as("idempotency_key"))?;
+    }
+
+    /// [`Tx::insert_idempotency_key`] for many keys, a few statements in
+    /// all. One key already used makes the whole call `Duplicate`.
+    pub async fn insert_idempotency_keys(
+        &mut self,
+        keys: &[NewIdempotencyKey<'_>],
+        now: Timestamp,
+    ) -> Result<()> {
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO idempotency_keys (actor, key, request_hash, incident_id, created_at)
+                 VALUES {}",
+                placeholders(chunk.len(), 5)
+            );
+            let mut query = sqlx::query(&sql);
+            for key in chunk {
+                query = query
+                    .bind(key.actor)
+                    .bind(key.key)
+                    .bind(key.request_hash.to_vec())
+                    .bind(key.incident_id)
+                    .bind(now.millis());
+            }
+            query
+                .execute(self.conn())
+                .await
+                .map_err(duplicate_as("idempotency_key"))?;
+        }
         Ok(())
     }
 
@@ -356,41 +310,14 @@ impl Tx {
         extras: &IncidentExtras,
         now: Timestamp,
     ) -> Result<()> {
-        let triage = incident.triage.as_ref();
-        let query = sqlx::query(
-            "INSERT INTO incidents (id, receipt_number, station_org_id, source, received_at,
-                 reporter_name, reporter_phone, reporter_phone_index, text, location_text,
-                 building_id, community_code, lat, lon, category, category_family, grp, priority,
-                 status, owner_org_id, triage_matched, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                     $18, $19, $20, $21, $22, $22)",
-        )
-        .bind(incident.id)
-        .bind(incident.receipt.to_string())
-        .bind(incident.station_id)
-        .bind(incident.source.as_str())
-        .bind(incident.received_at.millis())
-        .bind(extras.reporter_name.clone())
-        .bind(extras.reporter_phone.clone())
-        .bind(extras.reporter_phone_index.clone())
-        .bind(incident.text.as_str())
-        .bind(incident.location.text.clone())
-        .bind(incident.location.address_id)
-        .bind(extras.community_code.clone());
-        let query = bind_double(query, incident.location.coordinates.map(|c| c.lat()));
-        let query = bind_double(query, incident.location.coordinates.map(|c| c.lon()));
-        query
-            .bind(triage.map(|t| t.category.code.as_str().to_owned()))
-            .bind(triage.map(|t| t.category.family.as_str().to_owned()))
-            .bind(triage.map(|t| t.group.as_str()))
-            .bind(triage.map(|t| i64::from(t.priority.get())))
-            .bind(incident.status.as_str())
-            .bind(incident.owner_org_id)
-            .bind(
-                serde_json::to_string(&extras.triage_matched)
-                    .map_err(|e| StoreError::Corrupt(format!("matched: {e}")))?,
-            )
-            .bind(now.millis())
+        let row = IncidentRow {
+            incident,
+            extras,
+            created_at: now,
+            updated_at: now,
+        };
+        let sql = INCIDENT_INSERT.insert(1);
+        row.bind(sqlx::query(&sql))?
             .execute(self.conn())
             .await
             .map_err(duplicate_as("receipt_number"))?;
@@ -399,64 +326,83 @@ impl Tx {
 
     /// Writes a new work order in the state its creation returned.
     pub async fn insert_work_order(&mut self, order: &WorkOrder, now: Timestamp) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO work_orders ({WORK_ORDER_COLUMNS}, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-        );
-        sqlx::query(&sql)
-            .bind(order.id)
-            .bind(order.incident_id)
-            .bind(order.category.as_str())
-            .bind(order.originator_org_id)
-            .bind(order.owner_org_id)
-            .bind(order.supervisor_org_id)
-            .bind(order.status.as_str())
-            .bind(order.created_at.millis())
-            .bind(order.accept_by.millis())
-            .bind(order.finish_by.millis())
-            .bind(order.accepted_at.map(Timestamp::millis))
-            .bind(order.returned_at.map(Timestamp::millis))
-            .bind(order.result.as_ref().map(|n| n.as_str().to_owned()))
-            .bind(order.rejection.as_ref().map(|n| n.as_str().to_owned()))
-            .bind(order.replaces)
-            .bind(i64::from(order.escalated_accept))
-            .bind(i64::from(order.escalated_finish))
-            .bind(now.millis())
-            .execute(self.conn())
-            .await
-            .map_err(duplicate_as("replaces"))?;
+        let sql = WORK_ORDER_INSERT.insert(1);
+        WorkOrderRow {
+            order,
+            updated_at: now,
+        }
+        .bind(sqlx::query(&sql))
+        .execute(self.conn())
+        .await
+        .map_err(duplicate_as("replaces"))?;
         Ok(())
     }
 
-    /// Appends a transition's events to the incident's timeline; those of a
-    /// work order name it.
+    /// Appends a transition's events to the incident's timeline, in one
+    /// statement; those of a work order name it.
     pub async fn append_timeline<E: Serialize>(
         &mut self,
         incident_id: i64,
         work_order_id: Option<i64>,
         events: &[TimelineEvent<E>],
     ) -> Result<()> {
-        for event in events {
-            let json = serde_json::to_string(&event.event)
-                .map_err(|e| StoreError::Corrupt(format!("event: {e}")))?;
-            sqlx::query(
-                "INSERT INTO incident_events (incident_id, work_order_id, at, actor, event)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(incident_id)
-            .bind(work_order_id)
-            .bind(event.at.millis())
-            .bind(event.actor.to_stored())
-            .bind(json)
-            .execute(self.conn())
-            .await?;
+        if events.is_empty() {
+            return Ok(());
         }
+        let sql = format!(
+            "INSERT INTO incident_events (incident_id, work_order_id, at, actor, event) VALUES {}",
+            placeholders(events.len(), 5)
+        );
+        let mut query = sqlx::query(&sql);
+        for event in events {
+            query = query
+                .bind(incident_id)
+                .bind(work_order_id)
+                .bind(event.at.millis())
+                .bind(event.actor.to_stored())
+                .bind(event_json(event)?);
+        }
+        query.execute(self.conn()).await?;
         Ok(())
+    }
+}
+
+/// A timeline event as `incident_events.event` stores it.
+pub(crate) fn event_json<E: Serialize>(event: &TimelineEvent<E>) -> Result<String> {
+    serde_json::to_string(&event.event).map_err(|e| StoreError::Corrupt(format!("event: {e}")))
+}
+
+impl TimelineEntry {
+    /// The entry a read of the timeline returns for `event`, as written.
+    pub fn of<E: Serialize>(work_order_id: Option<i64>, event: &TimelineEvent<E>) -> Result<Self> {
+        let json = event_json(event)?;
+        Ok(TimelineEntry {
+            at: event.at,
+            actor: event.actor.to_stored(),
+            work_order_id,
+            event: serde_json::from_str(&json).map_err(|_| corrupt("event", &json))?,
+        })
+    }
+}
+
+impl StoredIncident {
+    /// The incident a read returns after `insert_incident` wrote it, so a
+    /// writer answers without reading its own row again.
+    pub fn written(incident: &Incident, extras: &IncidentExtras) -> StoredIncident {
+        IncidentRow {
+            incident,
+            extras,
+            created_at: incident.received_at,
+            updated_at: incident.received_at,
+        }
+        .stored()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use fengqiao_core::work_order::WorkOrderStatus;
+
     use super::*;
 
     #[test]

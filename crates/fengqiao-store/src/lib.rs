@@ -11,6 +11,7 @@ mod audit;
 mod bulk;
 mod closed_loop;
 mod deadlines;
+mod directory;
 mod disputes;
 mod field_reports;
 mod figures;
@@ -20,6 +21,7 @@ mod postgres;
 mod public_reports;
 mod repeats;
 mod responsibility;
+mod rows;
 mod sessions;
 mod sqlite;
 mod tasks;
@@ -29,6 +31,8 @@ mod warnings;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+
+use std::sync::Arc;
 
 use sqlx::any::AnyRow;
 use sqlx::AnyPool;
@@ -44,7 +48,8 @@ pub use disputes::{
 pub use field_reports::ReportKey;
 pub use figures::{BuildingPoint, Narrowing};
 pub use incidents::{
-    IdempotencyRecord, IncidentExtras, IncidentRecord, StoredIncident, TimelineEntry,
+    IdempotencyRecord, IncidentExtras, IncidentRecord, NewIdempotencyKey, StoredIncident,
+    TimelineEntry,
 };
 pub use public_reports::SourceQuery;
 pub use repeats::RepeatLink;
@@ -95,6 +100,8 @@ pub struct Store {
     writer: AnyPool,
     reader: AnyPool,
     backend: Backend,
+    /// Organisations and routing rules in memory (`directory.rs`).
+    directory: Arc<directory::Directory>,
 }
 
 impl Store {
@@ -107,6 +114,7 @@ impl Store {
                 writer,
                 reader,
                 backend: Backend::Sqlite,
+                directory: Arc::default(),
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = postgres::connect(url).await?;
@@ -114,6 +122,7 @@ impl Store {
                 writer: pool.clone(),
                 reader: pool,
                 backend: Backend::Postgres,
+                directory: Arc::default(),
             })
         } else {
             Err(StoreError::UnsupportedUrl(url.to_owned()))
@@ -143,6 +152,8 @@ impl Store {
         Ok(Tx {
             inner: self.writer.begin().await?,
             backend: self.backend,
+            directory: self.directory.clone(),
+            directory_changed: false,
         })
     }
 
@@ -160,11 +171,40 @@ impl Store {
 pub struct Tx {
     inner: Transaction<'static, Any>,
     backend: Backend,
+    directory: Arc<directory::Directory>,
+    /// An organisation or routing rule was written: the store's snapshot
+    /// of them is stale once this commits.
+    directory_changed: bool,
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<()> {
         self.inner.commit().await?;
+        if self.directory_changed {
+            self.directory.changed();
+        }
+        Ok(())
+    }
+
+    /// Marks where [`Tx::rollback_to_savepoint`] returns to: a group
+    /// commit writes each of its changes after one, so a change refused in
+    /// the database is undone alone and the others commit.
+    pub async fn savepoint(&mut self) -> Result<()> {
+        sqlx::Executor::execute(self.conn(), "SAVEPOINT change").await?;
+        Ok(())
+    }
+
+    /// Forgets the savepoint, keeping what was written after it.
+    pub async fn release_savepoint(&mut self) -> Result<()> {
+        sqlx::Executor::execute(self.conn(), "RELEASE SAVEPOINT change").await?;
+        Ok(())
+    }
+
+    /// Undoes what was written since the savepoint, which is forgotten;
+    /// on PostgreSQL also after an error aborted the transaction.
+    pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        sqlx::Executor::execute(self.conn(), "ROLLBACK TO SAVEPOINT change").await?;
+        sqlx::Executor::execute(self.conn(), "RELEASE SAVEPOINT change").await?;
         Ok(())
     }
 

@@ -1,11 +1,13 @@
 //! Organisations and their tree.
 
 use std::str::FromStr;
+use std::sync::Arc;
 
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind, OrgPath, Organisation};
 use fengqiao_core::Timestamp;
 use sqlx::any::AnyRow;
 
+use crate::directory::Snapshot;
 use crate::{get, Result, Store, StoreError, Tx};
 
 const COLUMNS: &str = "id, parent_id, path, kind, department_type, name, division_codes";
@@ -37,35 +39,48 @@ fn codes_text(codes: &[DivisionCode]) -> String {
 }
 
 impl Store {
-    pub async fn organisation(&self, id: i64) -> Result<Option<Organisation>> {
-        let sql = format!("SELECT {COLUMNS} FROM organisations WHERE id = $1");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(self.reader())
-            .await?;
-        row.as_ref().map(from_row).transpose()
+    /// The organisations and routing rules as this process last read them,
+    /// read again when a change of this process or time made them stale
+    /// (`directory.rs`).
+    pub(crate) async fn directory(&self) -> Result<Arc<Snapshot>> {
+        if let Some(snapshot) = self.directory.fresh() {
+            return Ok(snapshot);
+        }
+        // One reader at a time: the others wait for its snapshot instead
+        // of all reading the same rows.
+        let _loading = self.directory.loading().await;
+        if let Some(snapshot) = self.directory.fresh() {
+            return Ok(snapshot);
+        }
+        let generation = self.directory.generation();
+        let sql = format!("SELECT {COLUMNS} FROM organisations ORDER BY id");
+        let rows = sqlx::query(&sql).fetch_all(self.reader()).await?;
+        let organisations = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+        let rules = self.routing_rules().await?;
+        let snapshot = Arc::new(Snapshot::new(generation, organisations, rules));
+        self.directory.install(snapshot.clone());
+        Ok(snapshot)
     }
 
-    /// Every organisation of one kind, wherever it sits in the tree: routing
-    /// looks for the one whose division codes cover an address.
+    pub async fn organisation(&self, id: i64) -> Result<Option<Organisation>> {
+        Ok(self.directory().await?.organisation(id).cloned())
+    }
+
+    /// Every organisation of one kind, wherever it sits in the tree, by id:
+    /// routing looks for the one whose division codes cover an address.
     pub async fn organisations_of_kind(&self, kind: OrgKind) -> Result<Vec<Organisation>> {
-        let sql = format!("SELECT {COLUMNS} FROM organisations WHERE kind = $1 ORDER BY id");
-        let rows = sqlx::query(&sql)
-            .bind(kind.as_str())
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter().map(from_row).collect()
+        Ok(self.directory().await?.of_kind(kind).cloned().collect())
     }
 
     /// The organisation at `scope` and everything below it, in tree order.
     pub async fn organisations_within(&self, scope: &OrgPath) -> Result<Vec<Organisation>> {
-        let sql =
-            format!("SELECT {COLUMNS} FROM organisations WHERE path LIKE $1 || '%' ORDER BY path");
-        let rows = sqlx::query(&sql)
-            .bind(scope.as_str())
-            .fetch_all(self.reader())
-            .await?;
-        rows.iter().map(from_row).collect()
+        Ok(self
+            .directory()
+            .await?
+            .within(scope)
+            .into_iter()
+            .cloned()
+            .collect())
     }
 }
 
@@ -77,6 +92,7 @@ impl Tx {
         new: &NewOrganisation,
         now: Timestamp,
     ) -> Result<Organisation> {
+        self.directory_changed = true;
         let parent_path = match new.parent_id {
             Some(parent) => {
                 let path: Option<String> =
@@ -128,6 +144,7 @@ impl Tx {
         division_codes: &[DivisionCode],
         now: Timestamp,
     ) -> Result<()> {
+        self.directory_changed = true;
         sqlx::query(
             "UPDATE organisations SET name = $1, division_codes = $2, updated_at = $3 WHERE id = $4",
         )

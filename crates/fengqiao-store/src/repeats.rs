@@ -5,6 +5,7 @@ use fengqiao_core::incident::{Category, ReceiptNumber};
 use fengqiao_core::repeat_call::CallFacts;
 use fengqiao_core::Timestamp;
 
+use crate::rows::placeholders;
 use crate::{get, Result, Store, StoreError, Tx};
 
 /// An earlier incident a new one repeats, as its view names it.
@@ -67,18 +68,22 @@ impl Tx {
             .collect()
     }
 
-    /// Records that `incident_id` repeats each of `earlier`.
+    /// Records that `incident_id` repeats each of `earlier`, in one
+    /// statement.
     pub async fn insert_repeat_links(&mut self, incident_id: i64, earlier: &[i64]) -> Result<()> {
-        for earlier_id in earlier {
-            sqlx::query(
-                "INSERT INTO incident_repeats (incident_id, earlier_id) VALUES ($1, $2)
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(incident_id)
-            .bind(earlier_id)
-            .execute(self.conn())
-            .await?;
+        if earlier.is_empty() {
+            return Ok(());
         }
+        let sql = format!(
+            "INSERT INTO incident_repeats (incident_id, earlier_id) VALUES {}
+             ON CONFLICT DO NOTHING",
+            placeholders(earlier.len(), 2)
+        );
+        let mut query = sqlx::query(&sql);
+        for earlier_id in earlier {
+            query = query.bind(incident_id).bind(*earlier_id);
+        }
+        query.execute(self.conn()).await?;
         Ok(())
     }
 }

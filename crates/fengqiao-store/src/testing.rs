@@ -149,6 +149,8 @@ impl Store {
     /// intruder (tampering with the audit log, reading raw rows).
     pub async fn execute_raw_for_tests(&self, sql: &str) -> crate::Result<()> {
         sqlx::raw_sql(sql).execute(&self.writer).await?;
+        // It may have changed organisations or routing rules.
+        self.directory.changed();
         Ok(())
     }
 }

@@ -217,6 +217,62 @@ backend_tests! {
         }
         assert_eq!(store.verify_audit_chain().await.unwrap(), Ok(80));
     }
+
+    async fn entries_appended_together_chain_like_entries_appended_alone(db: TestDatabase) {
+        let store = &db.store;
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audit(&AuditEvent::new(Actor::System, AuditAction::Create, "incident").object(1), T0).await.unwrap();
+        tx.commit().await.unwrap();
+        // A group commit's entries: 90 in one call, more than one statement holds.
+        let events: Vec<AuditEvent> = (2..92)
+            .map(|i| AuditEvent::new(Actor::Token(3), AuditAction::Create, "incident").object(i))
+            .collect();
+        let mut tx = store.begin().await.unwrap();
+        let entries = tx.append_audit_many(&events, T0).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(entries.iter().map(|e| e.seq).collect::<Vec<_>>(), (2..92).collect::<Vec<_>>());
+        assert_eq!(entries[0].prev_hash, store.audit_entries(0, 1).await.unwrap().entries[0].hash);
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audit(&AuditEvent::new(Actor::System, AuditAction::Create, "warning").object(1), T0).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.verify_audit_chain().await.unwrap(), Ok(92));
+        let stored = store.audit_entries(1, 90).await.unwrap().entries;
+        assert_eq!(stored, entries);
+    }
+
+    async fn an_organisation_change_is_read_as_soon_as_it_commits(db: TestDatabase) {
+        let store = &db.store;
+        let (county, a, _) = three_orgs(store).await;
+        // Read once, so the store holds the organisations in memory.
+        assert_eq!(store.organisation(a).await.unwrap().unwrap().name, "浆洗街派出所");
+        let codes = store.organisation(a).await.unwrap().unwrap().division_codes;
+
+        let mut tx = store.begin().await.unwrap();
+        tx.update_organisation(a, "浆洗街派出所（新）", &codes, T0).await.unwrap();
+        drop(tx);
+        assert_eq!(store.organisation(a).await.unwrap().unwrap().name, "浆洗街派出所");
+
+        let mut tx = store.begin().await.unwrap();
+        tx.update_organisation(a, "浆洗街派出所（新）", &codes, T0).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.organisation(a).await.unwrap().unwrap().name, "浆洗街派出所（新）");
+
+        let county_path = store.organisation(county).await.unwrap().unwrap().path;
+        let mut tx = store.begin().await.unwrap();
+        let new = fengqiao_core::org::NewOrganisation {
+            parent_id: Some(county),
+            kind: fengqiao_core::org::OrgKind::PoliceStation,
+            department_type: None,
+            name: "望江路派出所".into(),
+            division_codes: codes.clone(),
+        };
+        let added = tx.insert_organisation(&new, T0).await.unwrap();
+        tx.commit().await.unwrap();
+        let within: Vec<i64> = store.organisations_within(&county_path).await.unwrap().iter().map(|o| o.id).collect();
+        assert!(within.contains(&added.id), "{within:?}");
+        let stations = store.organisations_of_kind(fengqiao_core::org::OrgKind::PoliceStation).await.unwrap();
+        assert_eq!(stations.last().map(|o| o.id), Some(added.id));
+    }
 }
 
 /// Plain SQL against the test database, as an intruder with file or server
@@ -435,7 +491,10 @@ mod incidents {
     use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
     use fengqiao_core::Timestamp;
     use fengqiao_store::testing::TestDatabase;
-    use fengqiao_store::{backend_tests, IncidentExtras, Responsibility, Store, StoreError, Tx};
+    use fengqiao_store::{
+        backend_tests, IncidentExtras, NewIdempotencyKey, Responsibility, Store, StoreError,
+        StoredIncident, TimelineEntry, Tx,
+    };
 
     use super::{three_orgs, T0};
 
@@ -601,6 +660,97 @@ mod incidents {
             tx.insert_idempotency_key("token:3", "call-1", b"hash-1", other, T0).await.unwrap();
             tx.commit().await.unwrap();
             assert_eq!(incident_count(store).await, 2);
+        }
+
+        async fn a_batch_takes_its_receipt_numbers_in_one_range(db: TestDatabase) {
+            let store = &db.store;
+            let (_, a, b) = three_orgs(store).await;
+            let day = ReceiptDate::of(T0);
+            let mut tx = store.begin().await.unwrap();
+            assert_eq!(tx.next_receipt_sequence(a, day).await.unwrap(), 1);
+            assert_eq!(tx.next_receipt_sequences(a, day, 5).await.unwrap(), 2..=6);
+            assert_eq!(tx.next_receipt_sequences(b, day, 3).await.unwrap(), 1..=3);
+            assert_eq!(tx.next_receipt_sequence(a, day).await.unwrap(), 7);
+            tx.commit().await.unwrap();
+        }
+
+        async fn a_savepoint_undoes_one_change_and_keeps_the_others(db: TestDatabase) {
+            let store = &db.store;
+            let (county, a, _) = three_orgs(store).await;
+            let mut tx = store.begin().await.unwrap();
+            tx.savepoint().await.unwrap();
+            let kept = divert_wage_arrears(&mut tx, a, county, T0).await;
+            tx.insert_idempotency_key("token:3", "call-1", b"hash-1", kept, T0).await.unwrap();
+            tx.release_savepoint().await.unwrap();
+            // The second change fails in the database (its key is taken):
+            // on PostgreSQL that aborts the transaction until the rollback.
+            tx.savepoint().await.unwrap();
+            let refused = divert_wage_arrears(&mut tx, a, county, T0).await;
+            let err = tx.insert_idempotency_key("token:3", "call-1", b"hash-2", refused, T0).await.unwrap_err();
+            assert!(matches!(err, StoreError::Duplicate("idempotency_key")), "{err}");
+            tx.rollback_to_savepoint().await.unwrap();
+            tx.savepoint().await.unwrap();
+            let after = divert_wage_arrears(&mut tx, a, county, T0).await;
+            tx.release_savepoint().await.unwrap();
+            tx.commit().await.unwrap();
+            let ids: Vec<i64> = store.incidents_within("/", 10).await.unwrap().iter().map(|i| i.id).collect();
+            assert_eq!(ids.len(), 2);
+            assert!(ids.contains(&kept) && ids.contains(&after), "{ids:?}");
+            assert_eq!(store.idempotency_key("token:3", "call-1").await.unwrap().unwrap().incident_id, kept);
+        }
+
+        async fn many_keys_are_written_together_and_a_used_one_refuses_them_all(db: TestDatabase) {
+            let store = &db.store;
+            let (county, a, _) = three_orgs(store).await;
+            let mut tx = store.begin().await.unwrap();
+            let mut ids = Vec::new();
+            for _ in 0..3 {
+                ids.push(divert_wage_arrears(&mut tx, a, county, T0).await);
+            }
+            let names: Vec<String> = (0..ids.len()).map(|n| format!("call-{n}")).collect();
+            let keys: Vec<NewIdempotencyKey> = ids
+                .iter()
+                .zip(&names)
+                .map(|(&incident_id, key)| NewIdempotencyKey { actor: "token:3", key, request_hash: b"h", incident_id })
+                .collect();
+            tx.insert_idempotency_keys(&keys, T0).await.unwrap();
+            tx.commit().await.unwrap();
+            for (id, key) in ids.iter().zip(&names) {
+                assert_eq!(store.idempotency_key("token:3", key).await.unwrap().unwrap().incident_id, *id);
+            }
+            let mut tx = store.begin().await.unwrap();
+            let another = divert_wage_arrears(&mut tx, a, county, T0).await;
+            let again = [
+                NewIdempotencyKey { actor: "token:3", key: "call-9", request_hash: b"h", incident_id: another },
+                NewIdempotencyKey { actor: "token:3", key: "call-1", request_hash: b"h", incident_id: another },
+            ];
+            let err = tx.insert_idempotency_keys(&again, T0).await.unwrap_err();
+            assert!(matches!(err, StoreError::Duplicate("idempotency_key")), "{err}");
+        }
+
+        async fn a_written_incident_is_what_a_read_returns(db: TestDatabase) {
+            let store = &db.store;
+            let (county, a, _) = three_orgs(store).await;
+            let mut tx = store.begin().await.unwrap();
+            let id = divert_wage_arrears(&mut tx, a, county, T0).await;
+            tx.commit().await.unwrap();
+            let record = store.incident(id).await.unwrap().unwrap();
+            let core = record.incident.to_core().unwrap();
+            let extras = IncidentExtras {
+                reporter_name: record.incident.reporter_name.clone(),
+                reporter_phone: record.incident.reporter_phone.clone(),
+                reporter_phone_index: None,
+                community_code: record.incident.community_code.clone(),
+                triage_matched: record.incident.triage_matched.clone(),
+            };
+            assert_eq!(StoredIncident::written(&core, &extras), record.incident);
+            let event = fengqiao_core::incident::TimelineEvent {
+                at: T0,
+                actor: Actor::User(7),
+                event: serde_json::json!({"event": "received", "source": "phone"}),
+            };
+            let entry = TimelineEntry::of(None, &event).unwrap();
+            assert_eq!((entry.at, entry.actor.as_str(), entry.event["source"].as_str()), (T0, "user:7", Some("phone")));
         }
 
         async fn incidents_are_listed_within_a_scope(db: TestDatabase) {

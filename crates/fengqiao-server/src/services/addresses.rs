@@ -153,6 +153,20 @@ pub async fn match_in_registry(
     })
 }
 
+/// [`resolve`] without who answers for the building: the structured
+/// address and the registry's building, what intake needs — the grid, its
+/// people and their masked names are for those who look an address up.
+pub async fn locate(
+    store: &Store,
+    text: &str,
+    within: impl Fn(&str) -> bool,
+) -> Result<(ResolvedAddress, Option<Building>)> {
+    let address = resolver().resolve(text);
+    let found = store.match_buildings(&registry_query(&address)).await?;
+    let building = found.into_iter().find(|b| within(&b.community_code));
+    Ok((address, building))
+}
+
 /// 浆洗街 is a street office and a road: "浆洗街12号" names the road when a
 /// house number follows the township's name as written.
 fn township_as_road(address: &ResolvedAddress) -> Option<String> {

@@ -686,7 +686,7 @@ impl BulkIntake {
         let at = later.incident.received_at;
         if let Some((facts, earlier)) = &later.repeat {
             let raised = repeat_calls::link_among(
-                &self.state,
+                &self.detector,
                 tx,
                 &later.incident,
                 station,
@@ -694,7 +694,8 @@ impl BulkIntake {
                 earlier,
                 at,
             )
-            .await?;
+            .await?
+            .warning;
             let linked = self.detector.check(facts, earlier, false);
             self.totals.repeats += u64::from(!linked.linked.is_empty());
             self.totals.warnings += u64::from(raised.is_some());

@@ -8,27 +8,26 @@
 //! every change; one transaction writes the incident, its timeline, its work
 //! order, its idempotency key and the audit entry.
 
-use fengqiao_core::audit::{Actor, AuditAction};
+use fengqiao_core::audit::Actor;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::geo::Wgs84;
 use fengqiao_core::incident::{
-    Category, Incident, IncidentInput, IncidentSource, NewIncident, Priority, ReceiptDate,
-    ReceiptNumber, StationCode, Triage as CoreTriage, TriagedBy,
+    Category, IncidentInput, IncidentSource, NewIncident, Priority, Triage as CoreTriage, TriagedBy,
 };
 use fengqiao_core::org::DivisionCode;
 use fengqiao_core::personal::PersonalData;
 use fengqiao_core::secret;
-use fengqiao_core::work_order::NewWorkOrder;
 use fengqiao_core::Timestamp;
-use fengqiao_store::{Building, IncidentExtras, IncidentRecord, StoreError, Tx};
+use fengqiao_store::{Building, IncidentExtras, IncidentRecord, Tx};
 use fengqiao_triage::TriageSuggestion;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::Caller;
+use super::group_commit::{Created, PreparedIntake, Written};
 use super::incidents::visible_incident;
 use super::routing::{route, triage, Target};
-use super::{addresses, idempotency, repeat_calls, threat_words, warnings, Error, Result};
+use super::{addresses, idempotency, warnings, Error, Result};
 use crate::live::{LiveEvent, LiveKind};
 use crate::state::AppState;
 
@@ -122,32 +121,20 @@ pub async fn take_in_known(
     let new = parse_body(body)?;
     let (name, phone) = (reporter_name(body)?, reporter_phone(body)?);
 
-    let resolution = addresses::resolve(
-        &state.store,
-        &state.cipher,
-        new.location.text.as_str(),
-        |code| caller.covers(code),
-    )
+    let (address, found) = addresses::locate(&state.store, new.location.text.as_str(), |code| {
+        caller.covers(code)
+    })
     .await?;
-    let building = resolution.registry.as_ref();
-    let known_building = known.building.map(|b| (b.id, b.community_code.clone()));
-    let building = known_building.or(building.map(|b| (b.building_id, b.community_code.clone())));
-    let building = building.as_ref();
+    // What the entry point knows wins over what the words matched.
+    let building = known.building.or(found.as_ref());
     let location_code = building
-        .map(|(_, community)| community.clone())
-        .or_else(|| resolution.address.township_code.clone())
-        .or_else(|| resolution.address.county_code.clone())
+        .map(|b| b.community_code.clone())
+        .or_else(|| address.township_code.clone())
+        .or_else(|| address.county_code.clone())
         .and_then(|c| DivisionCode::parse(&c).ok());
-    let coordinates = match building {
-        Some((id, _)) => state
-            .store
-            .building(*id)
-            .await?
-            .and_then(|b| Wgs84::new(b.lat?, b.lon?).ok()),
-        None => None,
-    };
+    let coordinates = building.and_then(|b| Wgs84::new(b.lat?, b.lon?).ok());
     let mut new = new;
-    new.location.address_id = building.map(|(id, _)| *id);
+    new.location.address_id = building.map(|b| b.id);
     new.location.coordinates = coordinates.or(known.coordinates);
 
     let (suggestion, triaged_by, triage_actor) = match known.category {
@@ -161,65 +148,6 @@ pub async fn take_in_known(
     let core_triage = core_triage(&suggestion)?;
     let route = route(state, caller, location_code.as_ref(), &suggestion).await?;
 
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    if let (Some(limit), Some((building_id, _))) = (known.limit, building) {
-        limit.count(&mut tx, *building_id, now).await?;
-    }
-    let id = tx.next_incident_id().await?;
-    let sequence = tx
-        .next_receipt_sequence(route.station.id, ReceiptDate::of(now))
-        .await?;
-    let station_code = StationCode::parse(&format!("P{}", route.station.id))?;
-    let receipt = ReceiptNumber::new(station_code, now, sequence)?;
-    let received = Incident::receive(
-        id,
-        route.station.id,
-        receipt.clone(),
-        new,
-        caller.actor.clone(),
-        now,
-    );
-    let triaged = received
-        .state
-        .triage(core_triage, triaged_by, triage_actor, now)
-        .map_err(Error::internal)?;
-    let mut incident_events = received.events;
-    incident_events.extend(triaged.events);
-    let mut work_order = None;
-    let incident = match &route.target {
-        Target::CommandRoom(room) => {
-            let dispatched = triaged
-                .state
-                .dispatch(room.id, Actor::System, now)
-                .map_err(Error::internal)?;
-            incident_events.extend(dispatched.events);
-            dispatched.state
-        }
-        Target::Department { owner, deadlines } => {
-            let order = NewWorkOrder {
-                id: tx.next_work_order_id().await?,
-                originator_org_id: route.command_room.id,
-                owner_org_id: owner.id,
-                supervisor_org_id: owner.parent_id,
-                deadlines: *deadlines,
-            };
-            let diversion = triaged
-                .state
-                .divert(order, Actor::System, now)
-                .map_err(Error::internal)?;
-            incident_events.extend(diversion.incident.events);
-            work_order = Some(diversion.work_order);
-            diversion.incident.state
-        }
-        Target::Unrouted => {
-            triaged
-                .state
-                .hold(route.command_room.id, Actor::System, now)
-                .map_err(Error::internal)?
-                .state
-        }
-    };
     let extras = IncidentExtras {
         reporter_name: name.as_ref().map(|n| state.cipher.encrypt(n)),
         reporter_phone: phone.as_ref().map(|p| state.cipher.encrypt(p)),
@@ -227,46 +155,39 @@ pub async fn take_in_known(
         community_code: location_code.map(|c| c.as_str().to_owned()),
         triage_matched: suggestion.matched.iter().map(|m| m.word.clone()).collect(),
     };
-    tx.insert_incident(&incident, &extras, now).await?;
-    tx.append_timeline(id, None, &incident_events).await?;
-    if let Some(order) = &work_order {
-        tx.insert_work_order(&order.state, now).await?;
-        tx.append_timeline(id, Some(order.state.id), &order.events)
-            .await?;
-    }
-    let phone_index = extras.reporter_phone_index.as_deref();
-    let repeat_warning =
-        repeat_calls::link(state, &mut tx, &incident, &route.station, phone_index, now).await?;
-    let threat_warning =
-        threat_words::raise_on_incident(&mut tx, &incident, &route.station, now).await?;
-    if let Some(key) = key {
-        match tx
-            .insert_idempotency_key(&actor, key, &request_hash, id, now)
-            .await
-        {
-            Ok(()) => {}
-            Err(StoreError::Duplicate(_)) => {
-                // A concurrent request with the same key committed first:
-                // this one's work is rolled back and the first one answers.
-                drop(tx);
-                let first = replay(state, caller, &actor, key, &request_hash)
-                    .await?
-                    .ok_or_else(|| Error::Internal("idempotency key vanished".into()))?;
-                return Ok((Intake::Replayed, first));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let event = caller
-        .audit(AuditAction::Create, "incident")
-        .object(id)
-        .detail(receipt.to_string());
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
     let mut orgs = vec![route.station.path.clone(), route.command_room.path.clone()];
     if let Target::Department { owner, .. } = &route.target {
         orgs.push(owner.path.clone());
     }
+    let limit = known.limit.zip(building).map(|(l, b)| (*l, b.id));
+    let prepared = PreparedIntake {
+        caller: caller.clone(),
+        key: key.map(|k| (k.to_owned(), request_hash.to_vec())),
+        new,
+        extras,
+        triage: core_triage,
+        triaged_by,
+        triage_actor,
+        route,
+        limit,
+    };
+    let created = match state.intake.write(prepared).await? {
+        Written::Created(created) => created,
+        Written::KeyUsed => {
+            // An intake with the same key committed first: it answers.
+            let key = key.ok_or_else(|| Error::Internal("a key used without a key".into()))?;
+            let first = replay(state, caller, &actor, key, &request_hash)
+                .await?
+                .ok_or_else(|| Error::Internal("idempotency key vanished".into()))?;
+            return Ok((Intake::Replayed, first));
+        }
+    };
+    let Created {
+        mut record,
+        linked,
+        warnings: raised,
+    } = *created;
+    let id = record.incident.id;
     state.live.publish(LiveEvent {
         kind: LiveKind::Incident,
         id,
@@ -274,10 +195,12 @@ pub async fn take_in_known(
         change: "created".into(),
         orgs,
     });
-    for warning_id in [repeat_warning, threat_warning].into_iter().flatten() {
+    for warning_id in raised {
         warnings::publish(state, warning_id, "raised").await;
     }
-    let record = state.store.incident(id).await?.ok_or(Error::NotFound)?;
+    if linked {
+        record.repeats = state.store.repeats_of(id).await?;
+    }
     Ok((Intake::Created, record))
 }
 
@@ -394,6 +317,7 @@ pub fn core_triage(suggestion: &TriageSuggestion) -> Result<CoreTriage> {
 
 /// How many reports one building's plate takes: per 10-minute slot and per
 /// China day.
+#[derive(Debug, Clone, Copy)]
 pub struct PlateLimit {
     pub per_ten_minutes: i64,
     pub per_day: i64,

@@ -14,6 +14,7 @@ mod error;
 pub mod escalation;
 pub mod field_reports;
 pub mod format;
+pub mod group_commit;
 pub mod idempotency;
 pub mod incidents;
 pub mod intake;

@@ -1,11 +1,11 @@
 //! 重复报警 at intake: links a new incident to the earlier ones it repeats
 //! and, at the threshold, raises one repeat-call warning for the station.
-//! Runs inside the intake's transaction, after the incident row is written,
-//! so the incident, its links, the warning and their audit entries commit
-//! together or not at all.
+//! Runs inside the intake's transaction, after the incident rows are
+//! written (`group_commit.rs`), so the incident, its links, the warning and
+//! their audit entries commit together or not at all.
 
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
-use fengqiao_core::incident::Incident;
+use fengqiao_core::incident::{Incident, IncidentEvent, TimelineEvent};
 use fengqiao_core::org::Organisation;
 use fengqiao_core::repeat_call::{CallFacts, RepeatCallDetector};
 use fengqiao_core::warning::{NewWarning, SubjectKind, WarningRule, WarningSubject};
@@ -14,55 +14,29 @@ use fengqiao_store::{RepeatLink, Tx};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::format::rfc3339;
 use super::{Error, Result};
-use crate::services::format::rfc3339;
-use crate::state::AppState;
 
-/// Links `incident` (just written, received by `station`) to the earlier
-/// incidents it repeats and raises the warning when due. Returns the id of
-/// a raised warning, to publish once the transaction commits.
-pub(crate) async fn link(
-    state: &AppState,
-    tx: &mut Tx,
-    incident: &Incident,
-    station: &Organisation,
-    caller_index: Option<&[u8]>,
-    now: Timestamp,
-) -> Result<Option<i64>> {
-    let Some(triage) = &incident.triage else {
-        return Ok(None);
-    };
-    let detector = RepeatCallDetector::new(state.settings.repeat_calls.clone());
-    let new = CallFacts {
-        incident_id: incident.id,
-        address_id: incident.location.address_id,
-        caller_index: caller_index.map(<[u8]>::to_vec),
-        category: triage.category.clone(),
-        received_at: incident.received_at,
-    };
-    let earlier = tx
-        .repeat_candidates(
-            incident.station_id,
-            new.address_id,
-            caller_index,
-            detector.window_start(new.received_at),
-        )
-        .await?;
-    link_among(state, tx, incident, station, &new, &earlier, now).await
+/// What linking wrote: the warning raised, to publish once the transaction
+/// commits, and the timeline events, for an answer built without reading
+/// them back.
+pub(crate) struct Linked {
+    pub warning: Option<i64>,
+    pub events: Vec<TimelineEvent<IncidentEvent>>,
 }
 
-/// [`link`] with the earlier incidents already known (a generator that
-/// holds the recent ones in memory): decides, warns and writes the same.
+/// Links `incident` (just written, received by `station`) to those of
+/// `earlier` it repeats — the incidents before it at the same building or
+/// from the same caller — and raises the warning when due.
 pub(crate) async fn link_among(
-    state: &AppState,
+    detector: &RepeatCallDetector,
     tx: &mut Tx,
     incident: &Incident,
     station: &Organisation,
     new: &CallFacts,
     earlier: &[CallFacts],
     now: Timestamp,
-) -> Result<Option<i64>> {
-    let detector = RepeatCallDetector::new(state.settings.repeat_calls.clone());
+) -> Result<Linked> {
     let mut finding = detector.check(new, earlier, false);
     let mut raised = None;
     if let Some(found) = &finding.warning {
@@ -100,15 +74,17 @@ pub(crate) async fn link_among(
     tx.append_timeline(incident.id, None, &linked.events)
         .await?;
     tx.insert_repeat_links(incident.id, &finding.linked).await?;
-    let Some(warning_id) = raised else {
-        return Ok(None);
-    };
-    let audit = AuditEvent::new(Actor::System, AuditAction::Create, "warning")
-        .object(warning_id)
-        .org(Some(station.id))
-        .detail(format!("repeat_call incident {}", incident.id));
-    tx.append_audit(&audit, now).await?;
-    Ok(Some(warning_id))
+    if let Some(warning_id) = raised {
+        let audit = AuditEvent::new(Actor::System, AuditAction::Create, "warning")
+            .object(warning_id)
+            .org(Some(station.id))
+            .detail(format!("repeat_call incident {}", incident.id));
+        tx.append_audit(&audit, now).await?;
+    }
+    Ok(Linked {
+        warning: raised,
+        events: linked.events,
+    })
 }
 
 /// An earlier incident a new one repeats, as the incident view lists it.

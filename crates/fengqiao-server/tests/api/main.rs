@@ -9,6 +9,7 @@ mod disputes;
 mod errors;
 mod field_reports;
 mod figures;
+mod group_commit;
 mod helpers;
 mod incidents;
 mod layers;

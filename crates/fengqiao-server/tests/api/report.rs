@@ -216,6 +216,37 @@ backend_tests! {
         assert_eq!(incident_count(&app).await, 1, "only the world's incident");
     }
 
+    async fn reports_over_the_limit_sent_at_once_are_refused_alone(db: TestDatabase) {
+        let app = TestApp::new(db).await;
+        crate::helpers::add_desks(&app).await;
+        let operator = app.session(fengqiao_core::role::Role::Operator).await;
+        let plate = app.world.own_building.plate_code.clone();
+        let mut visits = Vec::new();
+        for _ in 0..6 {
+            visits.push(open_plate(&app, &plate).await);
+        }
+        let before = incident_count(&app).await;
+        // Six reports at one plate (three are allowed in ten minutes) and
+        // six calls elsewhere, all at once: they share transactions.
+        let texts: Vec<String> = (0..visits.len()).map(|i| format!("楼道灯坏了第{i}次")).collect();
+        let plates = futures_util::future::join_all(
+            visits.iter().zip(&texts).map(|(visit, text)| submit(&app, &plate, visit, text, "")),
+        );
+        let body = serde_json::json!({"source": "call_110", "text": "小区里有人打架", "location_text": "成都市武侯区浆洗街锦里小区3栋"});
+        let calls = futures_util::future::join_all((0..6).map(|_| {
+            app.raw(Method::POST, "/api/v1/incidents", Some(&operator), Some(body.to_string()), &[])
+        }));
+        let (plates, calls) = tokio::join!(plates, calls);
+        let mut statuses: Vec<StatusCode> = plates.iter().map(|p| p.status).collect();
+        statuses.sort();
+        assert_eq!(statuses, [StatusCode::OK, StatusCode::OK, StatusCode::OK,
+            StatusCode::TOO_MANY_REQUESTS, StatusCode::TOO_MANY_REQUESTS, StatusCode::TOO_MANY_REQUESTS]);
+        assert!(calls.iter().all(|c| c.status == StatusCode::CREATED), "{:?}", calls.iter().map(|c| &c.text).collect::<Vec<_>>());
+        assert_eq!(incident_count(&app).await, before + 9);
+        assert!(app.state.intake.largest_batch() > 1, "the intakes shared no transaction");
+        assert!(app.state.store.verify_audit_chain().await.unwrap().is_ok());
+    }
+
     async fn a_plate_takes_a_few_reports_per_ten_minutes_and_a_day_even_across_a_restart(db: TestDatabase) {
         let mut app = TestApp::new(db).await;
         let plate = app.world.own_building.plate_code.clone();
