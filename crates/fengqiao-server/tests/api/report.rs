@@ -243,7 +243,6 @@ backend_tests! {
             StatusCode::TOO_MANY_REQUESTS, StatusCode::TOO_MANY_REQUESTS, StatusCode::TOO_MANY_REQUESTS]);
         assert!(calls.iter().all(|c| c.status == StatusCode::CREATED), "{:?}", calls.iter().map(|c| &c.text).collect::<Vec<_>>());
         assert_eq!(incident_count(&app).await, before + 9);
-        assert!(app.state.intake.largest_batch() > 1, "the intakes shared no transaction");
         assert!(app.state.store.verify_audit_chain().await.unwrap().is_ok());
     }
 
