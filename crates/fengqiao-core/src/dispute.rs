@@ -37,8 +37,9 @@ use serde::{Deserialize, Serialize};
 use crate::audit::Actor;
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
-use crate::incident::{bounded_text, TimelineEvent, Transition};
 use crate::personal::PersonalData;
+use crate::text::bounded_text;
+use crate::timeline::{TimelineEvent, Transition};
 
 const DAY_MINUTES: i64 = 24 * 60;
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
-use crate::incident::bounded_text;
+use crate::text::bounded_text;
 
 /// What the reporter found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -15,9 +15,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::Actor;
+use crate::category::CategoryCode;
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
-use crate::incident::{bounded_text, CategoryCode, TimelineEvent, Transition};
+use crate::text::bounded_text;
+use crate::timeline::{TimelineEvent, Transition};
 
 /// Minutes a department has, per category, counted from the creation of the
 /// work order.
@@ -83,6 +85,15 @@ pub enum WorkOrderStatus {
 }
 
 impl WorkOrderStatus {
+    pub const ALL: [WorkOrderStatus; 6] = [
+        WorkOrderStatus::Created,
+        WorkOrderStatus::Accepted,
+        WorkOrderStatus::InProgress,
+        WorkOrderStatus::Returned,
+        WorkOrderStatus::Confirmed,
+        WorkOrderStatus::Rejected,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             WorkOrderStatus::Created => "created",

@@ -11,8 +11,10 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use fengqiao_core::china_time;
 use fengqiao_core::dispute::{DisputeStatus, DisputeType, FollowUpStatus, RiskLevel};
 use fengqiao_core::role::Permission;
+use fengqiao_core::Timestamp;
 use serde::Deserialize;
 
 use crate::api::disputes::{dispute_view, DisputeView};
@@ -96,9 +98,8 @@ fn rule_zh(rule: &str) -> &'static str {
 
 /// RFC 3339 text from the API as a China time, e.g. 2026-11-25 09:30.
 fn local(text: &str) -> String {
-    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is an offset");
     chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&china).format("%Y-%m-%d %H:%M").to_string())
+        .map(|t| china_time::minutes(Timestamp(t.timestamp_millis())))
         .unwrap_or_default()
 }
 
@@ -175,7 +176,7 @@ pub async fn list(
                 status: status_zh(d.status),
                 address: d.address_text.to_string(),
                 facts: d.facts.as_str().chars().take(60).collect(),
-                registered_at: local(&crate::services::format::rfc3339(d.registered_at)),
+                registered_at: china_time::minutes(d.registered_at),
                 overdue: d.status == DisputeStatus::Registered && now > d.mediate_by,
             }
         })

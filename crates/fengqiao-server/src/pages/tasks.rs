@@ -10,8 +10,10 @@ use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use fengqiao_core::china_time;
+use fengqiao_core::china_time::ChinaDay;
 use fengqiao_core::role::Permission;
-use fengqiao_core::task::{DoneRecord, Task, TaskDay, TaskKind, TaskOutcome, TaskStatus};
+use fengqiao_core::task::{DoneRecord, Task, TaskKind, TaskOutcome, TaskStatus};
 use serde::Deserialize;
 
 use crate::auth::ClientAddress;
@@ -19,7 +21,6 @@ use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::pages::{permitted_page_caller, render};
 use crate::services::access::Caller;
-use crate::services::format::beijing_time;
 use crate::services::tasks::{record_done, sort_list, visible_task, DoneBody};
 use crate::services::Error;
 use crate::state::AppState;
@@ -34,7 +35,7 @@ struct TaskLine {
 }
 
 impl TaskLine {
-    fn of(task: &Task, today: TaskDay, lang: Lang) -> TaskLine {
+    fn of(task: &Task, today: ChinaDay, lang: Lang) -> TaskLine {
         TaskLine {
             id: task.id,
             kind: lang
@@ -122,7 +123,7 @@ pub async fn list(
     let Some(user) = caller.user.as_ref() else {
         return Error::Forbidden.into_response();
     };
-    let today = TaskDay::of(state.clock.now());
+    let today = ChinaDay::of(state.clock.now());
     let mut tasks = match state.store.tasks_on_list(user.id, today).await {
         Ok(tasks) => tasks,
         Err(err) => return ApiError::from(err).into_response(),
@@ -273,7 +274,7 @@ fn task_page(
     problems: Vec<String>,
     case_id: Option<i64>,
 ) -> TaskPage {
-    let today = TaskDay::of(state.clock.now());
+    let today = ChinaDay::of(state.clock.now());
     let own = caller
         .user
         .as_ref()
@@ -340,6 +341,6 @@ fn record_view(task: &Task, lang: Lang) -> Option<RecordView> {
         outcome: lang.pick(outcome.name_zh(), outcome.name_en()).to_owned(),
         place: place.clone(),
         note: note.as_str().to_owned(),
-        done_at: beijing_time(at),
+        done_at: china_time::minutes(at),
     })
 }

@@ -11,6 +11,7 @@ use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use fengqiao_core::china_time;
 use fengqiao_core::role::Permission;
 use fengqiao_core::warning::{
     Evidence, SubjectKind, Warning, WarningAction, WarningStatus, WarningSubject,
@@ -24,7 +25,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::i18n::Lang;
 use crate::pages::{permitted_page_caller, render};
 use crate::services::access::Caller;
-use crate::services::format::beijing_time;
 use crate::services::warnings::{acknowledge_warning, close_warning, visible_warnings};
 use crate::services::Error;
 use crate::state::AppState;
@@ -287,11 +287,11 @@ async fn board_page(
             escalated: w.escalated_at.is_some(),
             subject: subject_text(state, w.subject, lang).await?,
             evidence: evidence_text(&w.evidence, lang),
-            raised_at: beijing_time(w.raised_at),
-            acknowledge_by: beijing_time(w.acknowledge_by),
-            escalated_at: w.escalated_at.map(beijing_time),
-            acknowledged_at: w.acknowledged_at.map(beijing_time),
-            closed_at: w.closed_at.map(beijing_time),
+            raised_at: china_time::minutes(w.raised_at),
+            acknowledge_by: china_time::minutes(w.acknowledge_by),
+            escalated_at: w.escalated_at.map(china_time::minutes),
+            acknowledged_at: w.acknowledged_at.map(china_time::minutes),
+            closed_at: w.closed_at.map(china_time::minutes),
             action: w
                 .action
                 .as_ref()

@@ -6,9 +6,9 @@
 
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
 use fengqiao_core::dispute::{Dispute, DisputeError, DisputeEvent, DisputeStatus};
-use fengqiao_core::incident::{TimelineEvent, Transition};
 use fengqiao_core::org::Organisation;
 use fengqiao_core::role::Permission;
+use fengqiao_core::timeline::{TimelineEvent, Transition};
 use fengqiao_core::warning::NewWarning;
 use fengqiao_core::Timestamp;
 use fengqiao_store::{DisputeRecord, StoreError, Tx};

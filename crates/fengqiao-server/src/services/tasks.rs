@@ -14,17 +14,18 @@
 //! instance gets there first.
 
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+use fengqiao_core::china_time;
+use fengqiao_core::china_time::ChinaDay;
 use fengqiao_core::role::{Permission, Role};
 use fengqiao_core::task::{
-    routine_visits_due, Assignee, AssigneeRole, DoneRecord, NewTask, Task, TaskDay, TaskError,
-    TaskKind, TaskStatus, VisitCandidate,
+    routine_visits_due, Assignee, AssigneeRole, DoneRecord, NewTask, Task, TaskError, TaskKind,
+    TaskStatus, VisitCandidate,
 };
 use fengqiao_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::Caller;
-use super::format::beijing_time;
 use super::{Error, Result};
 use crate::state::AppState;
 
@@ -47,7 +48,7 @@ impl std::ops::AddAssign for Generated {
 /// Generates today's list of everyone who answers for a grid and notes the
 /// day as generated.
 pub async fn generate_all(state: &AppState) -> Result<Generated, StoreError> {
-    let today = TaskDay::of(state.clock.now());
+    let today = ChinaDay::of(state.clock.now());
     let mut total = Generated::default();
     for user_id in state.store.task_doers().await? {
         total += generate_for(state, user_id).await?;
@@ -62,7 +63,7 @@ pub async fn generate_all(state: &AppState) -> Result<Generated, StoreError> {
 /// today already (by this instance before a restart, or another one).
 /// `None` when there was nothing to do.
 pub async fn generate_if_new_day(state: &AppState) -> Result<Option<Generated>, StoreError> {
-    let today = TaskDay::of(state.clock.now());
+    let today = ChinaDay::of(state.clock.now());
     if state.store.task_day_generated(today).await?.is_some() {
         return Ok(None);
     }
@@ -74,7 +75,7 @@ pub async fn generate_if_new_day(state: &AppState) -> Result<Option<Generated>, 
 #[tracing::instrument(skip_all, err(level = "info"), fields(user.id = user_id))]
 pub async fn generate_for(state: &AppState, user_id: i64) -> Result<Generated, StoreError> {
     let now = state.clock.now();
-    let today = TaskDay::of(now);
+    let today = ChinaDay::of(now);
     let Some(user) = state.store.user(user_id).await? else {
         return Ok(Generated::default());
     };
@@ -163,7 +164,7 @@ fn assignee(user_id: i64, as_officer: bool) -> Assignee {
 async fn sourced_tasks(
     state: &AppState,
     user_id: i64,
-    today: TaskDay,
+    today: ChinaDay,
 ) -> Result<Vec<NewTask>, StoreError> {
     let now = state.clock.now();
     let tomorrow = today.plus_days(1).starts_at();
@@ -213,7 +214,7 @@ async fn sourced_tasks(
             Some(format!(
                 "纠纷 {} 的回访，{} 到期：核实协议是否履行。",
                 due.dispute_id,
-                TaskDay::of(due.due_at)
+                ChinaDay::of(due.due_at)
             )),
             now,
         ));
@@ -234,7 +235,7 @@ async fn sourced_tasks(
                 Some(format!(
                     "纠纷 {} 约定调解时间：{}",
                     case.dispute_id,
-                    beijing_time(at)
+                    china_time::minutes(at)
                 )),
                 now,
             );
@@ -253,7 +254,7 @@ async fn sourced_tasks(
                 Some(format!(
                     "纠纷 {} 自 {} 起已 {} 天以上无进展，请推进调处。",
                     case.dispute_id,
-                    TaskDay::of(case.progress_at),
+                    ChinaDay::of(case.progress_at),
                     policy.days()
                 )),
                 now,

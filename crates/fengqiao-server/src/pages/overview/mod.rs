@@ -8,6 +8,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use fengqiao_core::china_time::{self, ChinaDay};
 use fengqiao_core::figures::IncidentSelector;
 use fengqiao_core::role::Permission;
 use fengqiao_core::Timestamp;
@@ -24,7 +25,6 @@ use crate::i18n::Lang;
 use crate::pages::board::INCIDENT_STATUSES;
 use crate::pages::{permitted_page_caller, render};
 use crate::services::access::Caller;
-use crate::services::format::beijing_time;
 use crate::services::format::rfc3339;
 use crate::services::organisations;
 use crate::services::overview::{gather, periods, Overview, Period};
@@ -443,7 +443,7 @@ fn charts(o: &Overview, grids: &[GridShape], lang: Lang) -> Vec<Chart> {
 }
 
 fn period_name(period: &Period, lang: Lang) -> String {
-    let day = |at: Timestamp| beijing_time(at).chars().take(10).collect::<String>();
+    let day = |at: Timestamp| ChinaDay::of(at).to_string();
     let last = Timestamp(period.to.0 - 1);
     match period.key {
         "yesterday" => format!("{} {}", lang.pick("昨日", "Yesterday"), day(period.from)),
@@ -617,7 +617,12 @@ async fn records_page(
     })?;
     let org = organisations::in_jurisdiction(state, caller, org_id).await?;
     let now = state.clock.now();
-    let period = format!("{} {} – {}", org.name, beijing_time(from), beijing_time(to));
+    let period = format!(
+        "{} {} – {}",
+        org.name,
+        china_time::minutes(from),
+        china_time::minutes(to)
+    );
     let back = format!("/overview?org_id={}", org.id);
     let scope = org.path.as_str();
     let page = |title: String, total: usize, rows: Vec<RecordRow>| RecordsPage {
@@ -698,7 +703,7 @@ async fn records_page(
                 .map(|i| RecordRow {
                     href: None,
                     number: i.receipt_number.to_string(),
-                    at: beijing_time(i.received_at),
+                    at: china_time::minutes(i.received_at),
                     what: i.triage.as_ref().map_or_else(
                         || lang.pick("未分类", "Untriaged").to_owned(),
                         |t| {
@@ -737,7 +742,7 @@ async fn records_page(
                 rows.push(RecordRow {
                     href: Some(format!("/disputes/{id}")),
                     number: format!("#{id}"),
-                    at: beijing_time(d.registered_at),
+                    at: china_time::minutes(d.registered_at),
                     what: crate::pages::disputes::type_zh(d.dispute_type).into(),
                     status: crate::services::disputes::status_zh(d.status).into(),
                     place: d.address_text.as_str().into(),
@@ -770,12 +775,12 @@ async fn records_page(
                 rows.push(RecordRow {
                     href: Some(format!("/warnings?status=overdue#warning-{id}")),
                     number: format!("#{id}"),
-                    at: beijing_time(w.raised_at),
+                    at: china_time::minutes(w.raised_at),
                     what: crate::api::warnings::rule_name(w.rule()).into(),
                     status: format!(
                         "{}{}",
                         lang.pick("签收时限 ", "acknowledge by "),
-                        beijing_time(w.acknowledge_by)
+                        china_time::minutes(w.acknowledge_by)
                     ),
                     place: String::new(),
                 });
