@@ -16,6 +16,7 @@ use crate::category::Category;
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
 use crate::geo::Wgs84;
+use crate::label::labels;
 use crate::personal::{PersonalData, PersonalDataKind};
 use crate::receipt::ReceiptNumber;
 use crate::repeat_call::RepeatCallFinding;
@@ -101,6 +102,17 @@ impl FromStr for IncidentSource {
             })
     }
 }
+
+labels!(IncidentSource {
+    Call110 => ("110接警", "110 call"),
+    WalkIn => ("来所报警", "Walk-in"),
+    Phone => ("电话报警", "Phone"),
+    GridWorker => ("网格员上报", "Grid worker"),
+    QrReport => ("扫码上报", "Plate report"),
+    Sensor => ("感知设备", "Sensor"),
+    VideoAnalytics => ("视频分析", "Video analytics"),
+    Open311 => ("Open311", "Open311"),
+});
 
 /// 警务类 / 非警务类: whether the police must handle an incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -378,6 +390,18 @@ impl fmt::Display for IncidentStatus {
         f.write_str(self.as_str())
     }
 }
+
+labels!(IncidentStatus {
+    Received => ("已接警", "Received"),
+    Triaged => ("待派转", "Awaiting routing"),
+    Dispatched => ("已派警", "Dispatched"),
+    Diverted => ("已分流", "With a department"),
+    InProgress => ("处置中", "In progress"),
+    Resolved => ("已办结", "Resolved"),
+    Closed => ("已结案", "Closed"),
+    Reopened => ("已重启", "Reopened"),
+    Cancelled => ("已撤销", "Cancelled"),
+});
 
 /// 回访满意度: 1 (very dissatisfied) to 5 (very satisfied).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

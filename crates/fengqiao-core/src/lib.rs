@@ -13,6 +13,7 @@ pub mod field_report;
 pub mod figures;
 pub mod geo;
 pub mod incident;
+pub mod label;
 pub mod org;
 pub mod personal;
 pub mod receipt;

@@ -21,6 +21,7 @@ use crate::audit::Actor;
 use crate::china_time::{ChinaDay, DAY_MS};
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
+use crate::label::labels;
 use crate::text::bounded_text;
 use crate::work_order::HandlingNote;
 
@@ -42,29 +43,15 @@ pub enum TaskKind {
     Assigned,
 }
 
-impl TaskKind {
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            TaskKind::CloseWarning => "预警待办结",
-            TaskKind::FollowUpVisit => "纠纷回访",
-            TaskKind::MediationSession => "调解安排",
-            TaskKind::StalledDispute => "纠纷久未推进",
-            TaskKind::RoutineVisit => "日常走访",
-            TaskKind::Assigned => "领导交办",
-        }
-    }
+labels!(TaskKind {
+    CloseWarning => ("预警待办结", "Warning to close"),
+    FollowUpVisit => ("纠纷回访", "Follow-up visit"),
+    MediationSession => ("调解安排", "Mediation session"),
+    StalledDispute => ("纠纷久未推进", "Dispute without progress"),
+    RoutineVisit => ("日常走访", "Routine visit"),
+    Assigned => ("领导交办", "Assigned by hand"),
+});
 
-    pub fn name_en(self) -> &'static str {
-        match self {
-            TaskKind::CloseWarning => "Warning to close",
-            TaskKind::FollowUpVisit => "Follow-up visit",
-            TaskKind::MediationSession => "Mediation session",
-            TaskKind::StalledDispute => "Dispute without progress",
-            TaskKind::RoutineVisit => "Routine visit",
-            TaskKind::Assigned => "Assigned by hand",
-        }
-    }
-}
 impl TaskKind {
     pub const ALL: [TaskKind; 6] = [
         TaskKind::CloseWarning,
@@ -168,23 +155,12 @@ pub enum TaskStatus {
     Withdrawn,
 }
 
-impl TaskStatus {
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            TaskStatus::Open => "待办",
-            TaskStatus::Done => "已完成",
-            TaskStatus::Withdrawn => "已撤销",
-        }
-    }
+labels!(TaskStatus {
+    Open => ("待办", "Open"),
+    Done => ("已完成", "Done"),
+    Withdrawn => ("已撤销", "Withdrawn"),
+});
 
-    pub fn name_en(self) -> &'static str {
-        match self {
-            TaskStatus::Open => "Open",
-            TaskStatus::Done => "Done",
-            TaskStatus::Withdrawn => "Withdrawn",
-        }
-    }
-}
 impl TaskStatus {
     pub const ALL: [TaskStatus; 3] = [TaskStatus::Open, TaskStatus::Done, TaskStatus::Withdrawn];
 
@@ -228,25 +204,13 @@ pub enum TaskOutcome {
     Referred,
 }
 
-impl TaskOutcome {
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            TaskOutcome::Completed => "已完成，无异常",
-            TaskOutcome::IssueFound => "发现问题，已处置或上报",
-            TaskOutcome::NobodyMet => "未见到人",
-            TaskOutcome::Referred => "已移交处理",
-        }
-    }
+labels!(TaskOutcome {
+    Completed => ("已完成，无异常", "Done, nothing wrong"),
+    IssueFound => ("发现问题，已处置或上报", "Problem found, handled or reported"),
+    NobodyMet => ("未见到人", "Nobody met"),
+    Referred => ("已移交处理", "Referred"),
+});
 
-    pub fn name_en(self) -> &'static str {
-        match self {
-            TaskOutcome::Completed => "Done, nothing wrong",
-            TaskOutcome::IssueFound => "Problem found, handled or reported",
-            TaskOutcome::NobodyMet => "Nobody met",
-            TaskOutcome::Referred => "Referred",
-        }
-    }
-}
 impl TaskOutcome {
     pub const ALL: [TaskOutcome; 4] = [
         TaskOutcome::Completed,

@@ -18,6 +18,7 @@ use crate::audit::Actor;
 use crate::category::CategoryCode;
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
+use crate::label::labels;
 use crate::text::bounded_text;
 use crate::timeline::{TimelineEvent, Transition};
 
@@ -83,6 +84,15 @@ pub enum WorkOrderStatus {
     Confirmed,
     Rejected,
 }
+
+labels!(WorkOrderStatus {
+    Created => ("待签收", "To accept"),
+    Accepted => ("已签收", "Accepted"),
+    InProgress => ("办理中", "In progress"),
+    Returned => ("已反馈", "Result returned"),
+    Confirmed => ("已办结", "Confirmed"),
+    Rejected => ("已退回", "Rejected"),
+});
 
 impl WorkOrderStatus {
     pub const ALL: [WorkOrderStatus; 6] = [

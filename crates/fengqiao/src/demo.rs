@@ -12,6 +12,7 @@ use anyhow::Context;
 use fengqiao_address::registry::GridCode;
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
 use fengqiao_core::china_time::ChinaDay;
+use fengqiao_core::label::Label;
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind};
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::role::Roles;
@@ -274,7 +275,7 @@ pub(crate) async fn seed_with_progress(
             username: person.username.clone(),
             password: password.expose().to_owned(),
             role: person.role.as_str().to_owned(),
-            role_name: person.role.name_zh().to_owned(),
+            role_name: person.role.zh().to_owned(),
             organisation: org_name.to_owned(),
             featured: person.featured,
         });

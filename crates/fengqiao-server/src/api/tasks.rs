@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
 use fengqiao_core::china_time::ChinaDay;
+use fengqiao_core::label::Label;
 use fengqiao_core::role::Permission;
 use fengqiao_core::task::{parse_details, parse_title, NewTask, Task, TaskStatus};
 use fengqiao_core::{FieldError, Reason};
@@ -73,13 +74,13 @@ impl TaskView {
         TaskView {
             id: task.id,
             kind: task.kind.as_str().into(),
-            kind_name: task.kind.name_zh().into(),
+            kind_name: task.kind.zh().into(),
             title: task.title.clone(),
             details: task.details.clone(),
             day: task.day.to_string(),
             late: task.late(today),
             status: task.status.as_str().into(),
-            status_name: task.status.name_zh().into(),
+            status_name: task.status.zh().into(),
             org_id: task.org_id,
             assignee_user_id: task.assignee.user_id,
             assignee_role: task.assignee.role.as_str().into(),
@@ -89,7 +90,7 @@ impl TaskView {
             done: match (&task.record, task.done_at) {
                 (Some(record), Some(at)) => Some(DoneRecordView {
                     outcome: record.outcome.as_str().into(),
-                    outcome_name: record.outcome.name_zh().into(),
+                    outcome_name: record.outcome.zh().into(),
                     place: record.place.clone(),
                     note: record.note.as_str().into(),
                     done_at: rfc3339(at),

@@ -38,9 +38,7 @@ impl TaskLine {
     fn of(task: &Task, today: ChinaDay, lang: Lang) -> TaskLine {
         TaskLine {
             id: task.id,
-            kind: lang
-                .pick(task.kind.name_zh(), task.kind.name_en())
-                .to_owned(),
+            kind: lang.label(task.kind).to_owned(),
             title: task.title.clone(),
             day: task.day.to_string(),
             late: task.late(today),
@@ -283,18 +281,13 @@ fn task_page(
         lang,
         task: TaskLine::of(task, today, lang),
         details: task.details.clone(),
-        status: match task.status {
-            TaskStatus::Open => lang.pick("待办", "Open"),
-            TaskStatus::Done => lang.pick("已完成", "Done"),
-            TaskStatus::Withdrawn => lang.pick("已撤销", "Withdrawn"),
-        }
-        .to_owned(),
+        status: lang.label(task.status).to_owned(),
         can_record: own && task.status == TaskStatus::Open,
         outcomes: TaskOutcome::ALL
             .iter()
             .map(|o| OutcomeChoice {
                 code: o.as_str(),
-                name: lang.pick(o.name_zh(), o.name_en()),
+                name: lang.label(*o),
                 checked: outcome == Some(o.as_str()),
             })
             .collect(),
@@ -338,7 +331,7 @@ fn record_view(task: &Task, lang: Lang) -> Option<RecordView> {
         return None;
     };
     Some(RecordView {
-        outcome: lang.pick(outcome.name_zh(), outcome.name_en()).to_owned(),
+        outcome: lang.label(*outcome).to_owned(),
         place: place.clone(),
         note: note.as_str().to_owned(),
         done_at: china_time::minutes(at),

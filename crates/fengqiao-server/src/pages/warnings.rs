@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use fengqiao_core::china_time;
+use fengqiao_core::label::Label;
 use fengqiao_core::role::Permission;
 use fengqiao_core::warning::{
     Evidence, SubjectKind, Warning, WarningAction, WarningStatus, WarningSubject,
@@ -19,7 +20,6 @@ use fengqiao_core::warning::{
 use fengqiao_core::Timestamp;
 use serde::Deserialize;
 
-use crate::api::warnings::rule_name;
 use crate::auth::ClientAddress;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Lang;
@@ -52,9 +52,9 @@ impl Tab {
 
     fn name(self, lang: Lang) -> &'static str {
         match self {
-            Tab::Open => lang.pick("待签收", "Open"),
-            Tab::Acknowledged => lang.pick("已签收", "Acknowledged"),
-            Tab::Closed => lang.pick("已办结", "Closed"),
+            Tab::Open => lang.label(WarningStatus::Open),
+            Tab::Acknowledged => lang.label(WarningStatus::Acknowledged),
+            Tab::Closed => lang.label(WarningStatus::Closed),
             Tab::Overdue => lang.pick("超时", "Overdue"),
         }
     }
@@ -141,23 +141,6 @@ struct Typed {
     action: Option<String>,
     note: String,
     problems: Vec<String>,
-}
-
-fn action_name(action: WarningAction, lang: Lang) -> &'static str {
-    match action {
-        WarningAction::Visited => lang.pick("上门走访", "Visited"),
-        WarningAction::Mediated => lang.pick("调解", "Mediated"),
-        WarningAction::Referred => lang.pick("移交", "Referred"),
-        WarningAction::NoRiskFound => lang.pick("排查无风险", "No risk found"),
-    }
-}
-
-fn status_name(status: WarningStatus, lang: Lang) -> &'static str {
-    match status {
-        WarningStatus::Open => lang.pick("待签收", "Open"),
-        WarningStatus::Acknowledged => lang.pick("已签收", "Acknowledged"),
-        WarningStatus::Closed => lang.pick("已办结", "Closed"),
-    }
 }
 
 /// The subject in words: a building by its address, others by their kind
@@ -281,8 +264,8 @@ async fn board_page(
         let typed = typed.filter(|t| t.id == w.id);
         warnings.push(Card {
             id: w.id,
-            rule_name: rule_name(w.rule()),
-            status: status_name(w.status, lang),
+            rule_name: w.rule().zh(),
+            status: lang.label(w.status),
             overdue: w.overdue(now),
             escalated: w.escalated_at.is_some(),
             subject: subject_text(state, w.subject, lang).await?,
@@ -295,14 +278,14 @@ async fn board_page(
             action: w
                 .action
                 .as_ref()
-                .map(|a| format!("{}：{}", action_name(a.action, lang), a.note.as_str())),
+                .map(|a| format!("{}：{}", lang.label(a.action), a.note.as_str())),
             can_acknowledge: handles && w.status == WarningStatus::Open,
             can_close: handles && w.status == WarningStatus::Acknowledged,
             actions: WarningAction::ALL
                 .into_iter()
                 .map(|a| ActionChoice {
                     code: a.as_str(),
-                    name: action_name(a, lang),
+                    name: lang.label(a),
                     checked: typed.and_then(|t| t.action.as_deref()) == Some(a.as_str()),
                 })
                 .collect(),

@@ -13,14 +13,18 @@
 //! days were generated, so the morning run happens once per day whichever
 //! instance gets there first.
 
+use std::str::FromStr;
+
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
 use fengqiao_core::china_time;
 use fengqiao_core::china_time::ChinaDay;
+use fengqiao_core::label::Label;
 use fengqiao_core::role::{Permission, Role};
 use fengqiao_core::task::{
     routine_visits_due, Assignee, AssigneeRole, DoneRecord, NewTask, Task, TaskError, TaskKind,
     TaskStatus, VisitCandidate,
 };
+use fengqiao_core::warning::WarningRule;
 use fengqiao_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -183,13 +187,10 @@ async fn sourced_tasks(
             Some(id) => state.store.building(id).await?,
             None => None,
         };
+        let rule = WarningRule::from_str(&warning.rule).map_or("预警", Label::zh);
         let title = match building {
-            Some(b) => format!(
-                "办结预警：{}（{}）",
-                rule_name(&warning.rule),
-                building_label(&b)
-            ),
-            None => format!("办结预警：{}", rule_name(&warning.rule)),
+            Some(b) => format!("办结预警：{}（{}）", rule, building_label(&b)),
+            None => format!("办结预警：{}", rule),
         };
         wanted.push(NewTask::generated(
             answers.station_org_id.unwrap_or(warning.org_id),
@@ -285,16 +286,6 @@ fn building_label(building: &fengqiao_store::Building) -> String {
     format!("{place}{}", building.building)
 }
 
-/// The rule of a warning in Chinese, for a task's title.
-fn rule_name(rule: &str) -> &'static str {
-    match rule {
-        "repeat_call" => "重复报警",
-        "work_order_overdue" => "流转单超时",
-        "threat_words" => "威胁言语",
-        _ => "预警",
-    }
-}
-
 /// Sorted as a list reads: late first (oldest day), then what cannot wait.
 pub fn sort_list(tasks: &mut [Task]) {
     tasks.sort_by_key(|t| (t.day, t.kind.urgency(), t.id));
@@ -368,7 +359,7 @@ fn refused(err: TaskError) -> Error {
         TaskError::NotOpen(TaskStatus::Withdrawn) => {
             "任务已撤销（对应事项已处理），无需再完成。".to_owned()
         }
-        TaskError::NotOpen(status) => format!("任务当前{}，不能完成。", status.name_zh()),
+        TaskError::NotOpen(status) => format!("任务当前{}，不能完成。", status.zh()),
         TaskError::NotAssignee => "只有任务的承办人才能完成此任务。".to_owned(),
     };
     Error::Conflict {

@@ -3,13 +3,16 @@
 //! drawn by `chart.rs`, the choice of organisation is a plain form.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use fengqiao_core::china_time::{self, ChinaDay};
+use fengqiao_core::dispute::RiskLevel;
 use fengqiao_core::figures::IncidentSelector;
+use fengqiao_core::label::Label;
 use fengqiao_core::role::Permission;
 use fengqiao_core::Timestamp;
 use fengqiao_store::Narrowing;
@@ -22,7 +25,6 @@ use crate::api::figures::{parse_query, FiguresQuery};
 use crate::auth::ClientAddress;
 use crate::error::ApiResult;
 use crate::i18n::Lang;
-use crate::pages::board::INCIDENT_STATUSES;
 use crate::pages::{permitted_page_caller, render};
 use crate::services::access::Caller;
 use crate::services::format::rfc3339;
@@ -105,12 +107,7 @@ fn category_names(lang: Lang) -> BTreeMap<String, String> {
 }
 
 fn risk_name(code: &str, lang: Lang) -> &'static str {
-    match code {
-        "critical" => lang.pick("重大风险", "Critical"),
-        "high" => lang.pick("高风险", "High"),
-        "medium" => lang.pick("中风险", "Medium"),
-        _ => lang.pick("低风险", "Low"),
-    }
+    lang.label(RiskLevel::from_str(code).unwrap_or(RiskLevel::Low))
 }
 
 fn count(key: String, value: u64) -> Figure {
@@ -743,8 +740,8 @@ async fn records_page(
                     href: Some(format!("/disputes/{id}")),
                     number: format!("#{id}"),
                     at: china_time::minutes(d.registered_at),
-                    what: crate::pages::disputes::type_zh(d.dispute_type).into(),
-                    status: crate::services::disputes::status_zh(d.status).into(),
+                    what: d.dispute_type.zh().into(),
+                    status: d.status.zh().into(),
                     place: d.address_text.as_str().into(),
                 });
             }
@@ -776,7 +773,7 @@ async fn records_page(
                     href: Some(format!("/warnings?status=overdue#warning-{id}")),
                     number: format!("#{id}"),
                     at: china_time::minutes(w.raised_at),
-                    what: crate::api::warnings::rule_name(w.rule()).into(),
+                    what: w.rule().zh().into(),
                     status: format!(
                         "{}{}",
                         lang.pick("签收时限 ", "acknowledge by "),
@@ -807,12 +804,5 @@ async fn building_title(state: &AppState, id: i64, named: bool, lang: Lang) -> A
 }
 
 fn status_name(status: fengqiao_core::incident::IncidentStatus, lang: Lang) -> String {
-    let code = serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    INCIDENT_STATUSES
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map_or(code.clone(), |(_, zh, en)| lang.pick(zh, en).to_owned())
+    lang.label(status).to_owned()
 }
