@@ -126,7 +126,7 @@ test('a diverted incident shows its work order, deadlines and department', async
   const row = page.locator(`#incidents > li[data-id="${posted.incident.id}"]`);
   await row.waitFor({ timeout: 2000 });
   assert.match(await row.innerText(), /非警情/);
-  assert.match(await row.innerText(), /已转部门/);
+  assert.match(await row.innerText(), /已分流/);
   await row.locator('button').click();
   const order = page.locator('#detail .work-order');
   await order.waitFor();

@@ -37,8 +37,10 @@ use serde::{Deserialize, Serialize};
 use crate::audit::Actor;
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
-use crate::incident::{bounded_text, TimelineEvent, Transition};
+use crate::label::labels;
 use crate::personal::PersonalData;
+use crate::text::bounded_text;
+use crate::timeline::{TimelineEvent, Transition};
 
 const DAY_MINUTES: i64 = 24 * 60;
 
@@ -203,6 +205,48 @@ named_enum! {
         Cancelled = "cancelled",
     }
 }
+
+labels!(DisputeType {
+    Neighbour => ("邻里纠纷", "Neighbours"),
+    FamilyMarriage => ("婚姻家庭", "Marriage and family"),
+    LabourWages => ("劳动欠薪", "Labour and wages"),
+    PropertyManagement => ("物业纠纷", "Property management"),
+    LandDemolition => ("征地拆迁", "Land and demolition"),
+    Rental => ("房屋租赁", "Rental"),
+    Consumer => ("消费纠纷", "Consumer"),
+    Traffic => ("交通事故", "Traffic accident"),
+    Other => ("其他纠纷", "Other"),
+});
+
+labels!(RiskLevel {
+    Low => ("低风险", "Low"),
+    Medium => ("中风险", "Medium"),
+    High => ("高风险", "High"),
+    Critical => ("重大风险", "Critical"),
+});
+
+labels!(DisputeStatus {
+    Registered => ("已登记", "Registered"),
+    Mediating => ("调解中", "Mediating"),
+    Resolved => ("已达成协议", "Agreement reached"),
+    Failed => ("调解不成", "Mediation failed"),
+    Transferred => ("已移交", "Transferred"),
+    FollowedUp => ("已回访", "Followed up"),
+    Closed => ("已结案", "Closed"),
+});
+
+labels!(TransferTarget {
+    Court => ("法院", "Court"),
+    SharedCourt => ("共享法庭", "Shared court"),
+    Department => ("职能部门", "Department"),
+});
+
+labels!(FollowUpStatus {
+    Pending => ("待回访", "Due"),
+    Holding => ("协议履行良好", "Agreement kept"),
+    Broken => ("协议未履行", "Agreement broken"),
+    Cancelled => ("已取消", "Cancelled"),
+});
 
 /// Checked free text of a case: trimmed, 1 to `max` characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
-use crate::incident::bounded_text;
+use crate::label::labels;
+use crate::text::bounded_text;
 
 /// What the reporter found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -60,6 +61,12 @@ const VISIT_CATEGORIES: &[(&str, &str, &str)] = &[
     ("other", "其他走访", "Other"),
 ];
 
+labels!(FieldReportKind {
+    Dispute => ("矛盾纠纷", "Dispute"),
+    SafetyRisk => ("安全隐患", "Safety risk"),
+    Visit => ("走访", "Visit"),
+});
+
 impl FieldReportKind {
     pub const ALL: [FieldReportKind; 3] = [
         FieldReportKind::Dispute,
@@ -72,22 +79,6 @@ impl FieldReportKind {
             FieldReportKind::Dispute => "dispute",
             FieldReportKind::SafetyRisk => "safety_risk",
             FieldReportKind::Visit => "visit",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            FieldReportKind::Dispute => "矛盾纠纷",
-            FieldReportKind::SafetyRisk => "安全隐患",
-            FieldReportKind::Visit => "走访",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            FieldReportKind::Dispute => "Dispute",
-            FieldReportKind::SafetyRisk => "Safety risk",
-            FieldReportKind::Visit => "Visit",
         }
     }
 

@@ -42,10 +42,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::china_time::ChinaDay;
 use crate::clock::Timestamp;
 use crate::dispute::{FollowUpStatus, RiskLevel};
 use crate::incident::{Group, IncidentStatus, Satisfaction};
-use crate::task::TaskDay;
 use crate::work_order::{WorkOrder, WorkOrderStatus};
 
 /// What the figures need to know of one incident.
@@ -359,7 +359,7 @@ impl WarningFacts {
 /// What the prevention figures need to know of one task (not withdrawn).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskFacts {
-    pub day: TaskDay,
+    pub day: ChinaDay,
     pub done_at: Option<Timestamp>,
 }
 
@@ -419,7 +419,7 @@ pub fn compute_prevention(facts: &PreventionFacts, now: Timestamp) -> Prevention
     let tasks_on_time = facts
         .tasks
         .iter()
-        .filter(|t| t.done_at.is_some_and(|at| TaskDay::of(at) <= t.day))
+        .filter(|t| t.done_at.is_some_and(|at| ChinaDay::of(at) <= t.day))
         .count() as u64;
     let mut open_disputes_by_risk: BTreeMap<String, u64> = RiskLevel::ALL
         .iter()
@@ -448,7 +448,7 @@ pub fn compute_prevention(facts: &PreventionFacts, now: Timestamp) -> Prevention
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::incident::CategoryCode;
+    use crate::category::CategoryCode;
 
     const T: i64 = 1_764_000_000_000;
     const MINUTE: i64 = 60_000;
@@ -782,19 +782,19 @@ mod tests {
                 tasks: vec![
                     // T is 2025-11-25 00:00 Beijing time (16:00 UTC the day before).
                     TaskFacts {
-                        day: TaskDay::of(at(0)),
+                        day: ChinaDay::of(at(0)),
                         done_at: Some(at(23 * 60)),
                     },
                     TaskFacts {
-                        day: TaskDay::of(at(0)),
+                        day: ChinaDay::of(at(0)),
                         done_at: Some(at(24 * 60)),
                     },
                     TaskFacts {
-                        day: TaskDay::of(at(0)),
+                        day: ChinaDay::of(at(0)),
                         done_at: None,
                     },
                     TaskFacts {
-                        day: TaskDay::of(at(0)).plus_days(1),
+                        day: ChinaDay::of(at(0)).plus_days(1),
                         done_at: Some(at(0)),
                     },
                 ],

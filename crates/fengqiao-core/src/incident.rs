@@ -9,63 +9,20 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::audit::Actor;
+use crate::category::Category;
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
 use crate::geo::Wgs84;
+use crate::label::labels;
 use crate::personal::{PersonalData, PersonalDataKind};
+use crate::receipt::ReceiptNumber;
 use crate::repeat_call::RepeatCallFinding;
+use crate::text::bounded_text;
+use crate::timeline::{TimelineEvent, Transition};
 use crate::work_order::{NewWorkOrder, WorkOrder, WorkOrderEvent, WorkOrderStatus};
-
-/// A record after a transition, with the events the transition caused; shared
-/// by every state machine of the core.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Transition<S, E> {
-    pub state: S,
-    pub events: Vec<TimelineEvent<E>>,
-}
-
-/// One entry of a record's timeline: what happened, who did it and when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TimelineEvent<E> {
-    pub at: Timestamp,
-    #[serde(
-        serialize_with = "actor_as_stored",
-        deserialize_with = "actor_from_stored"
-    )]
-    pub actor: Actor,
-    #[serde(flatten)]
-    pub event: E,
-}
-
-impl<E> TimelineEvent<E> {
-    pub fn new(at: Timestamp, actor: Actor, event: E) -> Self {
-        TimelineEvent { at, actor, event }
-    }
-}
-
-/// Actors are written as the audit log writes them ("user:7", "system"), so
-/// one actor has one spelling in every table.
-fn actor_as_stored<S: Serializer>(actor: &Actor, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&actor.to_stored())
-}
-
-fn actor_from_stored<'de, D: Deserializer<'de>>(d: D) -> Result<Actor, D::Error> {
-    let text = String::deserialize(d)?;
-    let id = |rest: &str| {
-        rest.parse::<i64>()
-            .map_err(|_| serde::de::Error::custom(format!("bad actor {text:?}")))
-    };
-    match text.split_once(':') {
-        Some(("user", rest)) => Ok(Actor::User(id(rest)?)),
-        Some(("token", rest)) => Ok(Actor::Token(id(rest)?)),
-        None if text == "system" => Ok(Actor::System),
-        None if text == "anonymous" => Ok(Actor::Anonymous),
-        _ => Err(serde::de::Error::custom(format!("bad actor {text:?}"))),
-    }
-}
 
 /// Where an incident came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -146,6 +103,17 @@ impl FromStr for IncidentSource {
     }
 }
 
+labels!(IncidentSource {
+    Call110 => ("110接警", "110 call"),
+    WalkIn => ("来所报警", "Walk-in"),
+    Phone => ("电话报警", "Phone"),
+    GridWorker => ("网格员上报", "Grid worker"),
+    QrReport => ("扫码上报", "Plate report"),
+    Sensor => ("感知设备", "Sensor"),
+    VideoAnalytics => ("视频分析", "Video analytics"),
+    Open311 => ("Open311", "Open311"),
+});
+
 /// 警务类 / 非警务类: whether the police must handle an incident.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -218,73 +186,6 @@ impl From<Priority> for u8 {
     }
 }
 
-/// A snake_case code from the category table (`noise`, `wage_arrears`), or
-/// the name of a category family (the table's `class`: `environment`,
-/// `labour`). The core does not know the table; it only knows the shape.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct CategoryCode(String);
-
-impl CategoryCode {
-    pub fn parse(field: &str, text: &str) -> Result<Self, FieldError> {
-        let text = text.trim();
-        let valid = (1..=40).contains(&text.len())
-            && text.as_bytes()[0].is_ascii_lowercase()
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if !valid {
-            return Err(FieldError::new(
-                field,
-                Reason::InvalidFormat {
-                    expected: "category_code",
-                },
-            ));
-        }
-        Ok(CategoryCode(text.to_owned()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for CategoryCode {
-    type Error = FieldError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        CategoryCode::parse("category", &value)
-    }
-}
-
-impl From<CategoryCode> for String {
-    fn from(code: CategoryCode) -> Self {
-        code.0
-    }
-}
-
-impl fmt::Display for CategoryCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// A category with the family it belongs to: repeat calls compare both.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Category {
-    pub code: CategoryCode,
-    pub family: CategoryCode,
-}
-
-impl Category {
-    pub fn new(code: &str, family: &str) -> Result<Self, FieldError> {
-        Ok(Category {
-            code: CategoryCode::parse("category", code)?,
-            family: CategoryCode::parse("category_family", family)?,
-        })
-    }
-}
-
 /// Whether the category came from the rules or an operator chose it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -301,252 +202,6 @@ pub struct Triage {
     pub category: Category,
     pub group: Group,
     pub priority: Priority,
-}
-
-/// A station's short code for receipt numbers, e.g. `JXJ` for 浆洗街派出所:
-/// 2 to 8 ASCII capitals and digits, starting with a letter.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct StationCode(String);
-
-impl StationCode {
-    pub fn parse(text: &str) -> Result<Self, FieldError> {
-        let text = text.trim().to_ascii_uppercase();
-        let valid = (2..=8).contains(&text.len())
-            && text.as_bytes()[0].is_ascii_uppercase()
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
-        if !valid {
-            return Err(FieldError::new(
-                "station_code",
-                Reason::InvalidFormat {
-                    expected: "station_code",
-                },
-            ));
-        }
-        Ok(StationCode(text))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for StationCode {
-    type Error = FieldError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        StationCode::parse(&value)
-    }
-}
-
-impl From<StationCode> for String {
-    fn from(code: StationCode) -> Self {
-        code.0
-    }
-}
-
-/// The calendar day of a receipt number, in China Standard Time (UTC+8, no
-/// daylight saving): a call at 07:00 UTC on the 24th is on the 25th's list.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ReceiptDate {
-    year: u16,
-    month: u8,
-    day: u8,
-}
-
-const CST_OFFSET_MS: i64 = 8 * 3_600_000;
-const DAY_MS: i64 = 86_400_000;
-
-impl ReceiptDate {
-    pub fn of(at: Timestamp) -> Self {
-        let days = (at.millis() + CST_OFFSET_MS).div_euclid(DAY_MS);
-        let (year, month, day) = civil_from_days(days);
-        ReceiptDate {
-            year: year.clamp(0, 9999) as u16,
-            month,
-            day,
-        }
-    }
-
-    pub fn new(year: u16, month: u8, day: u8) -> Option<Self> {
-        let valid = (2000..=9999).contains(&year)
-            && (1..=12).contains(&month)
-            && day >= 1
-            && day <= days_in_month(year, month);
-        valid.then_some(ReceiptDate { year, month, day })
-    }
-
-    pub fn year(self) -> u16 {
-        self.year
-    }
-
-    pub fn month(self) -> u8 {
-        self.month
-    }
-
-    pub fn day(self) -> u8 {
-        self.day
-    }
-}
-
-impl fmt::Display for ReceiptDate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}{:02}{:02}", self.year, self.month, self.day)
-    }
-}
-
-fn days_in_month(year: u16, month: u8) -> u8 {
-    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    match month {
-        2 if leap => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 to (year, month, day): Howard Hinnant's algorithm,
-/// exact for the whole proleptic Gregorian calendar.
-pub(crate) fn civil_from_days(days: i64) -> (i64, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// 回执号: the number a caller is given, per station and day:
-/// `STATION-YYYYMMDD-NNNN`, e.g. `JXJ-20261125-0042`. The sequence starts at
-/// 1 each day and has four digits, five from 10000 on; one number has one
-/// spelling, so a sequence is never padded beyond four digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct ReceiptNumber {
-    station: StationCode,
-    date: ReceiptDate,
-    sequence: u32,
-}
-
-impl ReceiptNumber {
-    pub const MAX_SEQUENCE: u32 = 99_999;
-
-    /// The `sequence`-th incident of `station` on the China day of
-    /// `received_at`; the store counts the sequence per station and day.
-    pub fn new(
-        station: StationCode,
-        received_at: Timestamp,
-        sequence: u32,
-    ) -> Result<Self, FieldError> {
-        if !(1..=Self::MAX_SEQUENCE).contains(&sequence) {
-            return Err(FieldError::new(
-                "receipt_number",
-                Reason::InvalidFormat {
-                    expected: "sequence 1..=99999",
-                },
-            ));
-        }
-        Ok(ReceiptNumber {
-            station,
-            date: ReceiptDate::of(received_at),
-            sequence,
-        })
-    }
-
-    /// Reads a number as a resident types it: spaces around it and lower
-    /// case are forgiven, everything else must match.
-    pub fn parse(text: &str) -> Result<Self, FieldError> {
-        let invalid = || {
-            FieldError::new(
-                "receipt_number",
-                Reason::InvalidFormat {
-                    expected: "receipt_number",
-                },
-            )
-        };
-        let text = text.trim().to_ascii_uppercase();
-        let mut parts = text.split('-');
-        let (Some(station), Some(date), Some(seq), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(invalid());
-        };
-        let station = StationCode::parse(station).map_err(|_| invalid())?;
-        if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid());
-        }
-        let date = ReceiptDate::new(
-            date[..4].parse().map_err(|_| invalid())?,
-            date[4..6].parse().map_err(|_| invalid())?,
-            date[6..].parse().map_err(|_| invalid())?,
-        )
-        .ok_or_else(invalid)?;
-        if !seq.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid());
-        }
-        let sequence: u32 = seq.parse().map_err(|_| invalid())?;
-        let canonical_width = if sequence >= 10_000 { 5 } else { 4 };
-        if seq.len() != canonical_width || !(1..=Self::MAX_SEQUENCE).contains(&sequence) {
-            return Err(invalid());
-        }
-        Ok(ReceiptNumber {
-            station,
-            date,
-            sequence,
-        })
-    }
-
-    pub fn station(&self) -> &StationCode {
-        &self.station
-    }
-
-    pub fn date(&self) -> ReceiptDate {
-        self.date
-    }
-
-    pub fn sequence(&self) -> u32 {
-        self.sequence
-    }
-}
-
-impl fmt::Display for ReceiptNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}-{}-{:04}",
-            self.station.as_str(),
-            self.date,
-            self.sequence
-        )
-    }
-}
-
-impl FromStr for ReceiptNumber {
-    type Err = FieldError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ReceiptNumber::parse(s)
-    }
-}
-
-impl TryFrom<String> for ReceiptNumber {
-    type Error = FieldError;
-
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        ReceiptNumber::parse(&value)
-    }
-}
-
-impl From<ReceiptNumber> for String {
-    fn from(n: ReceiptNumber) -> Self {
-        n.to_string()
-    }
 }
 
 /// The original words of a report, 1 to 2000 characters, kept as given
@@ -579,17 +234,6 @@ impl From<IncidentText> for String {
     fn from(t: IncidentText) -> Self {
         t.0
     }
-}
-
-pub(crate) fn bounded_text(field: &str, text: &str, max: usize) -> Result<String, FieldError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(FieldError::new(field, Reason::Required));
-    }
-    if text.chars().count() > max {
-        return Err(FieldError::new(field, Reason::TooLong { max }));
-    }
-    Ok(text.to_owned())
 }
 
 /// Where it happened: the words as given, and what resolution made of them.
@@ -709,6 +353,18 @@ pub enum IncidentStatus {
 }
 
 impl IncidentStatus {
+    pub const ALL: [IncidentStatus; 9] = [
+        IncidentStatus::Received,
+        IncidentStatus::Triaged,
+        IncidentStatus::Dispatched,
+        IncidentStatus::Diverted,
+        IncidentStatus::InProgress,
+        IncidentStatus::Resolved,
+        IncidentStatus::Closed,
+        IncidentStatus::Reopened,
+        IncidentStatus::Cancelled,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             IncidentStatus::Received => "received",
@@ -734,6 +390,18 @@ impl fmt::Display for IncidentStatus {
         f.write_str(self.as_str())
     }
 }
+
+labels!(IncidentStatus {
+    Received => ("已接警", "Received"),
+    Triaged => ("待派转", "Awaiting routing"),
+    Dispatched => ("已派警", "Dispatched"),
+    Diverted => ("已分流", "With a department"),
+    InProgress => ("处置中", "In progress"),
+    Resolved => ("已办结", "Resolved"),
+    Closed => ("已结案", "Closed"),
+    Reopened => ("已重启", "Reopened"),
+    Cancelled => ("已撤销", "Cancelled"),
+});
 
 /// 回访满意度: 1 (very dissatisfied) to 5 (very satisfied).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -1355,6 +1023,7 @@ impl Incident {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::receipt::StationCode;
     use crate::work_order::{DeadlinePolicy, HandlingNote, OrgActor};
 
     const T0: Timestamp = Timestamp(1_764_000_000_000);
@@ -1407,18 +1076,6 @@ mod tests {
             satisfaction: Satisfaction::parse(if resolved { 5 } else { 1 }).unwrap(),
         }
     }
-
-    const ALL: [IncidentStatus; 9] = [
-        IncidentStatus::Received,
-        IncidentStatus::Triaged,
-        IncidentStatus::Dispatched,
-        IncidentStatus::Diverted,
-        IncidentStatus::InProgress,
-        IncidentStatus::Resolved,
-        IncidentStatus::Closed,
-        IncidentStatus::Reopened,
-        IncidentStatus::Cancelled,
-    ];
 
     /// Every action from every status: the allowed ones land where the
     /// diagram says, the others are refused with the status named.
@@ -1501,7 +1158,7 @@ mod tests {
             ),
         ];
         for (name, group, action, allowed) in actions {
-            for from in ALL {
+            for from in IncidentStatus::ALL {
                 let incident = in_status(from, group);
                 let result = action(&incident);
                 match allowed.iter().find(|(f, _)| *f == from) {
@@ -1861,63 +1518,12 @@ mod tests {
     }
 
     #[test]
-    fn receipt_numbers_round_trip_and_use_the_china_day() {
-        let jxj = StationCode::parse("jxj").unwrap();
-        // 2026-11-24 16:30 UTC is 2026-11-25 00:30 in Beijing.
-        let late_utc = Timestamp(1_795_537_800_000);
-        let receipt = ReceiptNumber::new(jxj.clone(), late_utc, 42).unwrap();
-        assert_eq!(receipt.to_string(), "JXJ-20261125-0042");
-        assert_eq!(
-            ReceiptNumber::parse(" jxj-20261125-0042 ").unwrap(),
-            receipt
-        );
-        let big = ReceiptNumber::new(jxj.clone(), late_utc, 12_345).unwrap();
-        assert_eq!(big.to_string(), "JXJ-20261125-12345");
-        assert_eq!(big.to_string().parse::<ReceiptNumber>().unwrap(), big);
-        assert_eq!(
-            ReceiptNumber::new(jxj.clone(), late_utc.minus_minutes(31), 1)
-                .unwrap()
-                .date()
-                .to_string(),
-            "20261124"
-        );
-        for bad in [
-            "JXJ-20261125-42",
-            "JXJ-20261125-00042",
-            "JXJ-20261125-0000",
-            "JXJ-20260230-0001",
-            "JXJ-2026112-0001",
-            "JXJ-20261125-0001-1",
-            "J-20261125-0001",
-            "1XJ-20261125-0001",
-            "JXJ-20261125-+001",
-            "",
-        ] {
-            assert!(ReceiptNumber::parse(bad).is_err(), "{bad}");
-        }
-        assert!(ReceiptNumber::parse("JXJ-20240229-0001").is_ok());
-        assert!(ReceiptNumber::new(jxj, late_utc, 0).is_err());
-        let json = serde_json_string(&receipt);
-        assert_eq!(json, "\"JXJ-20261125-0042\"");
-    }
-
-    #[test]
-    fn civil_dates_match_known_days() {
-        assert_eq!(civil_from_days(0), (1970, 1, 1));
-        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
-        assert_eq!(civil_from_days(-1), (1969, 12, 31));
-    }
-
-    #[test]
     fn values_parse_on_construction() {
         assert!(Priority::parse(0).is_err());
         assert!(Priority::parse(5).is_err());
         assert_eq!(Priority::parse(1).unwrap().get(), 1);
         assert!(Satisfaction::parse(0).is_err());
         assert!(Satisfaction::parse(6).is_err());
-        assert!(CategoryCode::parse("category", "Noise").is_err());
-        assert!(CategoryCode::parse("category", "_noise").is_err());
-        assert!(CategoryCode::parse("category", "wage_arrears").is_ok());
         assert_eq!(
             "call_110".parse::<IncidentSource>().unwrap(),
             IncidentSource::Call110

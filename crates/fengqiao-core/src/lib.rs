@@ -4,6 +4,8 @@
 //! around it, so every rule can be tested without a database or a server.
 
 pub mod audit;
+pub mod category;
+pub mod china_time;
 pub mod clock;
 pub mod dispute;
 pub mod error;
@@ -11,12 +13,16 @@ pub mod field_report;
 pub mod figures;
 pub mod geo;
 pub mod incident;
+pub mod label;
 pub mod org;
 pub mod personal;
+pub mod receipt;
 pub mod repeat_call;
 pub mod role;
 pub mod secret;
 pub mod task;
+pub mod text;
+pub mod timeline;
 pub mod user;
 pub mod warning;
 pub mod work_order;

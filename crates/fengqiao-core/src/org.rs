@@ -6,6 +6,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, Reason};
+use crate::label::labels;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,6 +30,18 @@ pub enum OrgKind {
     /// 战区: stations that reinforce each other.
     WarZone,
 }
+
+labels!(OrgKind {
+    ProvinceBureau => ("省公安厅", "Provincial public security department"),
+    CityBureau => ("市公安局", "City public security bureau"),
+    CountyBureau => ("区县公安分局", "County public security bureau"),
+    PoliceStation => ("派出所", "Police station"),
+    CommandRoom => ("综合指挥室", "Command room"),
+    JointDutyStation => ("联勤警务站", "Joint-duty station"),
+    Department => ("职能部门", "Department"),
+    GovernanceCentre => ("综治中心", "Governance centre"),
+    WarZone => ("战区", "War zone"),
+});
 
 impl OrgKind {
     pub const ALL: [OrgKind; 9] = [
@@ -54,20 +67,6 @@ impl OrgKind {
             OrgKind::Department => "department",
             OrgKind::GovernanceCentre => "governance_centre",
             OrgKind::WarZone => "war_zone",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            OrgKind::ProvinceBureau => "省公安厅",
-            OrgKind::CityBureau => "市公安局",
-            OrgKind::CountyBureau => "区县公安分局",
-            OrgKind::PoliceStation => "派出所",
-            OrgKind::CommandRoom => "综合指挥室",
-            OrgKind::JointDutyStation => "联勤警务站",
-            OrgKind::Department => "职能部门",
-            OrgKind::GovernanceCentre => "综治中心",
-            OrgKind::WarZone => "战区",
         }
     }
 }

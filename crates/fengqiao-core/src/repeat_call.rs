@@ -11,9 +11,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::category::{Category, CategoryCode};
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
-use crate::incident::{Category, CategoryCode};
 
 /// The window, the threshold and the families that never link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

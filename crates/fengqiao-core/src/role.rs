@@ -11,6 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, Reason};
+use crate::label::labels;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -35,6 +36,19 @@ pub enum Role {
     /// 安全审计员: reads the audit log.
     Auditor,
 }
+
+labels!(Role {
+    Operator => ("指挥员", "Command-room operator"),
+    CommunityOfficer => ("社区民警", "Community officer"),
+    AuxiliaryOfficer => ("辅警", "Auxiliary officer"),
+    GridWorker => ("网格员", "Grid worker"),
+    DepartmentHandler => ("部门处置人员", "Department handler"),
+    StationChief => ("所长", "Station chief"),
+    Analyst => ("分析员", "Analyst"),
+    Administrator => ("系统管理员", "Administrator"),
+    SecurityAdministrator => ("安全管理员", "Security administrator"),
+    Auditor => ("安全审计员", "Auditor"),
+});
 
 impl Role {
     pub const ALL: [Role; 10] = [
@@ -62,36 +76,6 @@ impl Role {
             Role::Administrator => "administrator",
             Role::SecurityAdministrator => "security_administrator",
             Role::Auditor => "auditor",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            Role::Operator => "指挥员",
-            Role::CommunityOfficer => "社区民警",
-            Role::AuxiliaryOfficer => "辅警",
-            Role::GridWorker => "网格员",
-            Role::DepartmentHandler => "部门处置人员",
-            Role::StationChief => "所长",
-            Role::Analyst => "分析员",
-            Role::Administrator => "系统管理员",
-            Role::SecurityAdministrator => "安全管理员",
-            Role::Auditor => "安全审计员",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            Role::Operator => "Command-room operator",
-            Role::CommunityOfficer => "Community officer",
-            Role::AuxiliaryOfficer => "Auxiliary officer",
-            Role::GridWorker => "Grid worker",
-            Role::DepartmentHandler => "Department handler",
-            Role::StationChief => "Station chief",
-            Role::Analyst => "Analyst",
-            Role::Administrator => "Administrator",
-            Role::SecurityAdministrator => "Security administrator",
-            Role::Auditor => "Auditor",
         }
     }
 

@@ -6,7 +6,7 @@
 //!   └───withdrawn (what it was for went away: the warning was closed)──▶ withdrawn
 //! ```
 //!
-//! A task is for one China day (`TaskDay`, Asia/Shanghai). Undone, it stays on
+//! A task is for one China day (`ChinaDay`, Asia/Shanghai). Undone, it stays on
 //! the list of every later day and is *late*; done, it leaves the list. Each
 //! task has a natural key (what it is about, for whom, for which day), so
 //! generating a day's list twice makes nothing new; the store holds that rule.
@@ -18,84 +18,12 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::audit::Actor;
+use crate::china_time::{ChinaDay, DAY_MS};
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
-use crate::incident::{bounded_text, civil_from_days};
+use crate::label::labels;
+use crate::text::bounded_text;
 use crate::work_order::HandlingNote;
-
-const CST_OFFSET_MS: i64 = 8 * 3_600_000;
-const DAY_MS: i64 = 86_400_000;
-
-/// A calendar day in China Standard Time (UTC+8, no daylight saving): the
-/// day a task is for. Written `YYYY-MM-DD`, which sorts as it counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TaskDay(i64);
-
-impl TaskDay {
-    /// The China day `at` falls on.
-    pub fn of(at: Timestamp) -> TaskDay {
-        TaskDay((at.millis() + CST_OFFSET_MS).div_euclid(DAY_MS))
-    }
-
-    /// `YYYY-MM-DD`, a real date between 2000 and 9999.
-    pub fn parse(field: &str, text: &str) -> Result<TaskDay, FieldError> {
-        let invalid = || FieldError::new(field, Reason::InvalidFormat { expected: "date" });
-        let text = text.trim();
-        let parts: Vec<&str> = text.split('-').collect();
-        let [y, m, d] = parts.as_slice() else {
-            return Err(invalid());
-        };
-        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-            return Err(invalid());
-        }
-        let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i64>(), m.parse::<u8>(), d.parse::<u8>()) else {
-            return Err(invalid());
-        };
-        if !(2000..=9999).contains(&y) || !(1..=12).contains(&m) || d == 0 {
-            return Err(invalid());
-        }
-        let day = TaskDay(days_from_civil(y, m, d));
-        // 2026-02-30 would roll over into March: refuse it instead.
-        if day.to_string() != text {
-            return Err(invalid());
-        }
-        Ok(day)
-    }
-
-    /// 00:00 of this day in Beijing, as a UTC instant.
-    pub fn starts_at(self) -> Timestamp {
-        Timestamp(self.0 * DAY_MS - CST_OFFSET_MS)
-    }
-
-    pub fn plus_days(self, days: i64) -> TaskDay {
-        TaskDay(self.0 + days)
-    }
-
-    /// Whole days from `earlier` to this day.
-    pub fn days_since(self, earlier: TaskDay) -> i64 {
-        self.0 - earlier.0
-    }
-}
-
-impl fmt::Display for TaskDay {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (y, m, d) = civil_from_days(self.0);
-        write!(f, "{y:04}-{m:02}-{d:02}")
-    }
-}
-
-/// (year, month, day) to days since 1970-01-01: Howard Hinnant's algorithm,
-/// the inverse of `civil_from_days`.
-fn days_from_civil(year: i64, month: u8, day: u8) -> i64 {
-    let (m, d) = (i64::from(month), i64::from(day));
-    let y = if m <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
 
 /// What a task asks for. Stored as its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -115,6 +43,15 @@ pub enum TaskKind {
     Assigned,
 }
 
+labels!(TaskKind {
+    CloseWarning => ("预警待办结", "Warning to close"),
+    FollowUpVisit => ("纠纷回访", "Follow-up visit"),
+    MediationSession => ("调解安排", "Mediation session"),
+    StalledDispute => ("纠纷久未推进", "Dispute without progress"),
+    RoutineVisit => ("日常走访", "Routine visit"),
+    Assigned => ("领导交办", "Assigned by hand"),
+});
+
 impl TaskKind {
     pub const ALL: [TaskKind; 6] = [
         TaskKind::CloseWarning,
@@ -133,28 +70,6 @@ impl TaskKind {
             TaskKind::StalledDispute => "stalled_dispute",
             TaskKind::RoutineVisit => "routine_visit",
             TaskKind::Assigned => "assigned",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            TaskKind::CloseWarning => "预警待办结",
-            TaskKind::FollowUpVisit => "纠纷回访",
-            TaskKind::MediationSession => "调解安排",
-            TaskKind::StalledDispute => "纠纷久未推进",
-            TaskKind::RoutineVisit => "日常走访",
-            TaskKind::Assigned => "领导交办",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            TaskKind::CloseWarning => "Warning to close",
-            TaskKind::FollowUpVisit => "Follow-up visit",
-            TaskKind::MediationSession => "Mediation session",
-            TaskKind::StalledDispute => "Dispute without progress",
-            TaskKind::RoutineVisit => "Routine visit",
-            TaskKind::Assigned => "Assigned by hand",
         }
     }
 
@@ -240,6 +155,12 @@ pub enum TaskStatus {
     Withdrawn,
 }
 
+labels!(TaskStatus {
+    Open => ("待办", "Open"),
+    Done => ("已完成", "Done"),
+    Withdrawn => ("已撤销", "Withdrawn"),
+});
+
 impl TaskStatus {
     pub const ALL: [TaskStatus; 3] = [TaskStatus::Open, TaskStatus::Done, TaskStatus::Withdrawn];
 
@@ -248,14 +169,6 @@ impl TaskStatus {
             TaskStatus::Open => "open",
             TaskStatus::Done => "done",
             TaskStatus::Withdrawn => "withdrawn",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            TaskStatus::Open => "待办",
-            TaskStatus::Done => "已完成",
-            TaskStatus::Withdrawn => "已撤销",
         }
     }
 }
@@ -291,6 +204,13 @@ pub enum TaskOutcome {
     Referred,
 }
 
+labels!(TaskOutcome {
+    Completed => ("已完成，无异常", "Done, nothing wrong"),
+    IssueFound => ("发现问题，已处置或上报", "Problem found, handled or reported"),
+    NobodyMet => ("未见到人", "Nobody met"),
+    Referred => ("已移交处理", "Referred"),
+});
+
 impl TaskOutcome {
     pub const ALL: [TaskOutcome; 4] = [
         TaskOutcome::Completed,
@@ -305,24 +225,6 @@ impl TaskOutcome {
             TaskOutcome::IssueFound => "issue_found",
             TaskOutcome::NobodyMet => "nobody_met",
             TaskOutcome::Referred => "referred",
-        }
-    }
-
-    pub fn name_zh(self) -> &'static str {
-        match self {
-            TaskOutcome::Completed => "已完成，无异常",
-            TaskOutcome::IssueFound => "发现问题，已处置或上报",
-            TaskOutcome::NobodyMet => "未见到人",
-            TaskOutcome::Referred => "已移交处理",
-        }
-    }
-
-    pub fn name_en(self) -> &'static str {
-        match self {
-            TaskOutcome::Completed => "Done, nothing wrong",
-            TaskOutcome::IssueFound => "Problem found, handled or reported",
-            TaskOutcome::NobodyMet => "Nobody met",
-            TaskOutcome::Referred => "Referred",
         }
     }
 }
@@ -410,7 +312,7 @@ pub struct NewTask {
     pub subject_id: Option<i64>,
     /// What makes two tasks the same task: the kind and what it is about.
     pub natural_key: String,
-    pub day: TaskDay,
+    pub day: ChinaDay,
     pub title: String,
     pub details: Option<String>,
     pub created_at: Timestamp,
@@ -426,7 +328,7 @@ impl NewTask {
         assignee: Assignee,
         kind: TaskKind,
         subject_id: i64,
-        day: TaskDay,
+        day: ChinaDay,
         title: String,
         details: Option<String>,
         at: Timestamp,
@@ -451,7 +353,7 @@ impl NewTask {
     pub fn assigned(
         org_id: i64,
         assignee: Assignee,
-        day: TaskDay,
+        day: ChinaDay,
         title: String,
         details: Option<String>,
         building_id: Option<i64>,
@@ -501,7 +403,7 @@ pub struct Task {
     pub kind: TaskKind,
     pub subject_id: Option<i64>,
     pub natural_key: String,
-    pub day: TaskDay,
+    pub day: ChinaDay,
     pub title: String,
     pub details: Option<String>,
     pub status: TaskStatus,
@@ -515,18 +417,18 @@ pub struct Task {
 
 impl Task {
     /// On the list of `today`: open, for today or carried over.
-    pub fn on_list(&self, today: TaskDay) -> bool {
+    pub fn on_list(&self, today: ChinaDay) -> bool {
         self.status == TaskStatus::Open && self.day <= today
     }
 
     /// 逾期: carried over past its day, undone.
-    pub fn late(&self, today: TaskDay) -> bool {
+    pub fn late(&self, today: ChinaDay) -> bool {
         self.status == TaskStatus::Open && self.day < today
     }
 
     /// Done on (or before) the day it was for; `None` while not done.
     pub fn done_on_time(&self) -> Option<bool> {
-        self.done_at.map(|at| TaskDay::of(at) <= self.day)
+        self.done_at.map(|at| ChinaDay::of(at) <= self.day)
     }
 
     /// 完成: by the person it is for, with a record, once.
@@ -598,7 +500,7 @@ impl VisitPolicy {
 
     /// Whether a building last visited on `last` (never: `None`) is due on
     /// `today`.
-    pub fn due(self, last: Option<TaskDay>, today: TaskDay) -> bool {
+    pub fn due(self, last: Option<ChinaDay>, today: ChinaDay) -> bool {
         last.is_none_or(|last| today.days_since(last) >= i64::from(self.period_days))
     }
 }
@@ -645,7 +547,7 @@ impl StalledPolicy {
 pub struct VisitCandidate {
     pub building_id: i64,
     /// The day of its last done visit, by anyone.
-    pub last_visited: Option<TaskDay>,
+    pub last_visited: Option<ChinaDay>,
     /// Someone has its visit on their list already.
     pub visit_open: bool,
 }
@@ -658,7 +560,7 @@ pub fn routine_visits_due(
     policy: VisitPolicy,
     candidates: &[VisitCandidate],
     on_list_today: usize,
-    today: TaskDay,
+    today: ChinaDay,
 ) -> Vec<i64> {
     let room = policy
         .daily_load(candidates.len())
@@ -686,7 +588,7 @@ mod tests {
         }
     }
 
-    fn task(day: TaskDay) -> Task {
+    fn task(day: ChinaDay) -> Task {
         let new = NewTask::generated(
             1,
             officer(),
@@ -727,37 +629,9 @@ mod tests {
     }
 
     #[test]
-    fn the_day_is_the_beijing_day() {
-        let clock = ManualClock::new(T0);
-        let day = TaskDay::of(clock.now());
-        assert_eq!(day.to_string(), "2025-11-25");
-        assert_eq!(day.starts_at(), T0);
-        clock.set(Timestamp(T0.0 - 1));
-        assert_eq!(TaskDay::of(clock.now()).to_string(), "2025-11-24");
-        clock.advance_minutes(24 * 60);
-        assert_eq!(TaskDay::of(clock.now()), day);
-        assert_eq!(TaskDay::parse("day", "2025-11-25").unwrap(), day);
-        assert_eq!(day.plus_days(7).to_string(), "2025-12-02");
-        assert_eq!(
-            TaskDay::parse("day", "2024-02-29").unwrap().to_string(),
-            "2024-02-29"
-        );
-        for bad in [
-            "2025-02-29",
-            "2025-13-01",
-            "25-11-25",
-            "2025/11/25",
-            "",
-            "2025-11-5",
-        ] {
-            assert!(TaskDay::parse("day", bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn an_undone_task_carries_over_late_and_a_done_one_leaves_the_list() {
         let clock = ManualClock::new(T0.plus_minutes(9 * 60));
-        let today = TaskDay::of(clock.now());
+        let today = ChinaDay::of(clock.now());
         let open = task(today);
         assert!(open.on_list(today));
         assert!(!open.late(today));
@@ -782,7 +656,7 @@ mod tests {
 
     #[test]
     fn only_the_assignee_does_an_open_task_once() {
-        let open = task(TaskDay::of(T0));
+        let open = task(ChinaDay::of(T0));
         assert_eq!(open.done(record(), 8, T0), Err(TaskError::NotAssignee));
         let done = open.done(record(), 7, T0).unwrap();
         assert_eq!(
@@ -791,7 +665,7 @@ mod tests {
         );
         assert_eq!(done.withdraw(T0), Err(TaskError::NotOpen(TaskStatus::Done)));
         let withdrawn = open.withdraw(T0).unwrap();
-        assert!(!withdrawn.on_list(TaskDay::of(T0)));
+        assert!(!withdrawn.on_list(ChinaDay::of(T0)));
         assert_eq!(
             withdrawn.done(record(), 7, T0),
             Err(TaskError::NotOpen(TaskStatus::Withdrawn))
@@ -813,7 +687,7 @@ mod tests {
     #[test]
     fn the_same_assignment_has_the_same_key() {
         let at = T0;
-        let day = TaskDay::of(at);
+        let day = ChinaDay::of(at);
         let a = NewTask::assigned(
             1,
             officer(),
@@ -863,7 +737,7 @@ mod tests {
     #[test]
     fn routine_visits_are_spread_over_the_period() {
         let policy = VisitPolicy::default();
-        let today = TaskDay::of(T0);
+        let today = ChinaDay::of(T0);
         let candidates: Vec<VisitCandidate> = (1..=500)
             .map(|id| VisitCandidate {
                 building_id: id,

@@ -19,6 +19,7 @@ use crate::audit::Actor;
 use crate::clock::Timestamp;
 use crate::dispute::{Dispute, FollowUp, RiskLevel};
 use crate::error::{FieldError, Reason};
+use crate::label::labels;
 use crate::repeat_call::{RepeatCallPolicy, RepeatCallWarning};
 use crate::work_order::{Deadline, Escalation, HandlingNote};
 
@@ -42,6 +43,15 @@ pub enum WarningRule {
     /// mediation session's note, negation understood.
     ThreatWords,
 }
+
+labels!(WarningRule {
+    RepeatCall => ("重复报警", "Repeat calls"),
+    WorkOrderOverdue => ("流转单超时", "Work order overdue"),
+    DisputeUnmediated => ("高风险纠纷超期未调处", "High-risk dispute not mediated in time"),
+    AgreementFailed => ("调解失败或协议未履行", "Mediation failed or agreement broken"),
+    FollowUpMissed => ("纠纷回访超期", "Dispute follow-up overdue"),
+    ThreatWords => ("威胁暴力言语", "Threat or violence words"),
+});
 
 impl WarningRule {
     pub const ALL: [WarningRule; 6] = [
@@ -491,6 +501,12 @@ pub enum WarningStatus {
     Closed,
 }
 
+labels!(WarningStatus {
+    Open => ("待签收", "Open"),
+    Acknowledged => ("已签收", "Acknowledged"),
+    Closed => ("已办结", "Closed"),
+});
+
 impl WarningStatus {
     pub const ALL: [WarningStatus; 3] = [
         WarningStatus::Open,
@@ -537,6 +553,13 @@ pub enum WarningAction {
     /// 排查无风险
     NoRiskFound,
 }
+
+labels!(WarningAction {
+    Visited => ("上门走访", "Visited"),
+    Mediated => ("调解", "Mediated"),
+    Referred => ("移交", "Referred"),
+    NoRiskFound => ("排查无风险", "No risk found"),
+});
 
 impl WarningAction {
     pub const ALL: [WarningAction; 4] = [

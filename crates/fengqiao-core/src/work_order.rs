@@ -15,9 +15,12 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audit::Actor;
+use crate::category::CategoryCode;
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
-use crate::incident::{bounded_text, CategoryCode, TimelineEvent, Transition};
+use crate::label::labels;
+use crate::text::bounded_text;
+use crate::timeline::{TimelineEvent, Transition};
 
 /// Minutes a department has, per category, counted from the creation of the
 /// work order.
@@ -82,7 +85,25 @@ pub enum WorkOrderStatus {
     Rejected,
 }
 
+labels!(WorkOrderStatus {
+    Created => ("待签收", "To accept"),
+    Accepted => ("已签收", "Accepted"),
+    InProgress => ("办理中", "In progress"),
+    Returned => ("已反馈", "Result returned"),
+    Confirmed => ("已办结", "Confirmed"),
+    Rejected => ("已退回", "Rejected"),
+});
+
 impl WorkOrderStatus {
+    pub const ALL: [WorkOrderStatus; 6] = [
+        WorkOrderStatus::Created,
+        WorkOrderStatus::Accepted,
+        WorkOrderStatus::InProgress,
+        WorkOrderStatus::Returned,
+        WorkOrderStatus::Confirmed,
+        WorkOrderStatus::Rejected,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             WorkOrderStatus::Created => "created",

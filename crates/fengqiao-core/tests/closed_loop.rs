@@ -3,12 +3,15 @@
 //! server is down, and three noise complaints at one address.
 
 use fengqiao_core::audit::Actor;
+use fengqiao_core::category::Category;
 use fengqiao_core::incident::{
-    Category, Feedback, Group, Incident, IncidentEvent, IncidentInput, IncidentStatus, NewIncident,
-    Priority, ReceiptNumber, Satisfaction, StationCode, TimelineEvent, Triage, TriagedBy,
+    Feedback, Group, Incident, IncidentEvent, IncidentInput, IncidentStatus, NewIncident, Priority,
+    Satisfaction, Triage, TriagedBy,
 };
 use fengqiao_core::personal::PersonalData;
+use fengqiao_core::receipt::{ReceiptNumber, StationCode};
 use fengqiao_core::repeat_call::{CallFacts, RepeatCallDetector};
+use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::work_order::{
     scan_deadlines, Deadline, DeadlinePolicy, HandlingNote, NewWorkOrder, OrgActor, WorkOrder,
     WorkOrderEvent, WorkOrderStatus,

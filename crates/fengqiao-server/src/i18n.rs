@@ -3,6 +3,7 @@
 
 use axum::http::HeaderMap;
 use fengqiao_core::error::Reason;
+use fengqiao_core::label::Label;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -69,6 +70,11 @@ impl Lang {
             Lang::Zh => zh,
             Lang::En => en,
         }
+    }
+
+    /// The word for a value of the core in this language.
+    pub fn label(self, value: impl Label) -> &'static str {
+        self.pick(value.zh(), value.en())
     }
 
     /// Why a field was refused, as one sentence.

@@ -6,7 +6,11 @@
 //! for column; only the number of round trips differs, because ten million
 //! incidents at one round trip per row would take hours.
 
-use fengqiao_core::incident::{Incident, ReceiptDate, TimelineEvent};
+use fengqiao_core::incident::Incident;
+
+use fengqiao_core::receipt::ReceiptDate;
+
+use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::work_order::WorkOrder;
 use fengqiao_core::Timestamp;
 use serde::Serialize;

@@ -6,7 +6,9 @@
 //! (`lock_incident`), so two concurrent actions on one work order are
 //! decided one after the other and never both applied.
 
-use fengqiao_core::incident::{CategoryCode, Incident, IncidentText, Location};
+use fengqiao_core::incident::{Incident, IncidentText, Location};
+
+use fengqiao_core::category::CategoryCode;
 use fengqiao_core::org::DivisionCode;
 use fengqiao_core::work_order::{WorkOrder, WorkOrderStatus};
 use fengqiao_core::Timestamp;

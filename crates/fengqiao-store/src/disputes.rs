@@ -11,7 +11,7 @@ use fengqiao_core::dispute::{
     Agreement, CaseText, Dispute, DisputeSource, DisputeStatus, DisputeType, FollowUp,
     FollowUpStatus, MediationSession, Mediators, Risk, RiskLevel, TransferTarget,
 };
-use fengqiao_core::incident::TimelineEvent;
+use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::Timestamp;
 use serde::Serialize;
 use sqlx::any::AnyRow;

@@ -6,12 +6,12 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
+use fengqiao_core::china_time::ChinaDay;
 use fengqiao_core::dispute::{FollowUpStatus, RiskLevel};
 use fengqiao_core::figures::{
     DisputeFacts, IncidentFacts, MediationEnd, PreventionFacts, TaskFacts, WarningFacts,
 };
 use fengqiao_core::incident::{Group, Satisfaction};
-use fengqiao_core::task::TaskDay;
 use fengqiao_core::warning::{SubjectKind, WarningSubject};
 use fengqiao_core::Timestamp;
 
@@ -141,16 +141,6 @@ impl Store {
 pub struct Narrowing {
     pub officer_user_id: Option<i64>,
     pub grid_id: Option<i64>,
-}
-
-/// The first China day that starts at or after `at`.
-fn first_day_from(at: Timestamp) -> TaskDay {
-    let day = TaskDay::of(at);
-    if day.starts_at() < at {
-        day.plus_days(1)
-    } else {
-        day
-    }
 }
 
 impl Store {
@@ -331,14 +321,14 @@ impl Store {
         sql += " ORDER BY t.id";
         let rows = sqlx::query(&sql)
             .bind(scope)
-            .bind(first_day_from(from).to_string())
-            .bind(first_day_from(to).to_string())
+            .bind(ChinaDay::first_from(from).to_string())
+            .bind(ChinaDay::first_from(to).to_string())
             .fetch_all(self.reader())
             .await?;
         for row in &rows {
             let day: String = get(row, "day")?;
             facts.tasks.push(TaskFacts {
-                day: TaskDay::parse("day", &day)
+                day: ChinaDay::parse("day", &day)
                     .map_err(|_| StoreError::Corrupt(format!("task day {day}")))?,
                 done_at: get::<Option<i64>>(row, "done_at")?.map(Timestamp),
             });

@@ -7,9 +7,9 @@
 use std::ops::RangeInclusive;
 
 use fengqiao_core::geo::Wgs84;
-use fengqiao_core::incident::{
-    Incident, IncidentSource, IncidentStatus, ReceiptDate, ReceiptNumber, TimelineEvent, Triage,
-};
+use fengqiao_core::incident::{Incident, IncidentSource, IncidentStatus, Triage};
+use fengqiao_core::receipt::{ReceiptDate, ReceiptNumber};
+use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::work_order::WorkOrder;
 use fengqiao_core::Timestamp;
 use serde::Serialize;

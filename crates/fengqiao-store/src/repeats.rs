@@ -1,7 +1,9 @@
 //! 重复报警: the earlier incidents a new one may repeat, and the links the
 //! core's `RepeatCallDetector` decided, written in the intake transaction.
 
-use fengqiao_core::incident::{Category, ReceiptNumber};
+use fengqiao_core::category::Category;
+
+use fengqiao_core::receipt::ReceiptNumber;
 use fengqiao_core::repeat_call::CallFacts;
 use fengqiao_core::Timestamp;
 

@@ -6,10 +6,10 @@
 
 use std::str::FromStr;
 
+use fengqiao_core::category::Category;
 use fengqiao_core::geo::Wgs84;
-use fengqiao_core::incident::{
-    Category, Group, Incident, IncidentSource, Priority, ReceiptNumber, Triage,
-};
+use fengqiao_core::incident::{Group, Incident, IncidentSource, Priority, Triage};
+use fengqiao_core::receipt::ReceiptNumber;
 use fengqiao_core::work_order::{HandlingNote, WorkOrder, WorkOrderStatus};
 use fengqiao_core::Timestamp;
 use sqlx::any::AnyRow;
@@ -273,7 +273,7 @@ pub(crate) fn work_order_from_row(row: &AnyRow) -> Result<WorkOrder> {
     Ok(WorkOrder {
         id: get(row, "id")?,
         incident_id: get(row, "incident_id")?,
-        category: fengqiao_core::incident::CategoryCode::parse("category", &category)
+        category: fengqiao_core::category::CategoryCode::parse("category", &category)
             .map_err(|_| corrupt("category", &category))?,
         originator_org_id: get(row, "originator_org_id")?,
         owner_org_id: get(row, "owner_org_id")?,

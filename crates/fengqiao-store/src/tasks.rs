@@ -8,8 +8,9 @@
 use std::str::FromStr;
 
 use fengqiao_core::audit::Actor;
+use fengqiao_core::china_time::ChinaDay;
 use fengqiao_core::task::{
-    Assignee, AssigneeRole, DoneRecord, NewTask, Task, TaskDay, TaskKind, TaskOutcome, TaskStatus,
+    Assignee, AssigneeRole, DoneRecord, NewTask, Task, TaskKind, TaskOutcome, TaskStatus,
     VisitCandidate,
 };
 use fengqiao_core::warning::{SubjectKind, WarningSubject};
@@ -64,7 +65,7 @@ fn task_from_row(row: &AnyRow) -> Result<Task> {
         kind: TaskKind::from_str(&kind).map_err(|_| corrupt("kind", &kind))?,
         subject_id: get(row, "subject_id")?,
         natural_key: get(row, "natural_key")?,
-        day: TaskDay::parse("day", &day).map_err(|_| corrupt("day", &day))?,
+        day: ChinaDay::parse("day", &day).map_err(|_| corrupt("day", &day))?,
         title: get(row, "title")?,
         details: get(row, "details")?,
         status: TaskStatus::from_str(&status).map_err(|_| corrupt("status", &status))?,
@@ -162,7 +163,7 @@ impl Store {
 
     /// A person's list for `today`: the open tasks of today and of earlier
     /// days (carried over), oldest day first.
-    pub async fn tasks_on_list(&self, user_id: i64, today: TaskDay) -> Result<Vec<Task>> {
+    pub async fn tasks_on_list(&self, user_id: i64, today: ChinaDay) -> Result<Vec<Task>> {
         let sql = format!(
             "SELECT {TASK_COLUMNS} FROM tasks t
              WHERE t.assignee_user_id = $1 AND t.status = 'open' AND t.day <= $2
@@ -178,7 +179,7 @@ impl Store {
 
     /// The lists of `day` of the organisations under `scope`: every task of
     /// that day, and the open ones carried over from before it.
-    pub async fn tasks_within(&self, scope: &str, day: TaskDay) -> Result<Vec<StationTask>> {
+    pub async fn tasks_within(&self, scope: &str, day: ChinaDay) -> Result<Vec<StationTask>> {
         let sql = format!(
             "SELECT {TASK_COLUMNS}, u.username FROM tasks t JOIN users u ON u.id = t.assignee_user_id
              WHERE t.org_id IN (SELECT id FROM organisations WHERE path LIKE $1 || '%')
@@ -257,7 +258,7 @@ impl Store {
                 Ok(VisitBuilding {
                     candidate: VisitCandidate {
                         building_id: get(row, "id")?,
-                        last_visited: last.map(|at| TaskDay::of(Timestamp(at))),
+                        last_visited: last.map(|at| ChinaDay::of(Timestamp(at))),
                         visit_open: open > 0,
                     },
                     station_org_id: get(row, "station_org_id")?,
@@ -385,7 +386,7 @@ impl Store {
     }
 
     /// When the lists of `day` were last generated.
-    pub async fn task_day_generated(&self, day: TaskDay) -> Result<Option<Timestamp>> {
+    pub async fn task_day_generated(&self, day: ChinaDay) -> Result<Option<Timestamp>> {
         let at: Option<i64> =
             sqlx::query_scalar("SELECT generated_at FROM task_days WHERE day = $1")
                 .bind(day.to_string())
@@ -430,7 +431,7 @@ impl Tx {
         &mut self,
         user_id: i64,
         natural_key: &str,
-        day: TaskDay,
+        day: ChinaDay,
     ) -> Result<Option<Task>> {
         let sql = format!(
             "SELECT {TASK_COLUMNS} FROM tasks t
@@ -450,7 +451,7 @@ impl Tx {
     /// Routine visits on a person's list of `today`: today's, whatever
     /// their state, and those carried over that were still open when the
     /// day began (open now, or done today).
-    pub async fn routine_visits_on_list(&mut self, user_id: i64, today: TaskDay) -> Result<i64> {
+    pub async fn routine_visits_on_list(&mut self, user_id: i64, today: ChinaDay) -> Result<i64> {
         Ok(sqlx::query_scalar(
             "SELECT COUNT(*) FROM tasks
              WHERE assignee_user_id = $1 AND kind = 'routine_visit'
@@ -503,7 +504,7 @@ impl Tx {
     }
 
     /// Notes that the lists of `day` were generated (again) at `now`.
-    pub async fn mark_task_day(&mut self, day: TaskDay, now: Timestamp) -> Result<()> {
+    pub async fn mark_task_day(&mut self, day: ChinaDay, now: Timestamp) -> Result<()> {
         sqlx::query(
             "INSERT INTO task_days (day, generated_at, runs) VALUES ($1, $2, 1)
              ON CONFLICT (day) DO UPDATE SET generated_at = $2, runs = task_days.runs + 1",

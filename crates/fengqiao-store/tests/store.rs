@@ -477,11 +477,12 @@ mod address_registry {
 
 mod incidents {
     use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+    use fengqiao_core::category::Category;
     use fengqiao_core::geo::Wgs84;
     use fengqiao_core::incident::{
-        Category, Group, Incident, IncidentInput, NewIncident, Priority, ReceiptDate,
-        ReceiptNumber, StationCode, Triage, TriagedBy,
+        Group, Incident, IncidentInput, NewIncident, Priority, Triage, TriagedBy,
     };
+    use fengqiao_core::receipt::{ReceiptDate, ReceiptNumber, StationCode};
     use fengqiao_core::repeat_call::{RepeatCallPolicy, RepeatCallWarning};
     use fengqiao_core::role::{Role, Roles};
     use fengqiao_core::warning::{
@@ -744,7 +745,7 @@ mod incidents {
                 triage_matched: record.incident.triage_matched.clone(),
             };
             assert_eq!(StoredIncident::written(&core, &extras), record.incident);
-            let event = fengqiao_core::incident::TimelineEvent {
+            let event = fengqiao_core::timeline::TimelineEvent {
                 at: T0,
                 actor: Actor::User(7),
                 event: serde_json::json!({"event": "received", "source": "phone"}),

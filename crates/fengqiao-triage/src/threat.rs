@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use fengqiao_core::warning::FoundThreat;
 use serde::{Deserialize, Serialize};
 
 use crate::lexicon::{Lexicon, Pattern};
@@ -77,6 +78,18 @@ pub struct ThreatMatch {
     pub rule: String,
     pub start: usize,
     pub end: usize,
+}
+
+/// As the core's warning takes it: the rule's code is the kind of threat.
+impl From<ThreatMatch> for FoundThreat {
+    fn from(m: ThreatMatch) -> Self {
+        FoundThreat {
+            word: m.word,
+            kind: m.rule,
+            start: m.start,
+            end: m.end,
+        }
+    }
 }
 
 /// 威胁词检测器: finds threat and violence words, negation understood:

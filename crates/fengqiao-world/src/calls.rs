@@ -9,6 +9,7 @@
 //! whether it is generated alone or in a run of ninety, and a town ten
 //! million calls large streams day by day.
 
+use fengqiao_core::china_time::{ChinaDay, DAY_MS};
 use fengqiao_core::Timestamp;
 use rand::seq::SliceRandom;
 use rand::Rng;
@@ -18,10 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use crate::names;
 use crate::town::{building_position, Town};
 
-const DAY_MS: i64 = 86_400_000;
 const HOUR_MS: i64 = 3_600_000;
-/// China Standard Time, UTC+8 all year.
-const CST_MS: i64 = 8 * HOUR_MS;
 
 /// When in the day a kind of call comes in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -575,11 +573,7 @@ impl<'a> Calls<'a> {
     pub fn day(&self, day: u64, midnight: Timestamp) -> Vec<Call> {
         let mut rng =
             ChaCha8Rng::seed_from_u64(self.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ day);
-        let weekday = (midnight.millis() + CST_MS)
-            .div_euclid(DAY_MS)
-            .rem_euclid(7);
-        // 1970-01-01 was a Thursday: 2 and 3 are Saturday and Sunday.
-        let weekend = if weekday == 2 || weekday == 3 {
+        let weekend = if ChinaDay::of(midnight).is_weekend() {
             1.15
         } else {
             1.0
@@ -623,8 +617,7 @@ impl<'a> Calls<'a> {
     pub fn history(&self, today_midnight: Timestamp, days: u64) -> impl Iterator<Item = Call> + '_ {
         (0..days).rev().flat_map(move |back| {
             let midnight = Timestamp(today_midnight.millis() - (back as i64 + 1) * DAY_MS);
-            let day = (midnight.millis() + CST_MS).div_euclid(DAY_MS) as u64;
-            self.day(day, midnight)
+            self.day(ChinaDay::of(midnight).number() as u64, midnight)
         })
     }
 
@@ -835,7 +828,7 @@ mod tests {
     use crate::town::TownSpec;
 
     /// 2026-11-26 00:00 in China.
-    const MIDNIGHT: Timestamp = Timestamp(1_795_651_200_000 - CST_MS);
+    const MIDNIGHT: Timestamp = Timestamp(1_795_622_400_000);
 
     #[test]
     fn a_day_is_the_same_alone_or_in_a_run() {
@@ -843,7 +836,7 @@ mod tests {
         let calls = Calls::new(&town, 1, 30.0);
         let run: Vec<Call> = calls.history(MIDNIGHT, 3).collect();
         let yesterday = Timestamp(MIDNIGHT.millis() - DAY_MS);
-        let day = (yesterday.millis() + CST_MS).div_euclid(DAY_MS) as u64;
+        let day = ChinaDay::of(yesterday).number() as u64;
         let alone = calls.day(day, yesterday);
         assert_eq!(&run[run.len() - alone.len()..], alone.as_slice());
         assert_eq!(run, calls.history(MIDNIGHT, 3).collect::<Vec<_>>());
@@ -888,8 +881,7 @@ mod tests {
             .count() as f64
             / calls.len() as f64;
         assert!((0.42..0.60).contains(&share), "non-police share {share}");
-        let local_hour =
-            |c: &Call| ((c.at.millis() + CST_MS).rem_euclid(DAY_MS) / HOUR_MS) as usize;
+        let local_hour = |c: &Call| fengqiao_core::china_time::hour_of_day(c.at) as usize;
         let at_night = |code: &str| {
             let of: Vec<&Call> = calls.iter().filter(|c| c.category == code).collect();
             of.iter()

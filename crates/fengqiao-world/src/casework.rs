@@ -662,7 +662,8 @@ mod tests {
     use crate::calls::Calls;
     use crate::town::TownSpec;
 
-    const MIDNIGHT: Timestamp = Timestamp(1_795_651_200_000 - 8 * HOUR_MS);
+    /// 2026-11-26 00:00 in China.
+    const MIDNIGHT: Timestamp = Timestamp(1_795_622_400_000);
 
     #[test]
     fn the_same_seed_plans_the_same_cases_and_some_calls_become_cases() {

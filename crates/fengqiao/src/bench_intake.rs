@@ -17,12 +17,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use fengqiao_core::audit::Actor;
-use fengqiao_core::incident::{
-    Category, Incident, IncidentInput, NewIncident, Priority, ReceiptNumber, StationCode, Triage,
-    TriagedBy,
-};
+use fengqiao_core::category::Category;
+use fengqiao_core::incident::{Incident, IncidentInput, NewIncident, Priority, Triage, TriagedBy};
 use fengqiao_core::org::OrgKind;
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
+use fengqiao_core::receipt::{ReceiptNumber, StationCode};
 use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::{Clock, SystemClock, Timestamp};
 use fengqiao_server::{AppState, ServerSettings};

@@ -11,11 +11,13 @@ use std::sync::Arc;
 use anyhow::Context;
 use fengqiao_address::registry::GridCode;
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+use fengqiao_core::china_time::ChinaDay;
+use fengqiao_core::label::Label;
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind};
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
 use fengqiao_core::role::Roles;
 use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
-use fengqiao_core::task::{Assignee, AssigneeRole, NewTask, TaskDay};
+use fengqiao_core::task::{Assignee, AssigneeRole, NewTask};
 use fengqiao_core::user::{Password, PasswordHashing, Username};
 use fengqiao_core::{Clock, ManualClock, SystemClock, Timestamp};
 use fengqiao_store::{NewUser, Store};
@@ -72,7 +74,7 @@ pub async fn ensure(
 ) -> anyhow::Result<(Town, Vec<DemoAccount>)> {
     let town = Town::generate(options.town);
     let now = SystemClock.now();
-    let today = history::midnight_of(now);
+    let today = ChinaDay::of(now).starts_at();
     let start = Timestamp(today.millis() - options.history_days as i64 * 86_400_000);
     let (seeded, fresh) =
         ensure_world(store, cipher, hashing, &settings.data_dir, &town, start).await?;
@@ -80,7 +82,7 @@ pub async fn ensure(
         let started = std::time::Instant::now();
         let calls = Calls::new(&town, options.town.seed, options.calls_per_day);
         // The days before today, then today's calls so far.
-        let day = (today.millis() + 8 * 3_600_000).div_euclid(86_400_000) as u64;
+        let day = ChinaDay::of(today).number() as u64;
         let history = calls
             .history(today, options.history_days as u64)
             .chain(calls.day(day, today).into_iter().filter(|c| c.at < now));
@@ -273,7 +275,7 @@ pub(crate) async fn seed_with_progress(
             username: person.username.clone(),
             password: password.expose().to_owned(),
             role: person.role.as_str().to_owned(),
-            role_name: person.role.name_zh().to_owned(),
+            role_name: person.role.zh().to_owned(),
             organisation: org_name.to_owned(),
             featured: person.featured,
         });
@@ -348,7 +350,7 @@ async fn seed_assigned_task(
             user_id: officer,
             role: AssigneeRole::CommunityOfficer,
         },
-        TaskDay::of(now),
+        ChinaDay::of(now),
         "核查锦里小区3栋出租屋登记".into(),
         Some("三楼新搬来的租户尚未登记，请上门核实并登记。".into()),
         None,

@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use fengqiao_core::audit::Actor;
+use fengqiao_core::china_time::ChinaDay;
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::repeat_call::RepeatCallPolicy;
 use fengqiao_core::role::Role;
@@ -36,7 +37,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::Settings;
 use crate::demo::{self, Seeded};
-use crate::history::midnight_of;
 use crate::serve;
 
 const DAY_MS: i64 = 86_400_000;
@@ -104,7 +104,7 @@ pub async fn run(settings: &Settings, options: &GenOptions) -> anyhow::Result<Ex
         )
     })?;
     ensure_empty(&store).await?;
-    let until = midnight_of(SystemClock.now());
+    let until = ChinaDay::of(SystemClock.now()).starts_at();
     println!(
         "生成辖区 / generating: 种子 seed {}，{} 个派出所 stations，规模 scale {}，{} 天 days，每所每天约 {:.0} 起警情 calls per station a day",
         options.town.seed,

@@ -18,8 +18,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use axum::http::{header, Method, StatusCode};
+use fengqiao_core::china_time::ChinaDay;
 use fengqiao_core::personal::PersonalDataCipher;
-use fengqiao_core::task::{TaskDay, TaskKind};
+use fengqiao_core::task::TaskKind;
 use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::warning::{RecipientKind, WarningRule};
 use fengqiao_core::{Clock, ManualClock, Timestamp};
@@ -251,10 +252,10 @@ pub async fn play(
         .first()
         .map_or(player.clock.now(), |c| c.at)
         .min(player.clock.now());
-    let mut midnight = midnight_of(first);
-    let lists_from = Timestamp(midnight_of(until).millis() - TASK_LIST_DAYS * DAY_MS);
+    let mut midnight = ChinaDay::of(first).starts_at();
+    let lists_from = ChinaDay::of(until).plus_days(-TASK_LIST_DAYS).starts_at();
     while midnight < until {
-        let day = (midnight.millis() + 8 * HOUR_MS).div_euclid(DAY_MS) as u64;
+        let day = ChinaDay::of(midnight).number() as u64;
         if midnight >= lists_from {
             player.schedule(
                 Timestamp(midnight.millis() + MINUTE_MS),
@@ -915,7 +916,7 @@ impl Player<'_> {
     /// The morning round: each person's open tasks, done as the casework
     /// plans (warnings are closed on their own, and their tasks withdrawn).
     async fn work_tasks(&mut self, at: Timestamp) -> anyhow::Result<()> {
-        let today = TaskDay::of(at);
+        let today = ChinaDay::of(at);
         for user in self.state.store.task_doers().await? {
             for task in self.state.store.tasks_on_list(user, today).await? {
                 if task.kind == TaskKind::CloseWarning {
@@ -1081,10 +1082,4 @@ fn rfc3339(at: Timestamp) -> String {
     chrono::DateTime::from_timestamp_millis(at.millis())
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
-/// Local midnight (China) of the day `at` falls in.
-pub fn midnight_of(at: Timestamp) -> Timestamp {
-    const CST_MS: i64 = 8 * HOUR_MS;
-    Timestamp((at.millis() + CST_MS).div_euclid(DAY_MS) * DAY_MS - CST_MS)
 }

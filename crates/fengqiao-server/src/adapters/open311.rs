@@ -22,10 +22,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Form, Json};
-use chrono::{DateTime, FixedOffset};
+use chrono::DateTime;
+use fengqiao_core::china_time;
 use fengqiao_core::geo::Wgs84;
-use fengqiao_core::incident::{IncidentSource, ReceiptNumber};
+use fengqiao_core::incident::IncidentSource;
 use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
+use fengqiao_core::receipt::ReceiptNumber;
 use fengqiao_core::role::Permission;
 use fengqiao_core::secret::API_TOKEN_PREFIX;
 use fengqiao_core::Timestamp;
@@ -51,7 +53,6 @@ const TAG: &str = "open311";
 const LIST_LIMIT: i64 = 200;
 /// Without dates, reads cover the last 90 days, as the spec suggests.
 const DEFAULT_DAYS: i64 = 90;
-const CHINA: i32 = 8 * 3600;
 
 /// One error as the spec writes them: the HTTP status and a sentence.
 #[derive(Debug, Serialize, ToSchema)]
@@ -687,15 +688,6 @@ pub async fn get_request(
     }
 }
 
-/// W3C date-time in China Standard Time.
-fn w3c(at: Timestamp) -> String {
-    let offset = FixedOffset::east_opt(CHINA).expect("a valid offset");
-    DateTime::from_timestamp_millis(at.millis())
-        .unwrap_or_default()
-        .with_timezone(&offset)
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
-}
-
 async fn request_view(
     state: &AppState,
     record: &IncidentRecord,
@@ -733,9 +725,13 @@ async fn request_view(
         service_code: category.map(|c| c.code.clone()).unwrap_or_default(),
         agency_responsible: agency,
         service_notice: None,
-        requested_datetime: w3c(incident.received_at),
-        updated_datetime: w3c(updated),
-        expected_datetime: if closed { None } else { expected.map(w3c) },
+        requested_datetime: china_time::rfc3339(incident.received_at),
+        updated_datetime: china_time::rfc3339(updated),
+        expected_datetime: if closed {
+            None
+        } else {
+            expected.map(china_time::rfc3339)
+        },
         address,
         address_id: incident.building_id,
         lat: incident.coordinates.map(|c| c.lat()),

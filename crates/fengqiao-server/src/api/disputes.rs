@@ -32,7 +32,6 @@ use crate::json::ApiJson;
 use crate::live::{LiveEvent, LiveKind};
 use crate::services::access::Caller;
 use crate::services::addresses;
-use crate::services::dispute_warnings;
 use crate::services::disputes::{
     self, handled, publish, refused, visible_dispute, write_move, Move,
 };
@@ -40,6 +39,7 @@ use crate::services::field_reports::visible_report;
 use crate::services::format::{masked, rfc3339};
 use crate::services::idempotency::{self, request_hash};
 use crate::services::incidents::visible_incident;
+use crate::services::threat_words;
 use crate::services::Error;
 use crate::state::AppState;
 
@@ -979,7 +979,7 @@ pub async fn add_session(
         .map_err(refused)?;
     tx.insert_dispute_session(dispute_id, &session, &caller.actor.to_stored(), now)
         .await?;
-    let warnings = dispute_warnings::threat_in_session(&moved.state, &session, now)
+    let warnings = threat_words::on_session(&moved.state, &session, now)
         .into_iter()
         .collect();
     let raised = write_move(

@@ -15,6 +15,7 @@ use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::field_report::{
     FieldReport, FieldReportInput, FieldReportKind, NewFieldReport, ReportPlace,
 };
+use fengqiao_core::label::Label;
 use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
 use fengqiao_core::role::Permission;
 use fengqiao_core::secret;
@@ -117,7 +118,7 @@ impl FieldReportView {
         Ok(FieldReportView {
             id: report.id,
             kind: report.kind.as_str().into(),
-            kind_name: report.kind.name_zh().into(),
+            kind_name: report.kind.zh().into(),
             category: report.category.clone(),
             category_name: category_name(report.kind, &report.category),
             description: report.description.clone(),

@@ -11,9 +11,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
+use fengqiao_core::category::Category;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::incident::{
-    Category, Feedback, Group, Priority, Satisfaction, Triage as CoreTriage, TriagedBy,
+    Feedback, Group, Priority, Satisfaction, Triage as CoreTriage, TriagedBy,
 };
 use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
 use fengqiao_core::personal::PersonalDataCipher;

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
+use fengqiao_core::label::Label;
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind, Organisation};
 use fengqiao_core::role::Permission;
 use serde::{Deserialize, Serialize};
@@ -37,7 +38,7 @@ impl From<&Organisation> for OrganisationView {
             id: org.id,
             parent_id: org.parent_id,
             kind: org.kind.as_str().into(),
-            kind_name: org.kind.name_zh().into(),
+            kind_name: org.kind.zh().into(),
             department_type: org.department_type.clone(),
             name: org.name.clone(),
             division_codes: org

@@ -7,8 +7,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use fengqiao_core::audit::AuditAction;
+use fengqiao_core::china_time::ChinaDay;
+use fengqiao_core::label::Label;
 use fengqiao_core::role::Permission;
-use fengqiao_core::task::{parse_details, parse_title, NewTask, Task, TaskDay, TaskStatus};
+use fengqiao_core::task::{parse_details, parse_title, NewTask, Task, TaskStatus};
 use fengqiao_core::{FieldError, Reason};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -68,17 +70,17 @@ pub struct TaskView {
 }
 
 impl TaskView {
-    pub(crate) fn of(task: &Task, today: TaskDay) -> TaskView {
+    pub(crate) fn of(task: &Task, today: ChinaDay) -> TaskView {
         TaskView {
             id: task.id,
             kind: task.kind.as_str().into(),
-            kind_name: task.kind.name_zh().into(),
+            kind_name: task.kind.zh().into(),
             title: task.title.clone(),
             details: task.details.clone(),
             day: task.day.to_string(),
             late: task.late(today),
             status: task.status.as_str().into(),
-            status_name: task.status.name_zh().into(),
+            status_name: task.status.zh().into(),
             org_id: task.org_id,
             assignee_user_id: task.assignee.user_id,
             assignee_role: task.assignee.role.as_str().into(),
@@ -88,7 +90,7 @@ impl TaskView {
             done: match (&task.record, task.done_at) {
                 (Some(record), Some(at)) => Some(DoneRecordView {
                     outcome: record.outcome.as_str().into(),
-                    outcome_name: record.outcome.name_zh().into(),
+                    outcome_name: record.outcome.zh().into(),
                     place: record.place.clone(),
                     note: record.note.as_str().into(),
                     done_at: rfc3339(at),
@@ -166,7 +168,7 @@ pub struct AssignTask {
 pub async fn mine(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<MyList>> {
     caller.require(Permission::DoTasks)?;
     let user_id = caller_user(&caller)?;
-    let today = TaskDay::of(state.clock.now());
+    let today = ChinaDay::of(state.clock.now());
     let mut tasks = state.store.tasks_on_list(user_id, today).await?;
     sort_list(&mut tasks);
     let late = tasks.iter().filter(|t| t.late(today)).count();
@@ -190,7 +192,7 @@ pub async fn assign(
 ) -> ApiResult<(StatusCode, Json<TaskView>)> {
     caller.require(Permission::AssignTasks)?;
     let now = state.clock.now();
-    let today = TaskDay::of(now);
+    let today = ChinaDay::of(now);
     let mut errors = Vec::new();
     let title = parse_title(body.title.as_deref().unwrap_or(""))
         .map_err(|e| errors.push(e))
@@ -201,7 +203,7 @@ pub async fn assign(
         .flatten();
     let day = match body.day.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
         None => Some(today),
-        Some(text) => match TaskDay::parse("day", text) {
+        Some(text) => match ChinaDay::parse("day", text) {
             Ok(day) if day < today => {
                 errors.push(FieldError::new(
                     "day",
@@ -289,14 +291,14 @@ pub async fn station(
     Query(query): Query<DayQuery>,
 ) -> ApiResult<Json<StationLists>> {
     caller.require(Permission::AssignTasks)?;
-    let today = TaskDay::of(state.clock.now());
+    let today = ChinaDay::of(state.clock.now());
     let day = match query
         .day
         .as_deref()
         .map(str::trim)
         .filter(|d| !d.is_empty())
     {
-        Some(text) => TaskDay::parse("day", text)?,
+        Some(text) => ChinaDay::parse("day", text)?,
         None => today,
     };
     let rows = state
@@ -366,7 +368,7 @@ pub async fn generate(
         }
     }
     Ok(Json(GeneratedView {
-        day: TaskDay::of(state.clock.now()).to_string(),
+        day: ChinaDay::of(state.clock.now()).to_string(),
         people: total.people,
         created: total.created,
         withdrawn: total.withdrawn,
@@ -383,7 +385,7 @@ pub async fn get(
     Path(task_id): Path<i64>,
 ) -> ApiResult<Json<TaskView>> {
     let task = visible_task(&state, &caller, task_id).await?;
-    Ok(Json(TaskView::of(&task, TaskDay::of(state.clock.now()))))
+    Ok(Json(TaskView::of(&task, ChinaDay::of(state.clock.now()))))
 }
 
 /// 完成: records what was done (outcome, place, note; the time is now) and
@@ -400,5 +402,5 @@ pub async fn done(
     ApiJson(body): ApiJson<DoneBody>,
 ) -> ApiResult<Json<TaskView>> {
     let task = record_done(&state, &caller, task_id, &body).await?;
-    Ok(Json(TaskView::of(&task, TaskDay::of(state.clock.now()))))
+    Ok(Json(TaskView::of(&task, ChinaDay::of(state.clock.now()))))
 }

@@ -7,8 +7,9 @@ use std::str::FromStr;
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
+use fengqiao_core::label::Label;
 use fengqiao_core::role::Permission;
-use fengqiao_core::warning::{Recipient, Warning, WarningRule, WarningStatus};
+use fengqiao_core::warning::{Recipient, Warning, WarningStatus};
 use fengqiao_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -75,23 +76,12 @@ pub struct RecipientView {
     kind: String,
 }
 
-pub(crate) fn rule_name(rule: WarningRule) -> &'static str {
-    match rule {
-        WarningRule::RepeatCall => "重复报警",
-        WarningRule::WorkOrderOverdue => "流转单超时",
-        WarningRule::DisputeUnmediated => "高风险纠纷超期未调处",
-        WarningRule::AgreementFailed => "调解失败或协议未履行",
-        WarningRule::FollowUpMissed => "纠纷回访超期",
-        WarningRule::ThreatWords => "威胁暴力言语",
-    }
-}
-
 impl WarningView {
     fn of(warning: &Warning, now: Timestamp) -> ApiResult<WarningView> {
         Ok(WarningView {
             id: warning.id,
             rule: warning.rule().as_str().into(),
-            rule_name: rule_name(warning.rule()).into(),
+            rule_name: warning.rule().zh().into(),
             org_id: warning.org_id,
             subject: SubjectView {
                 kind: warning.subject.kind.as_str().into(),

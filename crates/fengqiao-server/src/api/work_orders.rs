@@ -9,6 +9,7 @@ use axum::Json;
 use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::incident::{Group, IncidentStatus};
+use fengqiao_core::label::Label;
 use fengqiao_core::org::Organisation;
 use fengqiao_core::role::Permission;
 use fengqiao_core::work_order::{
@@ -228,17 +229,6 @@ impl Action {
     }
 }
 
-pub(crate) fn work_order_status_zh(status: WorkOrderStatus) -> &'static str {
-    match status {
-        WorkOrderStatus::Created => "待签收",
-        WorkOrderStatus::Accepted => "已签收",
-        WorkOrderStatus::InProgress => "处置中",
-        WorkOrderStatus::Returned => "已反馈待确认",
-        WorkOrderStatus::Confirmed => "已办结",
-        WorkOrderStatus::Rejected => "已退回",
-    }
-}
-
 /// A refused work-order transition as a 409 that names the state.
 fn refused(err: WorkOrderError) -> ApiError {
     let zh = match &err {
@@ -251,10 +241,7 @@ fn refused(err: WorkOrderError) -> ApiError {
                 "rejected" => "退回",
                 other => other,
             };
-            format!(
-                "该流转单当前状态为「{}」，不能{action}。",
-                work_order_status_zh(*from)
-            )
+            format!("该流转单当前状态为「{}」，不能{action}。", from.zh())
         }
         WorkOrderError::NotOwner { .. } => "只有承办单位可以执行此操作。".into(),
         WorkOrderError::NotOriginator { .. } => "只有交办单位可以确认办结。".into(),

@@ -8,7 +8,9 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use fengqiao_core::incident::{IncidentSource, IncidentStatus};
 use fengqiao_core::role::Permission;
+use fengqiao_core::work_order::WorkOrderStatus;
 use fengqiao_triage::Group;
 
 use crate::auth::ClientAddress;
@@ -20,6 +22,7 @@ use crate::services::routing::triage;
 use crate::state::AppState;
 
 /// A word the scripts show, found by key: `status.received` → 已接警.
+/// Statuses and sources are the core's labels (`fengqiao_core::label`).
 pub(crate) struct Label {
     key: String,
     text: &'static str,
@@ -55,28 +58,6 @@ struct BoardPage {
     labels: Vec<Label>,
 }
 
-/// (code, Chinese, English) of every incident status.
-pub(crate) const INCIDENT_STATUSES: &[(&str, &str, &str)] = &[
-    ("received", "已接警", "Received"),
-    ("triaged", "待派转", "Awaiting routing"),
-    ("dispatched", "已派警", "Dispatched"),
-    ("diverted", "已转部门", "With a department"),
-    ("in_progress", "处置中", "In progress"),
-    ("resolved", "已办结", "Resolved"),
-    ("closed", "已结案", "Closed"),
-    ("reopened", "已重启", "Reopened"),
-    ("cancelled", "已撤销", "Cancelled"),
-];
-
-const WORK_ORDER_STATUSES: &[(&str, &str, &str)] = &[
-    ("created", "待签收", "To accept"),
-    ("accepted", "已签收", "Accepted"),
-    ("in_progress", "办理中", "In progress"),
-    ("returned", "已反馈", "Result returned"),
-    ("confirmed", "已办结", "Confirmed"),
-    ("rejected", "已退回", "Rejected"),
-];
-
 /// Timeline events of incidents and of work orders, as the core names them.
 const EVENTS: &[(&str, &str, &str)] = &[
     ("received", "接警", "Received"),
@@ -108,17 +89,6 @@ const EVENTS: &[(&str, &str, &str)] = &[
     ("rejected", "退回", "Rejected"),
     ("sent_back", "退回指挥室", "Sent back"),
     ("escalated", "超时督办", "Escalated"),
-];
-
-const SOURCES: &[(&str, &str, &str)] = &[
-    ("call_110", "110接警", "110 call"),
-    ("walk_in", "来所报警", "Walk-in"),
-    ("phone", "电话报警", "Phone"),
-    ("grid_worker", "网格员上报", "Grid worker"),
-    ("qr_report", "扫码上报", "Plate report"),
-    ("sensor", "感知设备", "Sensor"),
-    ("video_analytics", "视频分析", "Video analytics"),
-    ("open311", "Open311", "Open311"),
 ];
 
 /// Words of the pages themselves.
@@ -241,10 +211,22 @@ fn labels(lang: Lang) -> Vec<Label> {
             })
             .collect::<Vec<_>>()
     };
-    let mut labels = prefixed("status.", INCIDENT_STATUSES);
-    labels.extend(prefixed("work_order.", WORK_ORDER_STATUSES));
+    let word = |key: String, text: &'static str| Label { key, text };
+    let mut labels: Vec<Label> = IncidentStatus::ALL
+        .into_iter()
+        .map(|s| word(format!("status.{s}"), lang.label(s)))
+        .collect();
+    labels.extend(
+        WorkOrderStatus::ALL
+            .into_iter()
+            .map(|s| word(format!("work_order.{s}"), lang.label(s))),
+    );
     labels.extend(prefixed("event.", EVENTS));
-    labels.extend(prefixed("source.", SOURCES));
+    labels.extend(
+        IncidentSource::ALL
+            .into_iter()
+            .map(|s| word(format!("source.{s}"), lang.label(s))),
+    );
     labels.extend(prefixed("", WORDS));
     labels
 }
@@ -276,11 +258,11 @@ pub async fn board(
     if let Err(err) = caller.require(Permission::ViewIncidents) {
         return ApiError::from(err).into_response();
     }
-    let statuses = INCIDENT_STATUSES
-        .iter()
-        .map(|(code, zh, en)| Choice {
-            code: (*code).into(),
-            name: lang.pick(zh, en).into(),
+    let statuses = IncidentStatus::ALL
+        .into_iter()
+        .map(|s| Choice {
+            code: s.as_str().into(),
+            name: lang.label(s).into(),
         })
         .collect();
     render(&BoardPage {
@@ -312,11 +294,11 @@ pub async fn inbox(
     if let Err(err) = allowed {
         return ApiError::from(err).into_response();
     }
-    let statuses = WORK_ORDER_STATUSES
-        .iter()
-        .map(|(code, zh, en)| Choice {
-            code: (*code).into(),
-            name: lang.pick(zh, en).into(),
+    let statuses = WorkOrderStatus::ALL
+        .into_iter()
+        .map(|s| Choice {
+            code: s.as_str().into(),
+            name: lang.label(s).into(),
         })
         .collect();
     render(&InboxPage {

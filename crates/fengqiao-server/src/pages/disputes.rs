@@ -11,8 +11,14 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use fengqiao_core::dispute::{DisputeStatus, DisputeType, FollowUpStatus, RiskLevel};
+use fengqiao_core::china_time;
+use fengqiao_core::dispute::{
+    DisputeStatus, DisputeType, FollowUpStatus, RiskLevel, TransferTarget,
+};
+use fengqiao_core::label::Label;
 use fengqiao_core::role::Permission;
+use fengqiao_core::warning::WarningRule;
+use fengqiao_core::Timestamp;
 use serde::Deserialize;
 
 use crate::api::disputes::{dispute_view, DisputeView};
@@ -20,43 +26,10 @@ use crate::auth::ClientAddress;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::pages::{permitted_page_caller, render};
-use crate::services::disputes::status_zh;
 use crate::services::disputes::visible_dispute;
 use crate::state::AppState;
 
 const LIST_LIMIT: i64 = 200;
-
-pub(crate) fn type_zh(t: DisputeType) -> &'static str {
-    match t {
-        DisputeType::Neighbour => "邻里纠纷",
-        DisputeType::FamilyMarriage => "婚姻家庭",
-        DisputeType::LabourWages => "劳动欠薪",
-        DisputeType::PropertyManagement => "物业纠纷",
-        DisputeType::LandDemolition => "征地拆迁",
-        DisputeType::Rental => "房屋租赁",
-        DisputeType::Consumer => "消费纠纷",
-        DisputeType::Traffic => "交通事故",
-        DisputeType::Other => "其他纠纷",
-    }
-}
-
-pub(crate) fn risk_zh(r: RiskLevel) -> &'static str {
-    match r {
-        RiskLevel::Low => "低风险",
-        RiskLevel::Medium => "中风险",
-        RiskLevel::High => "高风险",
-        RiskLevel::Critical => "重大风险",
-    }
-}
-
-fn follow_up_zh(s: FollowUpStatus) -> &'static str {
-    match s {
-        FollowUpStatus::Pending => "待回访",
-        FollowUpStatus::Holding => "协议履行良好",
-        FollowUpStatus::Broken => "协议未履行",
-        FollowUpStatus::Cancelled => "已取消",
-    }
-}
 
 fn event_zh(event: &str) -> &'static str {
     match event {
@@ -75,30 +48,10 @@ fn event_zh(event: &str) -> &'static str {
     }
 }
 
-fn transfer_zh(target: &str) -> &'static str {
-    match target {
-        "court" => "法院",
-        "shared_court" => "共享法庭",
-        "department" => "职能部门",
-        _ => "其他",
-    }
-}
-
-fn rule_zh(rule: &str) -> &'static str {
-    match rule {
-        "threat_words" => "威胁暴力言语",
-        "dispute_unmediated" => "高风险纠纷超期未调处",
-        "agreement_failed" => "调解失败或协议未履行",
-        "follow_up_missed" => "回访超期",
-        _ => "预警",
-    }
-}
-
 /// RFC 3339 text from the API as a China time, e.g. 2026-11-25 09:30.
 fn local(text: &str) -> String {
-    let china = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is an offset");
     chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&china).format("%Y-%m-%d %H:%M").to_string())
+        .map(|t| china_time::minutes(Timestamp(t.timestamp_millis())))
         .unwrap_or_default()
 }
 
@@ -169,13 +122,13 @@ pub async fn list(
             let d = &s.dispute;
             Row {
                 id: d.id,
-                kind: type_zh(d.dispute_type),
-                risk: risk_zh(d.risk.level),
+                kind: d.dispute_type.zh(),
+                risk: d.risk.level.zh(),
                 risk_level: d.risk.level.as_str().into(),
-                status: status_zh(d.status),
+                status: d.status.zh(),
                 address: d.address_text.to_string(),
                 facts: d.facts.as_str().chars().take(60).collect(),
-                registered_at: local(&crate::services::format::rfc3339(d.registered_at)),
+                registered_at: china_time::minutes(d.registered_at),
                 overdue: d.status == DisputeStatus::Registered && now > d.mediate_by,
             }
         })
@@ -184,7 +137,7 @@ pub async fn list(
         .iter()
         .map(|s| StatusChoice {
             code: s.as_str(),
-            name: status_zh(*s),
+            name: s.zh(),
             selected: Some(*s) == status,
         })
         .collect();
@@ -301,7 +254,10 @@ fn case_page(view: &DisputeView, lang: Lang, handles: bool, follow_up_days: &[u3
     if let (Some(target), Some(to)) = (&view.transfer_target, &view.transfer_to) {
         facts.push(Fact {
             label: "移交至",
-            value: format!("{}：{to}", transfer_zh(target)),
+            value: format!(
+                "{}：{to}",
+                TransferTarget::from_str(target).map_or("其他", Label::zh)
+            ),
         });
     }
     if let Some(reason) = &view.outcome_reason {
@@ -331,7 +287,11 @@ fn case_page(view: &DisputeView, lang: Lang, handles: bool, follow_up_days: &[u3
         .iter()
         .map(|e| {
             let note = match e.event.as_str() {
-                "warning_raised" => e.detail["rule"].as_str().map(rule_zh).unwrap_or("").into(),
+                "warning_raised" => e.detail["rule"]
+                    .as_str()
+                    .map(|r| WarningRule::from_str(r).map_or("预警", Label::zh))
+                    .unwrap_or("")
+                    .into(),
                 "failed" => e.detail["reason"].as_str().unwrap_or("").into(),
                 "transferred" => e.detail["to"].as_str().unwrap_or("").into(),
                 "closed" => e.detail["note"].as_str().unwrap_or("").into(),
@@ -371,9 +331,9 @@ fn case_page(view: &DisputeView, lang: Lang, handles: bool, follow_up_days: &[u3
     CasePage {
         lang,
         id: view.id,
-        kind: type_zh(kind),
-        status: status_zh(status),
-        risk: risk_zh(risk),
+        kind: kind.zh(),
+        status: status.zh(),
+        risk: risk.zh(),
         risk_level: view.risk_level.clone(),
         overdue: view.mediation_overdue,
         facts,
@@ -411,7 +371,7 @@ fn case_page(view: &DisputeView, lang: Lang, handles: bool, follow_up_days: &[u3
                 id: f.id,
                 due_at: local(&f.due_at),
                 status: FollowUpStatus::from_str(&f.status)
-                    .map(follow_up_zh)
+                    .map(Label::zh)
                     .unwrap_or(""),
                 pending: f.status == "pending",
                 missed: f.missed,

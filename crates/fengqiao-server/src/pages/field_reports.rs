@@ -124,7 +124,7 @@ pub async fn page(
         .into_iter()
         .map(|kind| Kind {
             code: kind.as_str(),
-            name: lang.pick(kind.name_zh(), kind.name_en()),
+            name: lang.label(kind),
             categories: kind
                 .categories()
                 .iter()

@@ -16,6 +16,7 @@ use axum::http::header::{LOCATION, SET_COOKIE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
+use fengqiao_core::label::Label;
 use fengqiao_core::role::{Permission, Role};
 use serde::Deserialize;
 
@@ -382,7 +383,7 @@ async fn home_page(
         .into_iter()
         .map(|org| OrgRow {
             depth: org.path.ids().count() - base_depth,
-            kind: org.kind.name_zh(),
+            kind: org.kind.zh(),
             codes: org
                 .division_codes
                 .iter()
@@ -453,7 +454,7 @@ async fn home_page(
         lang,
         username: user.username.as_str().into(),
         org_name: caller.org.name.clone(),
-        org_kind: caller.org.kind.name_zh().into(),
+        org_kind: caller.org.kind.zh().into(),
         roles: user
             .roles
             .iter()
@@ -479,7 +480,7 @@ async fn home_page(
 }
 
 fn role_name(role: Role, lang: Lang) -> String {
-    lang.pick(role.name_zh(), role.name_en()).to_owned()
+    lang.label(role).to_owned()
 }
 
 #[derive(Deserialize)]

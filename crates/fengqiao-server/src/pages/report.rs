@@ -26,8 +26,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Form;
 use fengqiao_core::audit::Actor;
-use fengqiao_core::incident::{IncidentSource, ReceiptNumber};
+use fengqiao_core::china_time;
+use fengqiao_core::incident::IncidentSource;
 use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
+use fengqiao_core::receipt::ReceiptNumber;
 use fengqiao_store::Building;
 use serde::Deserialize;
 
@@ -420,11 +422,7 @@ async fn tracked(state: &AppState, code: &str) -> ApiResult<Option<TrackedReport
         .and_then(|t| triage().table().category(t.category.code.as_str()))
         .map(|c| c.name_zh.clone())
         .unwrap_or_else(|| "待分类".into());
-    let received = chrono::DateTime::from_timestamp_millis(record.incident.received_at.millis())
-        .unwrap_or_default()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("a valid offset"))
-        .format("%Y-%m-%d %H:%M")
-        .to_string();
+    let received = china_time::minutes(record.incident.received_at);
     Ok(Some(TrackedReport {
         receipt: receipt.to_string(),
         category,

@@ -10,8 +10,10 @@ use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use fengqiao_core::china_time;
+use fengqiao_core::china_time::ChinaDay;
 use fengqiao_core::role::Permission;
-use fengqiao_core::task::{DoneRecord, Task, TaskDay, TaskKind, TaskOutcome, TaskStatus};
+use fengqiao_core::task::{DoneRecord, Task, TaskKind, TaskOutcome, TaskStatus};
 use serde::Deserialize;
 
 use crate::auth::ClientAddress;
@@ -19,7 +21,6 @@ use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::pages::{permitted_page_caller, render};
 use crate::services::access::Caller;
-use crate::services::format::beijing_time;
 use crate::services::tasks::{record_done, sort_list, visible_task, DoneBody};
 use crate::services::Error;
 use crate::state::AppState;
@@ -34,12 +35,10 @@ struct TaskLine {
 }
 
 impl TaskLine {
-    fn of(task: &Task, today: TaskDay, lang: Lang) -> TaskLine {
+    fn of(task: &Task, today: ChinaDay, lang: Lang) -> TaskLine {
         TaskLine {
             id: task.id,
-            kind: lang
-                .pick(task.kind.name_zh(), task.kind.name_en())
-                .to_owned(),
+            kind: lang.label(task.kind).to_owned(),
             title: task.title.clone(),
             day: task.day.to_string(),
             late: task.late(today),
@@ -122,7 +121,7 @@ pub async fn list(
     let Some(user) = caller.user.as_ref() else {
         return Error::Forbidden.into_response();
     };
-    let today = TaskDay::of(state.clock.now());
+    let today = ChinaDay::of(state.clock.now());
     let mut tasks = match state.store.tasks_on_list(user.id, today).await {
         Ok(tasks) => tasks,
         Err(err) => return ApiError::from(err).into_response(),
@@ -273,7 +272,7 @@ fn task_page(
     problems: Vec<String>,
     case_id: Option<i64>,
 ) -> TaskPage {
-    let today = TaskDay::of(state.clock.now());
+    let today = ChinaDay::of(state.clock.now());
     let own = caller
         .user
         .as_ref()
@@ -282,18 +281,13 @@ fn task_page(
         lang,
         task: TaskLine::of(task, today, lang),
         details: task.details.clone(),
-        status: match task.status {
-            TaskStatus::Open => lang.pick("待办", "Open"),
-            TaskStatus::Done => lang.pick("已完成", "Done"),
-            TaskStatus::Withdrawn => lang.pick("已撤销", "Withdrawn"),
-        }
-        .to_owned(),
+        status: lang.label(task.status).to_owned(),
         can_record: own && task.status == TaskStatus::Open,
         outcomes: TaskOutcome::ALL
             .iter()
             .map(|o| OutcomeChoice {
                 code: o.as_str(),
-                name: lang.pick(o.name_zh(), o.name_en()),
+                name: lang.label(*o),
                 checked: outcome == Some(o.as_str()),
             })
             .collect(),
@@ -337,9 +331,9 @@ fn record_view(task: &Task, lang: Lang) -> Option<RecordView> {
         return None;
     };
     Some(RecordView {
-        outcome: lang.pick(outcome.name_zh(), outcome.name_en()).to_owned(),
+        outcome: lang.label(*outcome).to_owned(),
         place: place.clone(),
         note: note.as_str().to_owned(),
-        done_at: beijing_time(at),
+        done_at: china_time::minutes(at),
     })
 }

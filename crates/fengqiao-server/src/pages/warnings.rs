@@ -11,6 +11,8 @@ use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
+use fengqiao_core::china_time;
+use fengqiao_core::label::Label;
 use fengqiao_core::role::Permission;
 use fengqiao_core::warning::{
     Evidence, SubjectKind, Warning, WarningAction, WarningStatus, WarningSubject,
@@ -18,13 +20,11 @@ use fengqiao_core::warning::{
 use fengqiao_core::Timestamp;
 use serde::Deserialize;
 
-use crate::api::warnings::rule_name;
 use crate::auth::ClientAddress;
 use crate::error::{ApiError, ApiResult};
 use crate::i18n::Lang;
 use crate::pages::{permitted_page_caller, render};
 use crate::services::access::Caller;
-use crate::services::format::beijing_time;
 use crate::services::warnings::{acknowledge_warning, close_warning, visible_warnings};
 use crate::services::Error;
 use crate::state::AppState;
@@ -52,9 +52,9 @@ impl Tab {
 
     fn name(self, lang: Lang) -> &'static str {
         match self {
-            Tab::Open => lang.pick("待签收", "Open"),
-            Tab::Acknowledged => lang.pick("已签收", "Acknowledged"),
-            Tab::Closed => lang.pick("已办结", "Closed"),
+            Tab::Open => lang.label(WarningStatus::Open),
+            Tab::Acknowledged => lang.label(WarningStatus::Acknowledged),
+            Tab::Closed => lang.label(WarningStatus::Closed),
             Tab::Overdue => lang.pick("超时", "Overdue"),
         }
     }
@@ -141,23 +141,6 @@ struct Typed {
     action: Option<String>,
     note: String,
     problems: Vec<String>,
-}
-
-fn action_name(action: WarningAction, lang: Lang) -> &'static str {
-    match action {
-        WarningAction::Visited => lang.pick("上门走访", "Visited"),
-        WarningAction::Mediated => lang.pick("调解", "Mediated"),
-        WarningAction::Referred => lang.pick("移交", "Referred"),
-        WarningAction::NoRiskFound => lang.pick("排查无风险", "No risk found"),
-    }
-}
-
-fn status_name(status: WarningStatus, lang: Lang) -> &'static str {
-    match status {
-        WarningStatus::Open => lang.pick("待签收", "Open"),
-        WarningStatus::Acknowledged => lang.pick("已签收", "Acknowledged"),
-        WarningStatus::Closed => lang.pick("已办结", "Closed"),
-    }
 }
 
 /// The subject in words: a building by its address, others by their kind
@@ -281,28 +264,28 @@ async fn board_page(
         let typed = typed.filter(|t| t.id == w.id);
         warnings.push(Card {
             id: w.id,
-            rule_name: rule_name(w.rule()),
-            status: status_name(w.status, lang),
+            rule_name: w.rule().zh(),
+            status: lang.label(w.status),
             overdue: w.overdue(now),
             escalated: w.escalated_at.is_some(),
             subject: subject_text(state, w.subject, lang).await?,
             evidence: evidence_text(&w.evidence, lang),
-            raised_at: beijing_time(w.raised_at),
-            acknowledge_by: beijing_time(w.acknowledge_by),
-            escalated_at: w.escalated_at.map(beijing_time),
-            acknowledged_at: w.acknowledged_at.map(beijing_time),
-            closed_at: w.closed_at.map(beijing_time),
+            raised_at: china_time::minutes(w.raised_at),
+            acknowledge_by: china_time::minutes(w.acknowledge_by),
+            escalated_at: w.escalated_at.map(china_time::minutes),
+            acknowledged_at: w.acknowledged_at.map(china_time::minutes),
+            closed_at: w.closed_at.map(china_time::minutes),
             action: w
                 .action
                 .as_ref()
-                .map(|a| format!("{}：{}", action_name(a.action, lang), a.note.as_str())),
+                .map(|a| format!("{}：{}", lang.label(a.action), a.note.as_str())),
             can_acknowledge: handles && w.status == WarningStatus::Open,
             can_close: handles && w.status == WarningStatus::Acknowledged,
             actions: WarningAction::ALL
                 .into_iter()
                 .map(|a| ActionChoice {
                     code: a.as_str(),
-                    name: action_name(a, lang),
+                    name: lang.label(a),
                     checked: typed.and_then(|t| t.action.as_deref()) == Some(a.as_str()),
                 })
                 .collect(),

@@ -31,11 +31,11 @@ use std::collections::HashMap;
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
 use fengqiao_core::geo::Wgs84;
 use fengqiao_core::incident::{
-    Feedback, Group, Incident, IncidentInput, IncidentStatus, NewIncident, ReceiptDate,
-    ReceiptNumber, Satisfaction, StationCode, TriagedBy,
+    Feedback, Group, Incident, IncidentInput, IncidentStatus, NewIncident, Satisfaction, TriagedBy,
 };
 use fengqiao_core::org::{DivisionCode, Organisation};
 use fengqiao_core::personal::PersonalData;
+use fengqiao_core::receipt::{ReceiptDate, ReceiptNumber, StationCode};
 use fengqiao_core::repeat_call::{CallFacts, RepeatCallDetector};
 use fengqiao_core::warning::NewWarning;
 use fengqiao_core::work_order::{Escalation, HandlingNote, NewWorkOrder, OrgActor, WorkOrder};
@@ -782,7 +782,7 @@ impl Life {
         &mut self,
         index: usize,
         order: WorkOrder,
-        events: &[fengqiao_core::incident::TimelineEvent<E>],
+        events: &[fengqiao_core::timeline::TimelineEvent<E>],
         at: Timestamp,
     ) -> Result<(), Stop> {
         push(&mut self.events, Some(order.id), events).map_err(|_| Stop::Refused)?;
@@ -793,7 +793,7 @@ impl Life {
     fn set_incident<E: serde::Serialize>(
         &mut self,
         incident: Incident,
-        events: &[fengqiao_core::incident::TimelineEvent<E>],
+        events: &[fengqiao_core::timeline::TimelineEvent<E>],
         at: Timestamp,
     ) -> Result<(), Stop> {
         push(&mut self.events, None, events).map_err(|_| Stop::Refused)?;
@@ -851,7 +851,7 @@ fn parse(call: &GeneratedCall) -> Option<Parsed> {
 fn push<E: serde::Serialize>(
     into: &mut Vec<BulkEvent>,
     work_order_id: Option<i64>,
-    events: &[fengqiao_core::incident::TimelineEvent<E>],
+    events: &[fengqiao_core::timeline::TimelineEvent<E>],
 ) -> Result<()> {
     for event in events {
         into.push(BulkEvent::of(work_order_id, event)?);

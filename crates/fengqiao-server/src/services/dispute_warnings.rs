@@ -1,67 +1,22 @@
 //! The warnings a dispute case raises (民转刑预警): threat or violence words in
-//! a mediation session (raised with the session), a failed or broken
-//! agreement (raised with the move, in `api::disputes`), and, scanned by
-//! the deadline job with the injected clock, a high-risk case not mediated
-//! in time and a follow-up visit missed. Every one attaches to the case —
-//! never to a party — and its evidence says why.
+//! a mediation session (`threat_words::on_session`, raised with the
+//! session), a failed or broken agreement (raised with the move), and,
+//! scanned by the deadline job with the injected clock, a high-risk case not
+//! mediated in time and a follow-up visit missed. Every one attaches to the
+//! case — never to a party — and its evidence says why.
 //!
 //! The scan keeps no state of its own: a flag on the case or the visit
 //! says it was warned, written only if still unset, so a scan after a
 //! restart catches up and nothing is warned twice.
 
-use std::sync::OnceLock;
-
 use fengqiao_core::audit::Actor;
-use fengqiao_core::dispute::{Dispute, MediationSession};
-use fengqiao_core::warning::{FoundThreat, NewWarning, SubjectKind, ThreatSource, WarningSubject};
-use fengqiao_core::Timestamp;
+use fengqiao_core::warning::NewWarning;
 use fengqiao_store::StoreError;
-use fengqiao_triage::ThreatDetector;
 
 use crate::state::AppState;
 
 /// Cases loaded per scan; the job scans again while batches are full.
 const BATCH: i64 = 500;
-
-static THREATS: OnceLock<ThreatDetector> = OnceLock::new();
-
-fn threats() -> &'static ThreatDetector {
-    THREATS.get_or_init(ThreatDetector::default)
-}
-
-/// 威胁暴力言语: the `threat_words` warning on the case when the session's
-/// words hold a threat that is not negated ("他说要弄死对方" does,
-/// "没有说要打人" does not); `None` otherwise.
-pub fn threat_in_session(
-    dispute: &Dispute,
-    session: &MediationSession,
-    at: Timestamp,
-) -> Option<NewWarning> {
-    let text = session.text();
-    let found: Vec<FoundThreat> = threats()
-        .detect(&text)
-        .into_iter()
-        .map(|m| FoundThreat {
-            word: m.word,
-            kind: m.rule,
-            start: m.start,
-            end: m.end,
-        })
-        .collect();
-    let subject = WarningSubject {
-        kind: SubjectKind::Case,
-        id: dispute.id,
-    };
-    NewWarning::threat_words(
-        dispute.org_id,
-        subject,
-        ThreatSource::SessionNote,
-        session.id,
-        &text,
-        &found,
-        at,
-    )
-}
 
 /// Warns about every high-risk case not mediated by its deadline and every
 /// follow-up visit missed by now, each case in its own transaction.

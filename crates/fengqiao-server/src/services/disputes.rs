@@ -5,10 +5,11 @@
 //! the audit entry written, the commit, the live event.
 
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
-use fengqiao_core::dispute::{Dispute, DisputeError, DisputeEvent, DisputeStatus};
-use fengqiao_core::incident::{TimelineEvent, Transition};
+use fengqiao_core::dispute::{Dispute, DisputeError, DisputeEvent};
+use fengqiao_core::label::Label;
 use fengqiao_core::org::Organisation;
 use fengqiao_core::role::Permission;
+use fengqiao_core::timeline::{TimelineEvent, Transition};
 use fengqiao_core::warning::NewWarning;
 use fengqiao_core::Timestamp;
 use fengqiao_store::{DisputeRecord, StoreError, Tx};
@@ -90,18 +91,6 @@ pub async fn publish(state: &AppState, dispute: &Dispute, change: &str, warnings
     }
 }
 
-pub fn status_zh(status: DisputeStatus) -> &'static str {
-    match status {
-        DisputeStatus::Registered => "已登记",
-        DisputeStatus::Mediating => "调解中",
-        DisputeStatus::Resolved => "已达成协议",
-        DisputeStatus::Failed => "调解不成",
-        DisputeStatus::Transferred => "已移交",
-        DisputeStatus::FollowedUp => "已回访",
-        DisputeStatus::Closed => "已结案",
-    }
-}
-
 /// A refused transition as a 409 that says why in Chinese. Nothing changed.
 pub fn refused(err: DisputeError) -> Error {
     let zh = match &err {
@@ -116,7 +105,7 @@ pub fn refused(err: DisputeError) -> Error {
                 "linked" => "关联警情",
                 other => other,
             };
-            format!("该纠纷当前状态为「{}」，不能{action}。", status_zh(*from))
+            format!("该纠纷当前状态为「{}」，不能{action}。", from.zh())
         }
         DisputeError::NoSession => "尚无调解记录，请先记录至少一次调解。".into(),
         DisputeError::FollowUpNotPending { id } => {

@@ -12,15 +12,6 @@ pub fn rfc3339(at: Timestamp) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// For the pages: when the task was done, in Beijing time.
-pub fn beijing_time(at: Timestamp) -> String {
-    chrono::DateTime::from_timestamp_millis(at.millis())
-        .unwrap_or_default()
-        .with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
-}
-
 /// Personal data stored encrypted, decrypted and shown masked (张*, 138****5678).
 pub fn masked(cipher: &PersonalDataCipher, stored: &Option<Vec<u8>>) -> Result<Option<String>> {
     stored

@@ -34,10 +34,11 @@ use std::sync::{Arc, OnceLock};
 
 use fengqiao_core::audit::{Actor, AuditAction};
 use fengqiao_core::incident::{
-    Incident, IncidentEvent, NewIncident, ReceiptDate, ReceiptNumber, StationCode, TimelineEvent,
-    Triage as CoreTriage, TriagedBy,
+    Incident, IncidentEvent, NewIncident, Triage as CoreTriage, TriagedBy,
 };
+use fengqiao_core::receipt::{ReceiptDate, ReceiptNumber, StationCode};
 use fengqiao_core::repeat_call::{CallFacts, RepeatCallDetector, RepeatCallPolicy};
+use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::work_order::{NewWorkOrder, WorkOrder, WorkOrderEvent};
 use fengqiao_core::Clock;
 use fengqiao_store::{

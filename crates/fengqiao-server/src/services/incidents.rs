@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use fengqiao_core::incident::{Group, IncidentError, IncidentStatus};
+use fengqiao_core::label::Label;
 use fengqiao_core::work_order::{WorkOrder, WorkOrderStatus};
 use fengqiao_store::IncidentRecord;
 use serde::Serialize;
@@ -160,20 +161,6 @@ pub async fn public_status(
     Ok((closed, note, agency))
 }
 
-pub fn incident_status_zh(status: IncidentStatus) -> &'static str {
-    match status {
-        IncidentStatus::Received => "已接警",
-        IncidentStatus::Triaged => "已分类待分流",
-        IncidentStatus::Dispatched => "已派警",
-        IncidentStatus::Diverted => "已分流",
-        IncidentStatus::InProgress => "处置中",
-        IncidentStatus::Resolved => "已处结",
-        IncidentStatus::Closed => "已结案",
-        IncidentStatus::Reopened => "已重新打开",
-        IncidentStatus::Cancelled => "已作废",
-    }
-}
-
 /// A refused incident transition as a 409 that says why in Chinese.
 pub fn incident_refused(err: IncidentError) -> Error {
     let zh = match &err {
@@ -184,16 +171,13 @@ pub fn incident_refused(err: IncidentError) -> Error {
                 "diverted" => "分流",
                 "re-routed" => "重新分流",
                 "started" => "开始处置",
-                "resolved" => "处结",
+                "resolved" => "办结",
                 "given feedback" => "回访",
                 "closed" => "结案",
                 "sent back" => "退回指挥室",
                 other => other,
             };
-            format!(
-                "该警情当前状态为「{}」，不能{action}。",
-                incident_status_zh(*from)
-            )
+            format!("该警情当前状态为「{}」，不能{action}。", from.zh())
         }
         IncidentError::NotTriaged => "该警情尚未分类，请先分类。".into(),
         IncidentError::WrongGroup { group, .. } => match group {

@@ -9,10 +9,12 @@
 //! order, its idempotency key and the audit entry.
 
 use fengqiao_core::audit::Actor;
+use fengqiao_core::category::Category;
+use fengqiao_core::china_time::{ChinaDay, DAY_MS};
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::geo::Wgs84;
 use fengqiao_core::incident::{
-    Category, IncidentInput, IncidentSource, NewIncident, Priority, Triage as CoreTriage, TriagedBy,
+    IncidentInput, IncidentSource, NewIncident, Priority, Triage as CoreTriage, TriagedBy,
 };
 use fengqiao_core::org::DivisionCode;
 use fengqiao_core::personal::PersonalData;
@@ -66,8 +68,6 @@ impl ReportIncident {
 }
 
 const TEN_MINUTES_MS: i64 = 10 * 60_000;
-const DAY_MS: i64 = 24 * 3_600_000;
-const CHINA_MS: i64 = 8 * 3_600_000;
 
 /// Whether intake made a new incident or found the one its key made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,8 +327,7 @@ impl PlateLimit {
     /// Counts the report in `tx`; over a limit, the error rolls it back.
     pub async fn count(&self, tx: &mut Tx, building_id: i64, now: Timestamp) -> Result<()> {
         let slot = Timestamp(now.millis() - now.millis().rem_euclid(TEN_MINUTES_MS));
-        let local = now.millis() + CHINA_MS;
-        let day = Timestamp(local - local.rem_euclid(DAY_MS) - CHINA_MS);
+        let day = ChinaDay::of(now).starts_at();
         let forget = Timestamp(day.millis() - DAY_MS);
         for (window, start, max) in [
             (TEN_MINUTES_MS, slot, self.per_ten_minutes),

@@ -7,9 +7,9 @@
 
 use std::collections::BTreeMap;
 
+use fengqiao_core::china_time::ChinaDay;
 use fengqiao_core::figures::{self, Figures, PreventionFigures};
 use fengqiao_core::org::Organisation;
-use fengqiao_core::task::TaskDay;
 use fengqiao_core::Timestamp;
 use fengqiao_store::{BuildingPoint, Narrowing};
 
@@ -99,7 +99,7 @@ pub struct Period {
 /// Yesterday and the last 30 days, as whole days in Beijing time ending
 /// where today begins, so the figures of a morning stay put all day.
 pub fn periods(now: Timestamp) -> [Period; 2] {
-    let today = TaskDay::of(now);
+    let today = ChinaDay::of(now);
     [
         Period {
             key: "yesterday",

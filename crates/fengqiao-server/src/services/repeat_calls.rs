@@ -5,9 +5,10 @@
 //! their audit entries commit together or not at all.
 
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
-use fengqiao_core::incident::{Incident, IncidentEvent, TimelineEvent};
+use fengqiao_core::incident::{Incident, IncidentEvent};
 use fengqiao_core::org::Organisation;
 use fengqiao_core::repeat_call::{CallFacts, RepeatCallDetector};
+use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::warning::{NewWarning, SubjectKind, WarningRule, WarningSubject};
 use fengqiao_core::Timestamp;
 use fengqiao_store::{RepeatLink, Tx};

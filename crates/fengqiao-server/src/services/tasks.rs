@@ -13,18 +13,23 @@
 //! days were generated, so the morning run happens once per day whichever
 //! instance gets there first.
 
+use std::str::FromStr;
+
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+use fengqiao_core::china_time;
+use fengqiao_core::china_time::ChinaDay;
+use fengqiao_core::label::Label;
 use fengqiao_core::role::{Permission, Role};
 use fengqiao_core::task::{
-    routine_visits_due, Assignee, AssigneeRole, DoneRecord, NewTask, Task, TaskDay, TaskError,
-    TaskKind, TaskStatus, VisitCandidate,
+    routine_visits_due, Assignee, AssigneeRole, DoneRecord, NewTask, Task, TaskError, TaskKind,
+    TaskStatus, VisitCandidate,
 };
+use fengqiao_core::warning::WarningRule;
 use fengqiao_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::Caller;
-use super::format::beijing_time;
 use super::{Error, Result};
 use crate::state::AppState;
 
@@ -47,7 +52,7 @@ impl std::ops::AddAssign for Generated {
 /// Generates today's list of everyone who answers for a grid and notes the
 /// day as generated.
 pub async fn generate_all(state: &AppState) -> Result<Generated, StoreError> {
-    let today = TaskDay::of(state.clock.now());
+    let today = ChinaDay::of(state.clock.now());
     let mut total = Generated::default();
     for user_id in state.store.task_doers().await? {
         total += generate_for(state, user_id).await?;
@@ -62,7 +67,7 @@ pub async fn generate_all(state: &AppState) -> Result<Generated, StoreError> {
 /// today already (by this instance before a restart, or another one).
 /// `None` when there was nothing to do.
 pub async fn generate_if_new_day(state: &AppState) -> Result<Option<Generated>, StoreError> {
-    let today = TaskDay::of(state.clock.now());
+    let today = ChinaDay::of(state.clock.now());
     if state.store.task_day_generated(today).await?.is_some() {
         return Ok(None);
     }
@@ -74,7 +79,7 @@ pub async fn generate_if_new_day(state: &AppState) -> Result<Option<Generated>, 
 #[tracing::instrument(skip_all, err(level = "info"), fields(user.id = user_id))]
 pub async fn generate_for(state: &AppState, user_id: i64) -> Result<Generated, StoreError> {
     let now = state.clock.now();
-    let today = TaskDay::of(now);
+    let today = ChinaDay::of(now);
     let Some(user) = state.store.user(user_id).await? else {
         return Ok(Generated::default());
     };
@@ -163,7 +168,7 @@ fn assignee(user_id: i64, as_officer: bool) -> Assignee {
 async fn sourced_tasks(
     state: &AppState,
     user_id: i64,
-    today: TaskDay,
+    today: ChinaDay,
 ) -> Result<Vec<NewTask>, StoreError> {
     let now = state.clock.now();
     let tomorrow = today.plus_days(1).starts_at();
@@ -182,13 +187,10 @@ async fn sourced_tasks(
             Some(id) => state.store.building(id).await?,
             None => None,
         };
+        let rule = WarningRule::from_str(&warning.rule).map_or("预警", Label::zh);
         let title = match building {
-            Some(b) => format!(
-                "办结预警：{}（{}）",
-                rule_name(&warning.rule),
-                building_label(&b)
-            ),
-            None => format!("办结预警：{}", rule_name(&warning.rule)),
+            Some(b) => format!("办结预警：{}（{}）", rule, building_label(&b)),
+            None => format!("办结预警：{}", rule),
         };
         wanted.push(NewTask::generated(
             answers.station_org_id.unwrap_or(warning.org_id),
@@ -213,7 +215,7 @@ async fn sourced_tasks(
             Some(format!(
                 "纠纷 {} 的回访，{} 到期：核实协议是否履行。",
                 due.dispute_id,
-                TaskDay::of(due.due_at)
+                ChinaDay::of(due.due_at)
             )),
             now,
         ));
@@ -234,7 +236,7 @@ async fn sourced_tasks(
                 Some(format!(
                     "纠纷 {} 约定调解时间：{}",
                     case.dispute_id,
-                    beijing_time(at)
+                    china_time::minutes(at)
                 )),
                 now,
             );
@@ -253,7 +255,7 @@ async fn sourced_tasks(
                 Some(format!(
                     "纠纷 {} 自 {} 起已 {} 天以上无进展，请推进调处。",
                     case.dispute_id,
-                    TaskDay::of(case.progress_at),
+                    ChinaDay::of(case.progress_at),
                     policy.days()
                 )),
                 now,
@@ -282,16 +284,6 @@ fn building_label(building: &fengqiao_store::Building) -> String {
         (None, None) => String::new(),
     };
     format!("{place}{}", building.building)
-}
-
-/// The rule of a warning in Chinese, for a task's title.
-fn rule_name(rule: &str) -> &'static str {
-    match rule {
-        "repeat_call" => "重复报警",
-        "work_order_overdue" => "流转单超时",
-        "threat_words" => "威胁言语",
-        _ => "预警",
-    }
 }
 
 /// Sorted as a list reads: late first (oldest day), then what cannot wait.
@@ -367,7 +359,7 @@ fn refused(err: TaskError) -> Error {
         TaskError::NotOpen(TaskStatus::Withdrawn) => {
             "任务已撤销（对应事项已处理），无需再完成。".to_owned()
         }
-        TaskError::NotOpen(status) => format!("任务当前{}，不能完成。", status.name_zh()),
+        TaskError::NotOpen(status) => format!("任务当前{}，不能完成。", status.zh()),
         TaskError::NotAssignee => "只有任务的承办人才能完成此任务。".to_owned(),
     };
     Error::Conflict {

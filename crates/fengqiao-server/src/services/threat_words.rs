@@ -1,12 +1,14 @@
 //! 威胁暴力言语预警: threat and violence words in a text, found by
 //! `fengqiao-triage`'s detector (negation understood: "没有说要打人" is no
-//! threat), raised as the core's `threat_words` warning. Intake calls
-//! [`raise_on_incident`] inside its transaction; dispute session notes use
-//! [`found_in`] and `NewWarning::threat_words` with their case.
+//! threat) — the one detector, for incidents and session notes alike —
+//! raised as the core's `threat_words` warning. Intake calls
+//! [`raise_on_incident`] inside its transaction; recording a mediation
+//! session asks [`on_session`] for the warning on its case.
 
 use std::sync::OnceLock;
 
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+use fengqiao_core::dispute::{Dispute, MediationSession};
 use fengqiao_core::incident::Incident;
 use fengqiao_core::org::Organisation;
 use fengqiao_core::warning::{
@@ -30,13 +32,32 @@ pub fn found_in(text: &str) -> Vec<FoundThreat> {
     detector()
         .detect(text)
         .into_iter()
-        .map(|m| FoundThreat {
-            word: m.word,
-            kind: m.rule,
-            start: m.start,
-            end: m.end,
-        })
+        .map(FoundThreat::from)
         .collect()
+}
+
+/// The `threat_words` warning on the case when the session's words hold a
+/// threat that is not negated ("他说要弄死对方" does, "没有说要打人" does
+/// not); `None` otherwise.
+pub fn on_session(
+    dispute: &Dispute,
+    session: &MediationSession,
+    at: Timestamp,
+) -> Option<NewWarning> {
+    let text = session.text();
+    let subject = WarningSubject {
+        kind: SubjectKind::Case,
+        id: dispute.id,
+    };
+    NewWarning::threat_words(
+        dispute.org_id,
+        subject,
+        ThreatSource::SessionNote,
+        session.id,
+        &text,
+        &found_in(&text),
+        at,
+    )
 }
 
 /// Raises a `threat_words` warning for `station` when the incident's text

@@ -16,7 +16,6 @@ const WAGES: &str = "老板拖欠我们三个月工资不给";
 
 /// Station A's command room, the district's labour inspection brigade and
 /// the street's governance centre, each department with a handler.
-
 struct Handler {
     id: i64,
     session: String,

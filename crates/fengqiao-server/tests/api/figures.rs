@@ -5,12 +5,15 @@
 
 use axum::http::{Method, StatusCode};
 use fengqiao_core::audit::Actor;
+use fengqiao_core::category::Category;
 use fengqiao_core::incident::{
-    Category, Feedback, Group, Incident, IncidentInput, NewIncident, Priority, ReceiptDate,
-    ReceiptNumber, Satisfaction, StationCode, TimelineEvent, Triage, TriagedBy,
+    Feedback, Group, Incident, IncidentInput, NewIncident, Priority, Satisfaction, Triage,
+    TriagedBy,
 };
+use fengqiao_core::receipt::{ReceiptDate, ReceiptNumber, StationCode};
 use fengqiao_core::repeat_call::RepeatCallFinding;
 use fengqiao_core::role::Role;
+use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::work_order::{DeadlinePolicy, HandlingNote, NewWorkOrder, OrgActor, WorkOrder};
 use fengqiao_core::Timestamp;
 use fengqiao_store::testing::TestDatabase;
@@ -71,7 +74,7 @@ pub async fn write(app: &TestApp, desks: &Desks, story: Story<'_>) -> i64 {
         .unwrap();
     let receipt = ReceiptNumber::new(StationCode::parse("JXJ").unwrap(), t, sequence).unwrap();
     let mut events: Vec<TimelineEvent<_>> = Vec::new();
-    let mut step = |transition: fengqiao_core::incident::Transition<Incident, _>| {
+    let mut step = |transition: fengqiao_core::timeline::Transition<Incident, _>| {
         events.extend(transition.events);
         transition.state
     };

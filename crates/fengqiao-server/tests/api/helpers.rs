@@ -10,17 +10,19 @@ use axum::body::Body;
 use axum::http::{header, Method, StatusCode};
 use fengqiao_address::registry::{AddressRecord, RawAddressRecord};
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
+use fengqiao_core::category::Category;
+use fengqiao_core::china_time::ChinaDay;
 use fengqiao_core::field_report::{FieldReportInput, NewFieldReport, ReportPlace};
 use fengqiao_core::incident::{
-    Category, Group, Incident, IncidentInput, NewIncident, Priority, ReceiptDate, ReceiptNumber,
-    StationCode, Triage as IncidentTriage, TriagedBy,
+    Group, Incident, IncidentInput, NewIncident, Priority, Triage as IncidentTriage, TriagedBy,
 };
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind, Organisation};
 use fengqiao_core::personal::{PersonalData, PersonalDataCipher};
+use fengqiao_core::receipt::{ReceiptDate, ReceiptNumber, StationCode};
 use fengqiao_core::repeat_call::{RepeatCallPolicy, RepeatCallWarning};
 use fengqiao_core::role::{Permission, Role, Roles};
 use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
-use fengqiao_core::task::{Assignee, AssigneeRole, NewTask, TaskDay, TaskKind};
+use fengqiao_core::task::{Assignee, AssigneeRole, NewTask, TaskKind};
 use fengqiao_core::user::{Password, PasswordHashing, Username};
 use fengqiao_core::warning::NewWarning;
 use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
@@ -413,7 +415,7 @@ pub async fn add_visit_task(
         },
         TaskKind::RoutineVisit,
         building,
-        TaskDay::of(T0),
+        ChinaDay::of(T0),
         "走访 望江小区1栋".into(),
         None,
         T0,

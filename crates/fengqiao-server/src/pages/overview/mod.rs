@@ -3,12 +3,16 @@
 //! drawn by `chart.rs`, the choice of organisation is a plain form.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use fengqiao_core::china_time::{self, ChinaDay};
+use fengqiao_core::dispute::RiskLevel;
 use fengqiao_core::figures::IncidentSelector;
+use fengqiao_core::label::Label;
 use fengqiao_core::role::Permission;
 use fengqiao_core::Timestamp;
 use fengqiao_store::Narrowing;
@@ -21,10 +25,8 @@ use crate::api::figures::{parse_query, FiguresQuery};
 use crate::auth::ClientAddress;
 use crate::error::ApiResult;
 use crate::i18n::Lang;
-use crate::pages::board::INCIDENT_STATUSES;
 use crate::pages::{permitted_page_caller, render};
 use crate::services::access::Caller;
-use crate::services::format::beijing_time;
 use crate::services::format::rfc3339;
 use crate::services::organisations;
 use crate::services::overview::{gather, periods, Overview, Period};
@@ -105,12 +107,7 @@ fn category_names(lang: Lang) -> BTreeMap<String, String> {
 }
 
 fn risk_name(code: &str, lang: Lang) -> &'static str {
-    match code {
-        "critical" => lang.pick("重大风险", "Critical"),
-        "high" => lang.pick("高风险", "High"),
-        "medium" => lang.pick("中风险", "Medium"),
-        _ => lang.pick("低风险", "Low"),
-    }
+    lang.label(RiskLevel::from_str(code).unwrap_or(RiskLevel::Low))
 }
 
 fn count(key: String, value: u64) -> Figure {
@@ -443,7 +440,7 @@ fn charts(o: &Overview, grids: &[GridShape], lang: Lang) -> Vec<Chart> {
 }
 
 fn period_name(period: &Period, lang: Lang) -> String {
-    let day = |at: Timestamp| beijing_time(at).chars().take(10).collect::<String>();
+    let day = |at: Timestamp| ChinaDay::of(at).to_string();
     let last = Timestamp(period.to.0 - 1);
     match period.key {
         "yesterday" => format!("{} {}", lang.pick("昨日", "Yesterday"), day(period.from)),
@@ -617,7 +614,12 @@ async fn records_page(
     })?;
     let org = organisations::in_jurisdiction(state, caller, org_id).await?;
     let now = state.clock.now();
-    let period = format!("{} {} – {}", org.name, beijing_time(from), beijing_time(to));
+    let period = format!(
+        "{} {} – {}",
+        org.name,
+        china_time::minutes(from),
+        china_time::minutes(to)
+    );
     let back = format!("/overview?org_id={}", org.id);
     let scope = org.path.as_str();
     let page = |title: String, total: usize, rows: Vec<RecordRow>| RecordsPage {
@@ -698,7 +700,7 @@ async fn records_page(
                 .map(|i| RecordRow {
                     href: None,
                     number: i.receipt_number.to_string(),
-                    at: beijing_time(i.received_at),
+                    at: china_time::minutes(i.received_at),
                     what: i.triage.as_ref().map_or_else(
                         || lang.pick("未分类", "Untriaged").to_owned(),
                         |t| {
@@ -737,9 +739,9 @@ async fn records_page(
                 rows.push(RecordRow {
                     href: Some(format!("/disputes/{id}")),
                     number: format!("#{id}"),
-                    at: beijing_time(d.registered_at),
-                    what: crate::pages::disputes::type_zh(d.dispute_type).into(),
-                    status: crate::services::disputes::status_zh(d.status).into(),
+                    at: china_time::minutes(d.registered_at),
+                    what: d.dispute_type.zh().into(),
+                    status: d.status.zh().into(),
                     place: d.address_text.as_str().into(),
                 });
             }
@@ -770,12 +772,12 @@ async fn records_page(
                 rows.push(RecordRow {
                     href: Some(format!("/warnings?status=overdue#warning-{id}")),
                     number: format!("#{id}"),
-                    at: beijing_time(w.raised_at),
-                    what: crate::api::warnings::rule_name(w.rule()).into(),
+                    at: china_time::minutes(w.raised_at),
+                    what: w.rule().zh().into(),
                     status: format!(
                         "{}{}",
                         lang.pick("签收时限 ", "acknowledge by "),
-                        beijing_time(w.acknowledge_by)
+                        china_time::minutes(w.acknowledge_by)
                     ),
                     place: String::new(),
                 });
@@ -802,12 +804,5 @@ async fn building_title(state: &AppState, id: i64, named: bool, lang: Lang) -> A
 }
 
 fn status_name(status: fengqiao_core::incident::IncidentStatus, lang: Lang) -> String {
-    let code = serde_json::to_value(status)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default();
-    INCIDENT_STATUSES
-        .iter()
-        .find(|(c, _, _)| *c == code)
-        .map_or(code.clone(), |(_, zh, en)| lang.pick(zh, en).to_owned())
+    lang.label(status).to_owned()
 }
