@@ -37,23 +37,39 @@ impl Tx {
         if building_id.is_none() && caller_index.is_none() {
             return Ok(Vec::new());
         }
-        // Two arms, so each uses its own index.
+        // One arm per thing to match, so each uses its own index; an arm
+        // for a caller the intake does not know would read the station's
+        // whole window.
         let columns =
             "id, building_id, reporter_phone_index, category, category_family, received_at";
         let filter = "station_org_id = $1 AND received_at >= $2 AND status <> 'cancelled'
                       AND category IS NOT NULL AND category_family IS NOT NULL";
-        let sql = format!(
-            "SELECT {columns} FROM incidents WHERE building_id = $3 AND {filter}
-             UNION
-             SELECT {columns} FROM incidents WHERE reporter_phone_index = $4 AND {filter}"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(station_org_id)
-            .bind(since.millis())
-            .bind(building_id)
-            .bind(caller_index.map(<[u8]>::to_vec))
-            .fetch_all(self.conn())
-            .await?;
+        let mut arms = Vec::new();
+        if building_id.is_some() {
+            arms.push("building_id");
+        }
+        if caller_index.is_some() {
+            arms.push("reporter_phone_index");
+        }
+        let sql = arms
+            .iter()
+            .enumerate()
+            .map(|(n, column)| {
+                format!(
+                    "SELECT {columns} FROM incidents WHERE {column} = ${} AND {filter}",
+                    n + 3
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ");
+        let mut query = sqlx::query(&sql).bind(station_org_id).bind(since.millis());
+        if let Some(building_id) = building_id {
+            query = query.bind(building_id);
+        }
+        if let Some(caller_index) = caller_index {
+            query = query.bind(caller_index.to_vec());
+        }
+        let rows = query.fetch_all(self.conn()).await?;
         rows.iter()
             .map(|row| {
                 let code: String = get(row, "category")?;
