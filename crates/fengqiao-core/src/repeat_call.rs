@@ -87,11 +87,14 @@ impl RepeatCallPolicy {
 
     /// Same code or same family, unless the family is a catch-all.
     pub fn similar(&self, a: &Category, b: &Category) -> bool {
-        let catch_all = |c: &Category| self.unlinked_families.contains(&c.family);
-        if catch_all(a) || catch_all(b) {
-            return false;
-        }
-        a.code == b.code || a.family == b.family
+        self.links(a) && self.links(b) && (a.code == b.code || a.family == b.family)
+    }
+
+    /// Whether incidents of `category` link at all: those of a catch-all
+    /// family never do. A look-up of candidates can leave them out, and
+    /// every family but the new incident's.
+    pub fn links(&self, category: &Category) -> bool {
+        !self.unlinked_families.contains(&category.family)
     }
 }
 

@@ -155,6 +155,12 @@ impl Tx {
             .iter()
             .flat_map(|b| b.events.iter().map(|e| (b.incident.id, e)))
             .collect();
+        self.insert_events_bulk(&events).await
+    }
+
+    /// Appends timeline entries of any number of incidents, a few
+    /// statements for all of them, in the order given.
+    pub async fn insert_events_bulk(&mut self, events: &[(i64, &BulkEvent)]) -> Result<()> {
         for chunk in events.chunks(ROWS_PER_STATEMENT * 2) {
             let sql = format!(
                 "INSERT INTO incident_events (incident_id, work_order_id, at, actor, event)

@@ -4,6 +4,7 @@
 //! incident, its events, its work orders, its idempotency key and its audit
 //! entry commit together or not at all.
 
+use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 
 use fengqiao_core::geo::Wgs84;
@@ -205,29 +206,57 @@ impl Tx {
             .start())
     }
 
-    /// The next `count` receipt sequences of `station_org_id` on `day` in
-    /// one statement, for a group of intakes committed together; the row
-    /// stays locked to this transaction, so another server's intake
-    /// numbers after it.
+    /// The next `count` receipt sequences of `station_org_id` on `day`.
     pub async fn next_receipt_sequences(
         &mut self,
         station_org_id: i64,
         day: ReceiptDate,
         count: u32,
     ) -> Result<RangeInclusive<u32>> {
-        let last: i64 = sqlx::query_scalar(
-            "INSERT INTO receipt_sequences (station_org_id, day, last) VALUES ($1, $2, $3)
+        self.receipt_ranges(day, &[(station_org_id, count)])
+            .await?
+            .remove(&station_org_id)
+            .ok_or_else(|| corrupt("receipt sequence of station", station_org_id))
+    }
+
+    /// The next receipt sequences of each `(station, count)` on `day`, in
+    /// one statement, for a group of intakes committed together; the rows
+    /// stay locked to this transaction, so another server's intake numbers
+    /// after it. Give the stations in ascending order, so two servers on one
+    /// PostgreSQL database lock them in the same order.
+    pub async fn receipt_ranges(
+        &mut self,
+        day: ReceiptDate,
+        counts: &[(i64, u32)],
+    ) -> Result<BTreeMap<i64, RangeInclusive<u32>>> {
+        if counts.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let sql = format!(
+            "INSERT INTO receipt_sequences (station_org_id, day, last) VALUES {}
              ON CONFLICT (station_org_id, day)
                  DO UPDATE SET last = receipt_sequences.last + excluded.last
-             RETURNING last",
-        )
-        .bind(station_org_id)
-        .bind(day.to_string())
-        .bind(i64::from(count))
-        .fetch_one(self.conn())
-        .await?;
-        let last = u32::try_from(last).map_err(|_| corrupt("receipt sequence", last))?;
-        Ok(last + 1 - count.max(1)..=last)
+             RETURNING station_org_id, last",
+            placeholders(counts.len(), 3)
+        );
+        let day = day.to_string();
+        let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
+        for (station, count) in counts {
+            query = query
+                .bind(*station)
+                .bind(day.clone())
+                .bind(i64::from(*count));
+        }
+        let mut ranges = BTreeMap::new();
+        for (station, last) in query.fetch_all(self.conn()).await? {
+            let count = counts
+                .iter()
+                .find(|(s, _)| *s == station)
+                .map_or(1, |(_, c)| (*c).max(1));
+            let last = u32::try_from(last).map_err(|_| corrupt("receipt sequence", last))?;
+            ranges.insert(station, last + 1 - count..=last);
+        }
+        Ok(ranges)
     }
 
     /// An id for a new incident: the core needs it before the row exists.

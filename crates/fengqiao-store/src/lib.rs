@@ -52,7 +52,7 @@ pub use incidents::{
     TimelineEntry,
 };
 pub use public_reports::SourceQuery;
-pub use repeats::RepeatLink;
+pub use repeats::{RepeatCandidate, RepeatLink};
 pub use responsibility::Responsibility;
 pub use sessions::Session;
 pub use tasks::{DisputeWork, FollowUpDue, StationTask, VisitBuilding, WarningToClose};

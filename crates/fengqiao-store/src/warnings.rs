@@ -301,26 +301,30 @@ impl Tx {
         rule: WarningRule,
         subjects: &[WarningSubject],
     ) -> Result<bool> {
-        // One indexed search per subject: SQLite plans an OR over the
-        // subjects as a scan of the whole open-warning index, which grows
-        // with every warning ever left open.
-        for subject in subjects {
-            let found: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM warnings
-                 WHERE subject_kind = $1 AND subject_id = $2 AND rule = $3
-                   AND status <> 'closed'
-                 LIMIT 1",
-            )
-            .bind(subject.kind.as_str())
-            .bind(subject.id)
-            .bind(rule.as_str())
-            .fetch_optional(self.conn())
-            .await?;
-            if found.is_some() {
-                return Ok(true);
-            }
+        if subjects.is_empty() {
+            return Ok(false);
         }
-        Ok(false)
+        // One indexed search per subject, in one statement: SQLite plans an
+        // OR over the subjects as a scan of the whole open-warning index,
+        // which grows with every warning ever left open.
+        let sql = (0..subjects.len())
+            .map(|n| {
+                format!(
+                    "SELECT id FROM warnings
+                     WHERE subject_kind = ${} AND subject_id = ${} AND rule = $1
+                       AND status <> 'closed'",
+                    2 * n + 2,
+                    2 * n + 3
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
+            + " LIMIT 1";
+        let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(rule.as_str());
+        for subject in subjects {
+            query = query.bind(subject.kind.as_str()).bind(subject.id);
+        }
+        Ok(query.fetch_optional(self.conn()).await?.is_some())
     }
 
     /// Writes a transition of the warning `from` the status it was read in;

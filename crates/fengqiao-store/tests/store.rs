@@ -672,6 +672,12 @@ mod incidents {
             assert_eq!(tx.next_receipt_sequences(a, day, 5).await.unwrap(), 2..=6);
             assert_eq!(tx.next_receipt_sequences(b, day, 3).await.unwrap(), 1..=3);
             assert_eq!(tx.next_receipt_sequence(a, day).await.unwrap(), 7);
+            // Several stations in one statement, each its own range.
+            let mut counts = [(a, 2), (b, 4)];
+            counts.sort_unstable();
+            let ranges = tx.receipt_ranges(day, &counts).await.unwrap();
+            assert_eq!(ranges[&a], 8..=9);
+            assert_eq!(ranges[&b], 4..=7);
             tx.commit().await.unwrap();
         }
 

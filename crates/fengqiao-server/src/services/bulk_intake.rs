@@ -685,7 +685,7 @@ impl BulkIntake {
         let station = &self.stations[&later.station].org;
         let at = later.incident.received_at;
         if let Some((facts, earlier)) = &later.repeat {
-            let raised = repeat_calls::link_among(
+            let linked = repeat_calls::link_among(
                 &self.detector,
                 tx,
                 &later.incident,
@@ -694,11 +694,13 @@ impl BulkIntake {
                 earlier,
                 at,
             )
-            .await?
-            .warning;
-            let linked = self.detector.check(facts, earlier, false);
-            self.totals.repeats += u64::from(!linked.linked.is_empty());
-            self.totals.warnings += u64::from(raised.is_some());
+            .await?;
+            let id = later.incident.id;
+            tx.append_timeline(id, None, &linked.events).await?;
+            let links: Vec<(i64, i64)> = linked.earlier.iter().map(|&e| (id, e)).collect();
+            tx.insert_repeat_links(&links).await?;
+            self.totals.repeats += u64::from(!links.is_empty());
+            self.totals.warnings += u64::from(linked.warning.is_some());
         }
         let threat = threat_words::raise_on_incident(tx, &later.incident, station, at).await?;
         self.totals.warnings += u64::from(threat.is_some());

@@ -42,8 +42,8 @@ use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::work_order::{NewWorkOrder, WorkOrder, WorkOrderEvent};
 use fengqiao_core::Clock;
 use fengqiao_store::{
-    BulkEvent, BulkIncident, IncidentExtras, IncidentRecord, NewIdempotencyKey, Store, StoreError,
-    StoredIncident, TimelineEntry,
+    BulkEvent, BulkIncident, IncidentExtras, IncidentRecord, NewIdempotencyKey, RepeatCandidate,
+    RepeatLink, Store, StoreError, StoredIncident, TimelineEntry,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -82,10 +82,7 @@ pub(crate) enum Written {
 
 /// A committed incident, as a read would return it, and what to publish.
 pub(crate) struct Created {
-    /// Its `repeats` are left to read: their receipt numbers are the
-    /// earlier incidents'.
     pub record: IncidentRecord,
-    pub linked: bool,
     pub warnings: Vec<i64>,
 }
 
@@ -146,8 +143,25 @@ impl IntakeWriter {
                 detector: RepeatCallDetector::new(self.policy.clone()),
                 counts: self.counts.clone(),
             };
-            // The task holds no sender: it ends when the state is dropped.
-            tokio::spawn(batches.run(receiver));
+            // On a thread of its own, so the writer's next statement never
+            // waits behind the requests queued on the server's workers: a
+            // batch is a chain of round trips to the database, and every
+            // other intake waits for it. It holds no sender: it ends when
+            // the state is dropped.
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            match runtime {
+                Ok(runtime) => {
+                    let spawned = std::thread::Builder::new()
+                        .name("intake-writer".into())
+                        .spawn(move || runtime.block_on(batches.run(receiver)));
+                    if let Err(error) = spawned {
+                        tracing::error!(%error, "the intake writer's thread did not start");
+                    }
+                }
+                Err(error) => tracing::error!(%error, "the intake writer's runtime did not start"),
+            }
             sender
         });
         let (answer, answered) = oneshot::channel();
@@ -175,6 +189,7 @@ struct Made<'a> {
     events: Vec<TimelineEvent<IncidentEvent>>,
     order: Option<(WorkOrder, Vec<TimelineEvent<WorkOrderEvent>>)>,
     link_events: Vec<TimelineEvent<IncidentEvent>>,
+    repeats: Vec<RepeatLink>,
     warnings: Vec<i64>,
 }
 
@@ -268,13 +283,9 @@ impl Batches {
                 .entry(intakes[index].route.station.id)
                 .or_default() += 1;
         }
-        // In station order, so two servers on one PostgreSQL database lock
-        // the sequences in the same order.
-        let mut sequences = BTreeMap::new();
-        for (&station, &count) in &per_station {
-            let range = tx.next_receipt_sequences(station, day, count).await?;
-            sequences.insert(station, range);
-        }
+        // In station order (the map's), as `receipt_ranges` asks.
+        let counts: Vec<(i64, u32)> = per_station.into_iter().collect();
+        let mut sequences = tx.receipt_ranges(day, &counts).await?;
 
         // 3. The core's transitions, then the rows.
         let mut made = Vec::with_capacity(accepted.len());
@@ -294,44 +305,91 @@ impl Batches {
         tx.insert_incidents_bulk(&rows).await?;
 
         // 4. Repeat calls and threat words, in order: each sees the
-        // incidents before it, those of this batch included.
+        // incidents before it, those of this batch included. One look-up
+        // finds the candidates of the whole batch; their links and timeline
+        // events are written together.
+        let since = self.detector.window_start(now);
+        let linking: Vec<&Made> = made
+            .iter()
+            .filter(|m| {
+                m.incident
+                    .triage
+                    .as_ref()
+                    .is_some_and(|t| self.detector.policy().links(&t.category))
+            })
+            .collect();
+        let mut buildings: Vec<i64> = linking
+            .iter()
+            .filter_map(|m| m.incident.location.address_id)
+            .collect();
+        let mut callers: Vec<&[u8]> = linking
+            .iter()
+            .filter_map(|m| m.intake.extras.reporter_phone_index.as_deref())
+            .collect();
+        let mut families: Vec<&str> = linking
+            .iter()
+            .filter_map(|m| m.incident.triage.as_ref())
+            .map(|t| t.category.family.as_str())
+            .collect();
+        buildings.sort_unstable();
+        buildings.dedup();
+        callers.sort_unstable();
+        callers.dedup();
+        families.sort_unstable();
+        families.dedup();
+        let candidates = tx
+            .repeat_candidates(&buildings, &callers, &families, since)
+            .await?;
+        let mut links = Vec::new();
+        let mut link_events = Vec::new();
         for m in &mut made {
             let incident = &m.incident;
             let station = &m.intake.route.station;
-            let caller_index = m.intake.extras.reporter_phone_index.as_deref();
             if let Some(triage) = &incident.triage {
                 let facts = CallFacts {
                     incident_id: incident.id,
                     address_id: incident.location.address_id,
-                    caller_index: caller_index.map(<[u8]>::to_vec),
+                    caller_index: m.intake.extras.reporter_phone_index.clone(),
                     category: triage.category.clone(),
                     received_at: incident.received_at,
                 };
-                let mut earlier = tx
-                    .repeat_candidates(
-                        incident.station_id,
-                        facts.address_id,
-                        caller_index,
-                        self.detector.window_start(facts.received_at),
-                    )
-                    .await?;
-                earlier.retain(|e| e.incident_id < incident.id);
+                let earlier: Vec<&RepeatCandidate> = candidates
+                    .iter()
+                    .filter(|c| c.station_org_id == station.id && c.facts.incident_id < incident.id)
+                    .collect();
+                let facts_earlier: Vec<CallFacts> =
+                    earlier.iter().map(|c| c.facts.clone()).collect();
                 let linked = repeat_calls::link_among(
                     &self.detector,
                     &mut tx,
                     incident,
                     station,
                     &facts,
-                    &earlier,
+                    &facts_earlier,
                     now,
                 )
                 .await?;
+                for event in &linked.events {
+                    link_events.push((incident.id, BulkEvent::of(None, event)?));
+                }
+                links.extend(linked.earlier.iter().map(|&e| (incident.id, e)));
+                let mut repeats: Vec<RepeatLink> = earlier
+                    .iter()
+                    .filter(|c| linked.earlier.contains(&c.facts.incident_id))
+                    .map(|c| c.link())
+                    .collect();
+                repeats.sort_by_key(|r| (r.received_at, r.incident_id));
+                m.repeats = repeats;
                 m.link_events = linked.events;
                 m.warnings.extend(linked.warning);
             }
             let threat = threat_words::raise_on_incident(&mut tx, incident, station, now).await?;
             m.warnings.extend(threat);
         }
+        let link_events: Vec<(i64, &BulkEvent)> =
+            link_events.iter().map(|(id, e)| (*id, e)).collect();
+        tx.insert_events_bulk(&link_events).await?;
+        tx.insert_repeat_links(&links).await?;
 
         // 5. Keys and audit entries.
         let actors: Vec<String> = made
@@ -456,6 +514,7 @@ fn make<'a>(
         events,
         order,
         link_events: Vec::new(),
+        repeats: Vec::new(),
         warnings: Vec::new(),
     })
 }
@@ -508,9 +567,8 @@ impl Made<'_> {
                 incident: StoredIncident::written(&self.incident, &self.intake.extras),
                 timeline,
                 work_orders,
-                repeats: Vec::new(),
+                repeats: self.repeats,
             },
-            linked: !self.link_events.is_empty(),
             warnings: self.warnings,
         })
     }

@@ -183,8 +183,7 @@ pub async fn take_in_known(
         }
     };
     let Created {
-        mut record,
-        linked,
+        record,
         warnings: raised,
     } = *created;
     let id = record.incident.id;
@@ -197,9 +196,6 @@ pub async fn take_in_known(
     });
     for warning_id in raised {
         warnings::publish(state, warning_id, "raised").await;
-    }
-    if linked {
-        record.repeats = state.store.repeats_of(id).await?;
     }
     Ok((Intake::Created, record))
 }

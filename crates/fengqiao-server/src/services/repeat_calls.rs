@@ -2,7 +2,9 @@
 //! and, at the threshold, raises one repeat-call warning for the station.
 //! Runs inside the intake's transaction, after the incident rows are
 //! written (`group_commit.rs`), so the incident, its links, the warning and
-//! their audit entries commit together or not at all.
+//! their audit entries commit together or not at all. The warning is
+//! raised here; the links and their timeline events are returned for the
+//! caller to write with those of the rest of its batch.
 
 use fengqiao_core::audit::{Actor, AuditAction, AuditEvent};
 use fengqiao_core::incident::{Incident, IncidentEvent};
@@ -18,16 +20,17 @@ use utoipa::ToSchema;
 use super::format::rfc3339;
 use super::{Error, Result};
 
-/// What linking wrote: the warning raised, to publish once the transaction
-/// commits, and the timeline events, for an answer built without reading
-/// them back.
+/// What linking decided: the warning raised (written, to publish once the
+/// transaction commits), and the timeline events and the earlier incidents
+/// linked, for the caller to write.
 pub(crate) struct Linked {
     pub warning: Option<i64>,
     pub events: Vec<TimelineEvent<IncidentEvent>>,
+    pub earlier: Vec<i64>,
 }
 
-/// Links `incident` (just written, received by `station`) to those of
-/// `earlier` it repeats — the incidents before it at the same building or
+/// Decides which of `earlier` `incident` (just written, received by
+/// `station`) repeats — the incidents before it at the same building or
 /// from the same caller — and raises the warning when due.
 pub(crate) async fn link_among(
     detector: &RepeatCallDetector,
@@ -72,9 +75,6 @@ pub(crate) async fn link_among(
     let linked = incident
         .link_repeats(&finding, Actor::System, now)
         .map_err(|e| Error::Internal(e.to_string()))?;
-    tx.append_timeline(incident.id, None, &linked.events)
-        .await?;
-    tx.insert_repeat_links(incident.id, &finding.linked).await?;
     if let Some(warning_id) = raised {
         let audit = AuditEvent::new(Actor::System, AuditAction::Create, "warning")
             .object(warning_id)
@@ -85,6 +85,7 @@ pub(crate) async fn link_among(
     Ok(Linked {
         warning: raised,
         events: linked.events,
+        earlier: finding.linked,
     })
 }
 
