@@ -302,23 +302,31 @@ const RESOLVE_CHUNK: usize = 4_096;
 
 /// `fengqiao address resolve`: stdin lines → JSON lines, in order, at the
 /// resolver's speed. Stdin is read as a stream, a chunk of lines at a time;
-/// each chunk is resolved on every core (the resolver is pure) and its
-/// answers written in order into one large buffer. The registry is asked
-/// only about divisions it holds buildings in, learnt once per division
-/// for the run, so a registry of one county is not searched for the
-/// addresses of every other.
+/// each chunk is resolved and written as JSON on every core (the resolver
+/// is pure), and a thread of its own writes one chunk's answers while the
+/// next is resolved. The registry is asked only about divisions it holds
+/// buildings in, learnt once per division for the run, so a registry of
+/// one county is not searched for the addresses of every other; an answer
+/// it matches is written again with the building.
 pub async fn resolve_stdin(
     settings: &crate::config::Settings,
 ) -> anyhow::Result<std::process::ExitCode> {
-    use fengqiao_server::services::addresses::{self, Resolution};
+    use fengqiao_server::services::addresses;
     let store = crate::serve::open_store(settings).await?;
     let cipher = crate::serve::cipher(settings)?;
     addresses::load_villages(&store).await?;
     let resolver = addresses::resolver();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut registry = RegistryDivisions::default();
+    let (chunks, written) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    let writer = std::thread::spawn(move || -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        for chunk in written {
+            out.write_all(&chunk)?;
+        }
+        out.flush()
+    });
     let mut stdin = std::io::stdin().lock();
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let mut lines: Vec<String> = Vec::with_capacity(RESOLVE_CHUNK);
     loop {
         lines.clear();
@@ -329,50 +337,110 @@ pub async fn resolve_stdin(
         if lines.is_empty() {
             break;
         }
-        let resolved = resolve_all(resolver, &lines, threads);
-        for (line, address) in lines.iter().zip(resolved) {
-            let text = line.trim();
-            let query = addresses::registry_query(&address);
-            let resolution = if registry.holds(&store, &query.division_prefix).await? {
-                addresses::match_in_registry(&store, &cipher, text, address, |_| true)
+        let mut out = Vec::new();
+        for part in resolve_all(resolver, &lines, threads) {
+            let mut held = Vec::with_capacity(part.prefixes.len());
+            for prefix in &part.prefixes {
+                held.push(registry.holds(&store, prefix).await?);
+            }
+            if !held.contains(&true) {
+                out.extend_from_slice(&part.json);
+                continue;
+            }
+            for ((line, range), prefix) in part.lines.iter().zip(&part.ranges).zip(&part.prefix_of)
+            {
+                if held[*prefix as usize] {
+                    let text = line.trim();
+                    let matched = addresses::match_in_registry(
+                        &store,
+                        &cipher,
+                        text,
+                        resolver.resolve(text),
+                        |_| true,
+                    )
                     .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?
-            } else {
-                Resolution {
-                    input: text.to_owned(),
-                    address,
-                    registry: None,
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    serde_json::to_writer(&mut out, &matched)?;
+                    out.push(b'\n');
+                } else {
+                    out.extend_from_slice(&part.json[range.clone()]);
                 }
-            };
-            serde_json::to_writer(&mut out, &resolution)?;
-            out.write_all(b"\n")?;
+            }
+        }
+        if chunks.send(out).is_err() {
+            break; // the writer stopped: its error is below
         }
     }
-    out.flush()?;
+    drop(chunks);
+    writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the output thread panicked"))??;
     Ok(std::process::ExitCode::SUCCESS)
 }
 
-/// Each line resolved, in order, the lines shared among `threads`.
-fn resolve_all(
+/// One share of a chunk, resolved and written as JSON lines without a
+/// registry match: each line's range of `json` and the registry division
+/// its address falls in, an index into the share's distinct `prefixes`.
+struct ResolvedPart<'a> {
+    lines: &'a [String],
+    json: Vec<u8>,
+    ranges: Vec<std::ops::Range<usize>>,
+    prefixes: Vec<String>,
+    prefix_of: Vec<u32>,
+}
+
+/// Each line resolved and written, in order, the lines shared among
+/// `threads`.
+fn resolve_all<'a>(
     resolver: &fengqiao_address::Resolver,
-    lines: &[String],
+    lines: &'a [String],
     threads: usize,
-) -> Vec<fengqiao_address::ResolvedAddress> {
+) -> Vec<ResolvedPart<'a>> {
+    use fengqiao_server::services::addresses::{registry_query, Resolution};
     let share = lines.len().div_ceil(threads.max(1)).max(1);
     std::thread::scope(|scope| {
         let parts: Vec<_> = lines
             .chunks(share)
-            .map(|part| {
+            .map(|lines| {
                 scope.spawn(move || {
-                    part.iter()
-                        .map(|line| resolver.resolve(line.trim()))
-                        .collect::<Vec<_>>()
+                    let mut part = ResolvedPart {
+                        lines,
+                        json: Vec::with_capacity(lines.len() * 600),
+                        ranges: Vec::with_capacity(lines.len()),
+                        prefixes: Vec::new(),
+                        prefix_of: Vec::with_capacity(lines.len()),
+                    };
+                    let mut seen: HashMap<String, u32> = HashMap::new();
+                    for line in lines {
+                        let text = line.trim();
+                        let resolution = Resolution {
+                            input: text.to_owned(),
+                            address: resolver.resolve(text),
+                            registry: None,
+                        };
+                        let prefix = registry_query(&resolution.address).division_prefix;
+                        let next = part.prefixes.len() as u32;
+                        let index = *seen.entry(prefix).or_insert(next);
+                        if index == next {
+                            part.prefixes.push(String::new());
+                        }
+                        part.prefix_of.push(index);
+                        let start = part.json.len();
+                        serde_json::to_writer(&mut part.json, &resolution)
+                            .expect("a resolution is always JSON");
+                        part.json.push(b'\n');
+                        part.ranges.push(start..part.json.len());
+                    }
+                    for (prefix, index) in seen {
+                        part.prefixes[index as usize] = prefix;
+                    }
+                    part
                 })
             })
             .collect();
         parts
             .into_iter()
-            .flat_map(|part| part.join().expect("resolving does not panic"))
+            .map(|part| part.join().expect("resolving does not panic"))
             .collect()
     })
 }
