@@ -143,24 +143,21 @@ impl IntakeWriter {
                 detector: RepeatCallDetector::new(self.policy.clone()),
                 counts: self.counts.clone(),
             };
-            // On a thread of its own, so the writer's next statement never
-            // waits behind the requests queued on the server's workers: a
-            // batch is a chain of round trips to the database, and every
-            // other intake waits for it. It holds no sender: it ends when
+            // Polled on a thread of its own, so the writer's next statement
+            // never waits behind the requests queued on the server's
+            // workers: a batch is a chain of round trips to the database,
+            // and every other intake waits for it. Through the server's
+            // runtime handle, so the connections it opens belong to that
+            // runtime like every other. It holds no sender: it ends when
             // the state is dropped.
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            match runtime {
-                Ok(runtime) => {
-                    let spawned = std::thread::Builder::new()
-                        .name("intake-writer".into())
-                        .spawn(move || runtime.block_on(batches.run(receiver)));
-                    if let Err(error) = spawned {
-                        tracing::error!(%error, "the intake writer's thread did not start");
-                    }
-                }
-                Err(error) => tracing::error!(%error, "the intake writer's runtime did not start"),
+            let runtime = tokio::runtime::Handle::current();
+            let spawned = std::thread::Builder::new()
+                .name("intake-writer".into())
+                .spawn(move || runtime.block_on(batches.run(receiver)));
+            if let Err(error) = spawned {
+                // The receiver is gone with the closure: intakes are
+                // refused with an internal error, none waits forever.
+                tracing::error!(%error, "the intake writer's thread did not start");
             }
             sender
         });
@@ -304,92 +301,8 @@ impl Batches {
             .collect::<Result<Vec<_>>>()?;
         tx.insert_incidents_bulk(&rows).await?;
 
-        // 4. Repeat calls and threat words, in order: each sees the
-        // incidents before it, those of this batch included. One look-up
-        // finds the candidates of the whole batch; their links and timeline
-        // events are written together.
-        let since = self.detector.window_start(now);
-        let linking: Vec<&Made> = made
-            .iter()
-            .filter(|m| {
-                m.incident
-                    .triage
-                    .as_ref()
-                    .is_some_and(|t| self.detector.policy().links(&t.category))
-            })
-            .collect();
-        let mut buildings: Vec<i64> = linking
-            .iter()
-            .filter_map(|m| m.incident.location.address_id)
-            .collect();
-        let mut callers: Vec<&[u8]> = linking
-            .iter()
-            .filter_map(|m| m.intake.extras.reporter_phone_index.as_deref())
-            .collect();
-        let mut families: Vec<&str> = linking
-            .iter()
-            .filter_map(|m| m.incident.triage.as_ref())
-            .map(|t| t.category.family.as_str())
-            .collect();
-        buildings.sort_unstable();
-        buildings.dedup();
-        callers.sort_unstable();
-        callers.dedup();
-        families.sort_unstable();
-        families.dedup();
-        let candidates = tx
-            .repeat_candidates(&buildings, &callers, &families, since)
-            .await?;
-        let mut links = Vec::new();
-        let mut link_events = Vec::new();
-        for m in &mut made {
-            let incident = &m.incident;
-            let station = &m.intake.route.station;
-            if let Some(triage) = &incident.triage {
-                let facts = CallFacts {
-                    incident_id: incident.id,
-                    address_id: incident.location.address_id,
-                    caller_index: m.intake.extras.reporter_phone_index.clone(),
-                    category: triage.category.clone(),
-                    received_at: incident.received_at,
-                };
-                let earlier: Vec<&RepeatCandidate> = candidates
-                    .iter()
-                    .filter(|c| c.station_org_id == station.id && c.facts.incident_id < incident.id)
-                    .collect();
-                let facts_earlier: Vec<CallFacts> =
-                    earlier.iter().map(|c| c.facts.clone()).collect();
-                let linked = repeat_calls::link_among(
-                    &self.detector,
-                    &mut tx,
-                    incident,
-                    station,
-                    &facts,
-                    &facts_earlier,
-                    now,
-                )
-                .await?;
-                for event in &linked.events {
-                    link_events.push((incident.id, BulkEvent::of(None, event)?));
-                }
-                links.extend(linked.earlier.iter().map(|&e| (incident.id, e)));
-                let mut repeats: Vec<RepeatLink> = earlier
-                    .iter()
-                    .filter(|c| linked.earlier.contains(&c.facts.incident_id))
-                    .map(|c| c.link())
-                    .collect();
-                repeats.sort_by_key(|r| (r.received_at, r.incident_id));
-                m.repeats = repeats;
-                m.link_events = linked.events;
-                m.warnings.extend(linked.warning);
-            }
-            let threat = threat_words::raise_on_incident(&mut tx, incident, station, now).await?;
-            m.warnings.extend(threat);
-        }
-        let link_events: Vec<(i64, &BulkEvent)> =
-            link_events.iter().map(|(id, e)| (*id, e)).collect();
-        tx.insert_events_bulk(&link_events).await?;
-        tx.insert_repeat_links(&links).await?;
+        // 4. Repeat calls and threat words.
+        self.link_and_warn(&mut tx, &mut made, now).await?;
 
         // 5. Keys and audit entries.
         let actors: Vec<String> = made
@@ -437,6 +350,118 @@ impl Batches {
             answers[index] = Some(m.created().map(|c| Written::Created(Box::new(c))));
         }
         Ok(answers.into_iter().flatten().collect())
+    }
+
+    /// Links each intake of the batch to the earlier incidents it repeats
+    /// and raises its warnings, in order: each sees the incidents before
+    /// it, those of this batch included. One look-up finds the candidates
+    /// of the whole batch; the links and their timeline events are written
+    /// together.
+    async fn link_and_warn(
+        &self,
+        tx: &mut fengqiao_store::Tx,
+        made: &mut [Made<'_>],
+        now: fengqiao_core::Timestamp,
+    ) -> Result<()> {
+        let since = self.detector.window_start(now);
+        let linking: Vec<&Made> = made
+            .iter()
+            .filter(|m| {
+                m.incident
+                    .triage
+                    .as_ref()
+                    .is_some_and(|t| self.detector.policy().links(&t.category))
+            })
+            .collect();
+        let mut buildings: Vec<i64> = linking
+            .iter()
+            .filter_map(|m| m.incident.location.address_id)
+            .collect();
+        let mut callers: Vec<&[u8]> = linking
+            .iter()
+            .filter_map(|m| m.intake.extras.reporter_phone_index.as_deref())
+            .collect();
+        let mut families: Vec<&str> = linking
+            .iter()
+            .filter_map(|m| m.incident.triage.as_ref())
+            .map(|t| t.category.family.as_str())
+            .collect();
+        buildings.sort_unstable();
+        buildings.dedup();
+        callers.sort_unstable();
+        callers.dedup();
+        families.sort_unstable();
+        families.dedup();
+        let candidates = tx
+            .repeat_candidates(&buildings, &callers, &families, since)
+            .await?;
+        // Per station, in id order: the incidents before one of the batch
+        // are a prefix of its station's list.
+        let mut by_station: BTreeMap<i64, (Vec<CallFacts>, Vec<&RepeatCandidate>)> =
+            BTreeMap::new();
+        let mut sorted: Vec<&RepeatCandidate> = candidates.iter().collect();
+        sorted.sort_by_key(|c| c.facts.incident_id);
+        for candidate in sorted {
+            let (facts, of) = by_station.entry(candidate.station_org_id).or_default();
+            facts.push(candidate.facts.clone());
+            of.push(candidate);
+        }
+        let mut links = Vec::new();
+        let mut link_events = Vec::new();
+        for m in made.iter_mut() {
+            let incident = &m.incident;
+            let station = &m.intake.route.station;
+            if let Some(triage) = &incident.triage {
+                let facts = CallFacts {
+                    incident_id: incident.id,
+                    address_id: incident.location.address_id,
+                    caller_index: m.intake.extras.reporter_phone_index.clone(),
+                    category: triage.category.clone(),
+                    received_at: incident.received_at,
+                };
+                let (facts_earlier, earlier): (&[CallFacts], &[&RepeatCandidate]) =
+                    match by_station.get(&station.id) {
+                        Some((facts, of)) => {
+                            let before = facts.partition_point(|f| f.incident_id < incident.id);
+                            (&facts[..before], &of[..before])
+                        }
+                        None => (&[], &[]),
+                    };
+                let linked = repeat_calls::link_among(
+                    &self.detector,
+                    tx,
+                    incident,
+                    station,
+                    &facts,
+                    facts_earlier,
+                    now,
+                )
+                .await?;
+                for event in &linked.events {
+                    link_events.push((incident.id, BulkEvent::of(None, event)?));
+                }
+                links.extend(linked.earlier.iter().map(|&e| (incident.id, e)));
+                let mut repeats: Vec<RepeatLink> = linked
+                    .earlier
+                    .iter()
+                    .filter_map(|id| {
+                        let at = earlier.binary_search_by_key(id, |c| c.facts.incident_id);
+                        at.ok().map(|at| earlier[at].link())
+                    })
+                    .collect();
+                repeats.sort_by_key(|r| (r.received_at, r.incident_id));
+                m.repeats = repeats;
+                m.link_events = linked.events;
+                m.warnings.extend(linked.warning);
+            }
+            let threat = threat_words::raise_on_incident(tx, incident, station, now).await?;
+            m.warnings.extend(threat);
+        }
+        let link_events: Vec<(i64, &BulkEvent)> =
+            link_events.iter().map(|(id, e)| (*id, e)).collect();
+        tx.insert_events_bulk(&link_events).await?;
+        tx.insert_repeat_links(&links).await?;
+        Ok(())
     }
 }
 
