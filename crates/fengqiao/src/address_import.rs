@@ -318,7 +318,7 @@ pub async fn resolve_stdin(
     let resolver = addresses::resolver();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut registry = RegistryDivisions::default();
-    let (chunks, written) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+    let (chunks, written) = std::sync::mpsc::sync_channel::<Vec<u8>>(2 * threads);
     let writer = std::thread::spawn(move || -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         for chunk in written {
@@ -328,7 +328,7 @@ pub async fn resolve_stdin(
     });
     let mut stdin = std::io::stdin().lock();
     let mut lines: Vec<String> = Vec::with_capacity(RESOLVE_CHUNK);
-    loop {
+    'read: loop {
         lines.clear();
         let mut line = String::new();
         while lines.len() < RESOLVE_CHUNK && stdin.read_line(&mut line)? > 0 {
@@ -337,38 +337,40 @@ pub async fn resolve_stdin(
         if lines.is_empty() {
             break;
         }
-        let mut out = Vec::new();
         for part in resolve_all(resolver, &lines, threads) {
             let mut held = Vec::with_capacity(part.prefixes.len());
             for prefix in &part.prefixes {
                 held.push(registry.holds(&store, prefix).await?);
             }
-            if !held.contains(&true) {
-                out.extend_from_slice(&part.json);
-                continue;
-            }
-            for ((line, range), prefix) in part.lines.iter().zip(&part.ranges).zip(&part.prefix_of)
-            {
-                if held[*prefix as usize] {
-                    let text = line.trim();
-                    let matched = addresses::match_in_registry(
-                        &store,
-                        &cipher,
-                        text,
-                        resolver.resolve(text),
-                        |_| true,
-                    )
-                    .await
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-                    serde_json::to_writer(&mut out, &matched)?;
-                    out.push(b'\n');
-                } else {
-                    out.extend_from_slice(&part.json[range.clone()]);
+            let out = if held.contains(&true) {
+                let mut out = Vec::with_capacity(part.json.len());
+                for ((line, range), prefix) in
+                    part.lines.iter().zip(&part.ranges).zip(&part.prefix_of)
+                {
+                    if held[*prefix as usize] {
+                        let text = line.trim();
+                        let matched = addresses::match_in_registry(
+                            &store,
+                            &cipher,
+                            text,
+                            resolver.resolve(text),
+                            |_| true,
+                        )
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                        serde_json::to_writer(&mut out, &matched)?;
+                        out.push(b'\n');
+                    } else {
+                        out.extend_from_slice(&part.json[range.clone()]);
+                    }
                 }
+                out
+            } else {
+                part.json
+            };
+            if chunks.send(out).is_err() {
+                break 'read; // the writer stopped: its error is below
             }
-        }
-        if chunks.send(out).is_err() {
-            break; // the writer stopped: its error is below
         }
     }
     drop(chunks);

@@ -237,6 +237,8 @@ mod tests {
     use super::*;
 
     #[test]
+    // figment's Jail takes a closure returning figment's own (large) error.
+    #[allow(clippy::result_large_err)]
     fn layers_apply_in_order_and_say_where_values_came_from() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

@@ -138,6 +138,6 @@ backend_tests! {
         let repeat_warnings: Vec<&Value> = open.as_array().unwrap().iter()
             .filter(|w| w["rule"] == "repeat_call" && w["subject"]["kind"] == "address").collect();
         assert_eq!(repeat_warnings.len(), 1, "{open}");
-        assert_eq!(app.db.store.verify_audit_chain().await.unwrap().is_ok(), true);
+        assert!(app.db.store.verify_audit_chain().await.unwrap().is_ok());
     }
 }

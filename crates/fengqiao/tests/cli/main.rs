@@ -155,7 +155,14 @@ fn address_import_is_idempotent_and_reports_rejected_rows() {
                 .stdin
                 .take()
                 .unwrap()
-                .write_all("成都市武侯区浆洗街锦里小区3号楼2单元502\n浙江省嘉兴市秀洲区嘉州美都194栋2064商铺\n".as_bytes())?;
+                // A line outside the registry before one in it: a share
+                // of lines that mixes them (on two cores, the first two).
+                .write_all(
+                    "浙江省嘉兴市秀洲区嘉州美都194栋2064商铺\n\
+                     成都市武侯区浆洗街锦里小区3号楼2单元502\n\
+                     浙江省嘉兴市秀洲区嘉州美都194栋2064商铺\n"
+                        .as_bytes(),
+                )?;
             child.wait_with_output()
         })
         .unwrap();
@@ -163,13 +170,15 @@ fn address_import_is_idempotent_and_reports_rejected_rows() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 2, "one line out per line in");
-    assert_eq!(lines[0]["registry"]["room"]["room"], "502");
-    assert_eq!(lines[0]["registry"]["grid"]["code"], "510107001001001");
-    assert_eq!(lines[1]["province_code"], "330000");
-    assert_eq!(lines[1]["city_code"], "330400");
-    assert_eq!(lines[1]["county_code"], "330411");
-    assert!(lines[1]["registry"].is_null());
+    assert_eq!(lines.len(), 3, "one line out per line in");
+    assert_eq!(lines[1]["registry"]["room"]["room"], "502");
+    assert_eq!(lines[1]["registry"]["grid"]["code"], "510107001001001");
+    for outside in [&lines[0], &lines[2]] {
+        assert_eq!(outside["province_code"], "330000");
+        assert_eq!(outside["city_code"], "330400");
+        assert_eq!(outside["county_code"], "330411");
+        assert!(outside["registry"].is_null());
+    }
 }
 
 #[test]
