@@ -10,13 +10,15 @@ import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// Where cargo put the build: CARGO_TARGET_DIR when it is set, as cargo reads it.
+const target = process.env.CARGO_TARGET_DIR ? resolve(root, process.env.CARGO_TARGET_DIR) : join(root, 'target');
 
-export const screenshotDir = join(root, 'target', 'e2e');
+export const screenshotDir = join(target, 'e2e');
 
 function binary() {
   if (process.env.FENGQIAO_BIN) return process.env.FENGQIAO_BIN;
   for (const profile of ['debug', 'release']) {
-    const path = join(root, 'target', profile, 'fengqiao');
+    const path = join(target, profile, 'fengqiao');
     if (existsSync(path)) return path;
   }
   throw new Error('build the server first: cargo build -p fengqiao');
