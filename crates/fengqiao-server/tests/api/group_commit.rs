@@ -132,6 +132,10 @@ backend_tests! {
             let repeats: Vec<i64> = incident["repeats"].as_array().unwrap().iter().map(|r| r["incident_id"].as_i64().unwrap()).collect();
             let before: Vec<i64> = created[..n].iter().map(|c| c["id"].as_i64().unwrap()).collect();
             assert_eq!(repeats, before, "incident {n} repeats every call before it");
+            // The writer's answer is what a read of the stored links says.
+            let path = format!("/api/v1/incidents/{}", incident["id"]);
+            let read = app.request(Method::GET, &path, Some(&operator), None).await.json();
+            assert_eq!(read["repeats"], incident["repeats"], "incident {n}");
         }
         // The third call reached the threshold: one warning for the chain.
         let open = app.request(Method::GET, "/api/v1/warnings?status=open", Some(&operator), None).await.json();
