@@ -119,7 +119,10 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
         None => None,
     };
     let villages = fengqiao_server::services::addresses::load_villages(&store).await?;
-    tracing::info!(villages, "address resolver ready");
+    // Built before listening, not by the first call that needs them.
+    let _ = fengqiao_server::services::addresses::resolver();
+    let _ = fengqiao_server::services::routing::triage();
+    tracing::info!(villages, "address resolver and triage ready");
     let listener = tokio::net::TcpListener::bind(&settings.bind)
         .await
         .with_context(|| {
