@@ -421,20 +421,21 @@ fn resolve_all<'a>(
                             registry: None,
                         };
                         let prefix = registry_query(&resolution.address).division_prefix;
-                        let next = part.prefixes.len() as u32;
-                        let index = *seen.entry(prefix).or_insert(next);
-                        if index == next {
-                            part.prefixes.push(String::new());
-                        }
+                        let index = match seen.get(&prefix) {
+                            Some(&index) => index,
+                            None => {
+                                let index = part.prefixes.len() as u32;
+                                seen.insert(prefix.clone(), index);
+                                part.prefixes.push(prefix);
+                                index
+                            }
+                        };
                         part.prefix_of.push(index);
                         let start = part.json.len();
                         serde_json::to_writer(&mut part.json, &resolution)
                             .expect("a resolution is always JSON");
                         part.json.push(b'\n');
                         part.ranges.push(start..part.json.len());
-                    }
-                    for (prefix, index) in seen {
-                        part.prefixes[index as usize] = prefix;
                     }
                     part
                 })
