@@ -222,8 +222,8 @@ impl Tx {
     /// The next receipt sequences of each `(station, count)` on `day`, in
     /// one statement, for a group of intakes committed together; the rows
     /// stay locked to this transaction, so another server's intake numbers
-    /// after it. Give the stations in ascending order, so two servers on one
-    /// PostgreSQL database lock them in the same order.
+    /// after it. The stations are locked in ascending order, so two servers
+    /// on one PostgreSQL database lock them in the same order.
     pub async fn receipt_ranges(
         &mut self,
         day: ReceiptDate,
@@ -232,6 +232,8 @@ impl Tx {
         if counts.is_empty() {
             return Ok(BTreeMap::new());
         }
+        let mut counts = counts.to_vec();
+        counts.sort_unstable();
         let sql = format!(
             "INSERT INTO receipt_sequences (station_org_id, day, last) VALUES {}
              ON CONFLICT (station_org_id, day)
@@ -241,7 +243,7 @@ impl Tx {
         );
         let day = day.to_string();
         let mut query = sqlx::query_as::<_, (i64, i64)>(&sql);
-        for (station, count) in counts {
+        for (station, count) in &counts {
             query = query
                 .bind(*station)
                 .bind(day.clone())

@@ -9,12 +9,14 @@
 //! 1. each intake's checks, the plate's rate limit after a savepoint, so
 //!    one that is refused is undone alone; a key already used by an
 //!    earlier intake of the batch makes no second incident;
-//! 2. the ids, and the receipt numbers as one range per station;
+//! 2. the ids, and the receipt numbers as one range per station, all
+//!    stations in one statement;
 //! 3. the core's transitions, in memory; every incident row, work order and
 //!    timeline event in a few multi-row statements;
-//! 4. per incident, the repeat-call links — the earlier incidents of the
-//!    batch are already written, so a repeat within the batch links — and
-//!    the threat-word warning;
+//! 4. the repeat-call links, from one look-up of candidates for the whole
+//!    batch — the earlier incidents of the batch are already written, so a
+//!    repeat within the batch links — written with their timeline events
+//!    in a statement or two; per incident, the warnings due;
 //! 5. the idempotency keys and the audit entries (chained in memory), a few
 //!    statements again;
 //!
@@ -280,7 +282,6 @@ impl Batches {
                 .entry(intakes[index].route.station.id)
                 .or_default() += 1;
         }
-        // In station order (the map's), as `receipt_ranges` asks.
         let counts: Vec<(i64, u32)> = per_station.into_iter().collect();
         let mut sequences = tx.receipt_ranges(day, &counts).await?;
 
