@@ -119,6 +119,13 @@ impl IntakeWriter {
         )
     }
 
+    /// Intakes handed in that no batch has taken yet.
+    pub fn queued(&self) -> usize {
+        self.queue
+            .get()
+            .map_or(0, |queue| queue.max_capacity() - queue.capacity())
+    }
+
     /// The most intakes one transaction held so far.
     pub fn largest_batch(&self) -> usize {
         self.counts.largest.load(Ordering::Relaxed)
