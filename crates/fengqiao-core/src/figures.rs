@@ -28,6 +28,16 @@
 //!   accepted after the accept deadline, returned after the finish deadline,
 //!   or past a deadline at the moment of asking and still not accepted or
 //!   returned (`WorkOrder::overdue`).
+//! - **5-minute arrival rate** (5分钟到达率), police units and the street
+//!   patrol force apart: incidents a unit of the force was sent to whose
+//!   first unit of that force arrived within 5 minutes of the call's
+//!   receipt (what the caller waits) ÷ incidents a unit of the force was
+//!   sent to, arrived or already more than 5 minutes since receipt (one
+//!   still within its 5 minutes is not judged yet).
+//! - **time to arrival** (到场用时), in minutes, police units: from receipt
+//!   to the first police unit's arrival, the mean and 90th percentile.
+//! - **resolved on scene by a unit** (现场处置): incidents a unit settled
+//!   on scene ÷ incidents a unit arrived at.
 //! - **satisfaction** (满意度): the caller's latest answer (1 to 5) per
 //!   incident: how many incidents have one, and their mean.
 //! - **overdue work orders by department**: the overdue work orders above,
@@ -46,6 +56,7 @@ use crate::china_time::ChinaDay;
 use crate::clock::Timestamp;
 use crate::dispute::{FollowUpStatus, RiskLevel};
 use crate::incident::{Group, IncidentStatus, Satisfaction};
+use crate::unit::{Force, ARRIVAL_STANDARD_MINUTES};
 use crate::work_order::{WorkOrder, WorkOrderStatus};
 
 /// What the figures need to know of one incident.
@@ -64,6 +75,26 @@ pub struct IncidentFacts {
     /// The caller's latest answer, if any.
     pub satisfaction: Option<Satisfaction>,
     pub work_orders: Vec<WorkOrder>,
+    /// The units sent to it, in the order they were sent.
+    pub responses: Vec<UnitResponse>,
+    /// A unit on scene settled it (`resolved_on_scene`).
+    pub resolved_on_scene: bool,
+}
+
+/// One unit sent to an incident, from its timeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UnitResponse {
+    pub unit_id: i64,
+    pub force: Force,
+    pub dispatched_at: Timestamp,
+    pub arrived_at: Option<Timestamp>,
+}
+
+/// The arrivals of one force.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ArrivalFigure {
+    pub within_standard: Rate,
+    pub time_to_arrival: Minutes,
 }
 
 /// A count over a denominator, with the share when there is one.
@@ -144,6 +175,9 @@ pub struct Figures {
     /// are left out).
     pub repeats_by_building: BTreeMap<i64, u64>,
     pub satisfaction: SatisfactionFigure,
+    pub police_arrival: ArrivalFigure,
+    pub street_arrival: ArrivalFigure,
+    pub resolved_on_scene: Rate,
 }
 
 /// Which incidents of a period a figure counts: the records behind one bar
@@ -196,6 +230,34 @@ fn missed_a_deadline(order: &WorkOrder, now: Timestamp) -> bool {
     let late_accept = order.accepted_at.is_some_and(|at| at > order.accept_by);
     let late_return = order.returned_at.is_some_and(|at| at > order.finish_by);
     late_accept || late_return || !order.overdue(now).is_empty()
+}
+
+/// The 5-minute arrival rate and the time to arrival of `force`.
+fn arrivals(incidents: &[IncidentFacts], force: Force, now: Timestamp) -> ArrivalFigure {
+    let standard = (ARRIVAL_STANDARD_MINUTES * 60_000.0) as i64;
+    let (mut judged, mut within) = (0, 0);
+    let mut times = Vec::new();
+    for incident in incidents {
+        let sent = incident.responses.iter().filter(|r| r.force == force);
+        let Some(_) = sent.clone().next() else {
+            continue;
+        };
+        let first = sent.filter_map(|r| r.arrived_at).min();
+        match first {
+            Some(at) => {
+                let waited = at.0 - incident.received_at.0;
+                judged += 1;
+                within += u64::from(waited <= standard);
+                times.push(waited);
+            }
+            None if now.0 - incident.received_at.0 > standard => judged += 1,
+            None => {}
+        }
+    }
+    ArrivalFigure {
+        within_standard: Rate::new(within, judged),
+        time_to_arrival: Minutes::of(times),
+    }
 }
 
 /// The figures of `incidents` (already chosen for the organisation and
@@ -255,7 +317,15 @@ pub fn compute(incidents: &[IncidentFacts], now: Timestamp) -> Figures {
         }
     }
     let total = incidents.len() as u64;
+    let attended = incidents
+        .iter()
+        .filter(|i| i.responses.iter().any(|r| r.arrived_at.is_some()))
+        .count() as u64;
+    let settled = incidents.iter().filter(|i| i.resolved_on_scene).count() as u64;
     Figures {
+        police_arrival: arrivals(incidents, Force::Police, now),
+        street_arrival: arrivals(incidents, Force::Street, now),
+        resolved_on_scene: Rate::new(settled, attended),
         incidents: total,
         by_group,
         by_category,
@@ -507,7 +577,19 @@ mod tests {
             repeat: false,
             satisfaction: None,
             work_orders,
+            responses: Vec::new(),
+            resolved_on_scene: false,
         }
+    }
+
+    fn sent(mut facts: IncidentFacts, force: Force, arrived: Option<i64>) -> IncidentFacts {
+        facts.responses.push(UnitResponse {
+            unit_id: facts.responses.len() as i64 + 1,
+            force,
+            dispatched_at: at(1),
+            arrived_at: arrived.map(at),
+        });
+        facts
     }
 
     fn satisfied(mut facts: IncidentFacts, value: u8) -> IncidentFacts {
@@ -842,5 +924,47 @@ mod tests {
             assert_eq!(f.mediation_success.rate, None);
             assert_eq!(f.tasks_done_on_time.rate, None);
         }
+    }
+
+    #[test]
+    fn arrivals_count_from_receipt_per_force_and_judge_a_pending_one_only_after_five_minutes() {
+        use Group::{NonPolice, Police};
+        let police = || {
+            incident(
+                Some(Police),
+                Some("fight"),
+                IncidentStatus::InProgress,
+                vec![],
+            )
+        };
+        let mut settled = sent(police(), Force::Police, Some(4));
+        settled.resolved_on_scene = true;
+        let incidents = vec![
+            settled,
+            // The second unit arrived first: the first arrival counts.
+            sent(sent(police(), Force::Police, None), Force::Police, Some(6)),
+            sent(police(), Force::Police, Some(5)),
+            // Not arrived, 10 minutes after receipt: judged late.
+            sent(police(), Force::Police, None),
+            sent(
+                incident(
+                    Some(NonPolice),
+                    Some("noise"),
+                    IncidentStatus::InProgress,
+                    vec![],
+                ),
+                Force::Street,
+                Some(3),
+            ),
+        ];
+        let figures = compute(&incidents, at(10));
+        assert_eq!(figures.police_arrival.within_standard, Rate::new(2, 4));
+        assert_eq!(figures.police_arrival.time_to_arrival.count, 3);
+        assert_eq!(figures.police_arrival.time_to_arrival.mean, Some(5.0));
+        assert_eq!(figures.street_arrival.within_standard, Rate::new(1, 1));
+        assert_eq!(figures.resolved_on_scene, Rate::new(1, 4));
+        // Asked three minutes after receipt, the one not arrived is not judged.
+        let early = compute(&incidents, at(3));
+        assert_eq!(early.police_arrival.within_standard, Rate::new(2, 3));
     }
 }

@@ -22,7 +22,8 @@ use crate::receipt::ReceiptNumber;
 use crate::repeat_call::RepeatCallFinding;
 use crate::text::bounded_text;
 use crate::timeline::{TimelineEvent, Transition};
-use crate::work_order::{NewWorkOrder, WorkOrder, WorkOrderEvent, WorkOrderStatus};
+use crate::unit::Force;
+use crate::work_order::{HandlingNote, NewWorkOrder, WorkOrder, WorkOrderEvent, WorkOrderStatus};
 
 /// Where an incident came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -504,6 +505,25 @@ pub enum IncidentEvent {
         address_id: Option<i64>,
         incidents: Vec<i64>,
     },
+    /// 派警: a unit was sent to it.
+    UnitDispatched {
+        unit_id: i64,
+        call_sign: String,
+        force: Force,
+    },
+    /// 到场: a unit it was sent to arrived.
+    UnitArrived {
+        unit_id: i64,
+    },
+    /// A unit it was sent to is free again.
+    UnitCleared {
+        unit_id: i64,
+    },
+    /// 现场处置完毕: a unit on scene settled it, with what it did.
+    ResolvedOnScene {
+        unit_id: i64,
+        result: HandlingNote,
+    },
 }
 
 /// Why an incident transition was refused. Nothing changed.
@@ -528,6 +548,8 @@ pub enum IncidentError {
     SameOwner { org_id: i64 },
     #[error("an incident cannot duplicate itself")]
     DuplicateOfItself,
+    #[error("the street patrol force cannot be sent alone to a police incident")]
+    PoliceNeedPolice,
 }
 
 /// An incident and the first work order it created, or a re-routed one.
@@ -951,6 +973,93 @@ impl Incident {
         ))
     }
 
+    /// 派警到人: a unit is sent to the incident once it is routed — a
+    /// police incident to the command room, a non-police one to a
+    /// department (the street force's first response). A police incident
+    /// gets police units only: a life in danger never leaves the police.
+    pub fn send_unit(
+        &self,
+        unit_id: i64,
+        call_sign: &str,
+        force: Force,
+        actor: Actor,
+        at: Timestamp,
+    ) -> IncidentResult {
+        if !matches!(
+            self.status,
+            IncidentStatus::Dispatched | IncidentStatus::Diverted | IncidentStatus::InProgress
+        ) {
+            return Err(self.refuse("sent a unit"));
+        }
+        if self.group()? == Group::Police && force != Force::Police {
+            return Err(IncidentError::PoliceNeedPolice);
+        }
+        Ok(self.moved(
+            |_| {},
+            vec![IncidentEvent::UnitDispatched {
+                unit_id,
+                call_sign: call_sign.to_owned(),
+                force,
+            }],
+            actor,
+            at,
+        ))
+    }
+
+    /// 到场: the first unit on scene starts the handling.
+    pub fn unit_arrived(&self, unit_id: i64, actor: Actor, at: Timestamp) -> IncidentResult {
+        let arrived = IncidentEvent::UnitArrived { unit_id };
+        match self.status {
+            IncidentStatus::Dispatched | IncidentStatus::Diverted => Ok(self.moved(
+                |s| s.status = IncidentStatus::InProgress,
+                vec![arrived, IncidentEvent::HandlingStarted],
+                actor,
+                at,
+            )),
+            IncidentStatus::InProgress | IncidentStatus::Resolved => {
+                Ok(self.moved(|_| {}, vec![arrived], actor, at))
+            }
+            _ => Err(self.refuse("attended")),
+        }
+    }
+
+    /// A unit is free again; the incident keeps its status.
+    pub fn unit_cleared(
+        &self,
+        unit_id: i64,
+        actor: Actor,
+        at: Timestamp,
+    ) -> Transition<Incident, IncidentEvent> {
+        self.moved(
+            |_| {},
+            vec![IncidentEvent::UnitCleared { unit_id }],
+            actor,
+            at,
+        )
+    }
+
+    /// 现场处置: the unit on scene settled it. Like [`Incident::resolve`],
+    /// only with no work order still open.
+    pub fn resolve_on_scene(
+        &self,
+        unit_id: i64,
+        result: HandlingNote,
+        work_orders: &[WorkOrder],
+        actor: Actor,
+        at: Timestamp,
+    ) -> IncidentResult {
+        if self.status != IncidentStatus::InProgress {
+            return Err(self.refuse("resolved"));
+        }
+        self.check_no_open_work_orders(work_orders)?;
+        Ok(self.moved(
+            |s| s.status = IncidentStatus::Resolved,
+            vec![IncidentEvent::ResolvedOnScene { unit_id, result }],
+            actor,
+            at,
+        ))
+    }
+
     /// The same event reported twice: only before anyone was sent.
     pub fn cancel_as_duplicate(&self, of: i64, actor: Actor, at: Timestamp) -> IncidentResult {
         if of == self.id {
@@ -1079,6 +1188,46 @@ mod tests {
 
     /// Every action from every status: the allowed ones land where the
     /// diagram says, the others are refused with the status named.
+    #[test]
+    fn a_unit_sent_arrives_starts_the_handling_and_resolves_on_scene() {
+        use crate::unit::Force;
+        let police = in_status(IncidentStatus::Dispatched, Group::Police);
+        assert_eq!(
+            police
+                .send_unit(3, "巡3", Force::Street, OPERATOR, T0)
+                .unwrap_err(),
+            IncidentError::PoliceNeedPolice
+        );
+        let sent = police
+            .send_unit(3, "巡3", Force::Police, OPERATOR, T0)
+            .unwrap();
+        assert_eq!(sent.state.status, IncidentStatus::Dispatched);
+        let arrived = sent.state.unit_arrived(3, OPERATOR, T0).unwrap();
+        assert_eq!(arrived.state.status, IncidentStatus::InProgress);
+        assert_eq!(arrived.events.len(), 2);
+        let note = HandlingNote::parse("result", "双方已劝离，现场恢复秩序").unwrap();
+        let done = arrived
+            .state
+            .resolve_on_scene(3, note.clone(), &[], OPERATOR, T0)
+            .unwrap();
+        assert_eq!(done.state.status, IncidentStatus::Resolved);
+        assert!(
+            police.resolve_on_scene(3, note, &[], OPERATOR, T0).is_err(),
+            "not on scene yet"
+        );
+        let waiting = in_status(IncidentStatus::Triaged, Group::Police);
+        assert!(
+            waiting
+                .send_unit(3, "巡3", Force::Police, OPERATOR, T0)
+                .is_err(),
+            "routed first"
+        );
+        let diverted = in_status(IncidentStatus::Diverted, Group::NonPolice);
+        assert!(diverted
+            .send_unit(4, "综治1", Force::Street, OPERATOR, T0)
+            .is_ok());
+    }
+
     #[test]
     fn every_transition_is_allowed_or_refused_as_the_diagram_says() {
         use IncidentStatus::*;

@@ -44,6 +44,7 @@ mod tests {
     use crate::org::OrgKind;
     use crate::role::Role;
     use crate::task::{TaskKind, TaskOutcome, TaskStatus};
+    use crate::unit::{UnitKind, UnitStatus};
     use crate::warning::{WarningAction, WarningRule, WarningStatus};
     use crate::work_order::WorkOrderStatus;
 
@@ -78,6 +79,8 @@ mod tests {
         distinct(&FieldReportKind::ALL);
         distinct(&Role::ALL);
         distinct(&OrgKind::ALL);
+        distinct(&UnitKind::ALL);
+        distinct(&UnitStatus::ALL);
     }
 
     /// The words the board and the refusals used to disagree on.

@@ -23,6 +23,7 @@ pub mod secret;
 pub mod task;
 pub mod text;
 pub mod timeline;
+pub mod unit;
 pub mod user;
 pub mod warning;
 pub mod work_order;

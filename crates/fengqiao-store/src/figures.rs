@@ -9,7 +9,8 @@ use std::str::FromStr;
 use fengqiao_core::china_time::ChinaDay;
 use fengqiao_core::dispute::{FollowUpStatus, RiskLevel};
 use fengqiao_core::figures::{
-    DisputeFacts, IncidentFacts, MediationEnd, PreventionFacts, TaskFacts, WarningFacts,
+    DisputeFacts, IncidentFacts, MediationEnd, PreventionFacts, TaskFacts, UnitResponse,
+    WarningFacts,
 };
 use fengqiao_core::incident::{Group, Satisfaction};
 use fengqiao_core::warning::{SubjectKind, WarningSubject};
@@ -72,6 +73,8 @@ impl Store {
                 repeat: false,
                 satisfaction: None,
                 work_orders: Vec::new(),
+                responses: Vec::new(),
+                resolved_on_scene: false,
             });
         }
 
@@ -92,13 +95,16 @@ impl Store {
             }
         }
 
-        // The timeline is the record of what happened: a link as a repeat
-        // and each answer of the caller are events there, oldest first.
+        // The timeline is the record of what happened: a link as a repeat,
+        // each answer of the caller, each unit sent and arrived are events
+        // there, oldest first.
         let sql = format!(
-            "SELECT incident_id, event FROM incident_events
+            "SELECT incident_id, at, event FROM incident_events
              WHERE incident_id IN ({CONCERNED})
                AND (event LIKE '{{\"event\":\"linked_as_repeat\"%'
-                 OR event LIKE '{{\"event\":\"feedback_recorded\"%')
+                 OR event LIKE '{{\"event\":\"feedback_recorded\"%'
+                 OR event LIKE '{{\"event\":\"unit_%'
+                 OR event LIKE '{{\"event\":\"resolved_on_scene\"%')
              ORDER BY at, id"
         );
         let rows = sqlx::query(&sql)
@@ -128,6 +134,29 @@ impl Store {
                         .ok_or_else(|| StoreError::Corrupt(format!("feedback {text}")))?;
                     facts[i].satisfaction = Some(satisfaction);
                 }
+                Some("unit_dispatched") => {
+                    let force = event["force"].as_str().unwrap_or_default();
+                    facts[i].responses.push(UnitResponse {
+                        unit_id: event["unit_id"].as_i64().unwrap_or_default(),
+                        force: from_name("force", force)?,
+                        dispatched_at: Timestamp(get(row, "at")?),
+                        arrived_at: None,
+                    });
+                }
+                Some("unit_arrived") => {
+                    let unit = event["unit_id"].as_i64();
+                    let at = Timestamp(get(row, "at")?);
+                    // The latest dispatch of that unit not yet arrived.
+                    if let Some(response) = facts[i]
+                        .responses
+                        .iter_mut()
+                        .rev()
+                        .find(|r| Some(r.unit_id) == unit && r.arrived_at.is_none())
+                    {
+                        response.arrived_at = Some(at);
+                    }
+                }
+                Some("resolved_on_scene") => facts[i].resolved_on_scene = true,
                 _ => {}
             }
         }

@@ -26,6 +26,7 @@ mod sessions;
 mod sqlite;
 mod tasks;
 mod tokens;
+mod units;
 mod users;
 mod warnings;
 
@@ -57,6 +58,7 @@ pub use responsibility::Responsibility;
 pub use sessions::Session;
 pub use tasks::{DisputeWork, FollowUpDue, StationTask, VisitBuilding, WarningToClose};
 pub use tokens::ApiToken;
+pub use units::{NewUnit, PositionReport, UnitEntry};
 pub use users::{NewUser, StoredUser};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

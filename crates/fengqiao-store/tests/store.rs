@@ -1111,3 +1111,69 @@ mod disputes {
         }
     }
 }
+
+mod units {
+    use fengqiao_core::audit::Actor;
+    use fengqiao_core::unit::{CallSign, Position, UnitKind, UnitStatus};
+    use fengqiao_store::testing::TestDatabase;
+    use fengqiao_store::{backend_tests, NewUnit, PositionReport, StoreError};
+
+    use super::{new_user, three_orgs, T0};
+
+    fn at(seconds: i64) -> fengqiao_core::Timestamp {
+        fengqiao_core::Timestamp(T0.millis() + seconds * 1000)
+    }
+
+    fn report(unit_id: i64, seconds: i64, lat: f64) -> PositionReport {
+        PositionReport {
+            unit_id,
+            at: fengqiao_core::Timestamp(T0.millis() + seconds * 1000),
+            position: Position::parse(lat, 104.05).unwrap(),
+        }
+    }
+
+    backend_tests! {
+        async fn units_keep_their_status_crew_and_newest_position(db: TestDatabase) {
+            let store = &db.store;
+            let (_, a, _) = three_orgs(store).await;
+            let new = NewUnit { org_id: a, call_sign: CallSign::parse("锦里步巡1组").unwrap(), kind: UnitKind::FootPatrol };
+            let mut tx = store.begin().await.unwrap();
+            let id = tx.insert_unit(&new, T0).await.unwrap();
+            let officer = tx.insert_user(&new_user("crew.one", a), T0).await.unwrap();
+            tx.set_crew(id, &[officer]).await.unwrap();
+            tx.commit().await.unwrap();
+
+            let mut tx = store.begin().await.unwrap();
+            assert!(matches!(tx.insert_unit(&new, T0).await, Err(StoreError::Duplicate(_))), "one call sign per organisation");
+            drop(tx);
+
+            let mut tx = store.begin().await.unwrap();
+            let unit = tx.lock_unit(id).await.unwrap().unwrap();
+            let off = unit.advance(UnitStatus::OutOfService, Actor::User(officer), T0).unwrap();
+            tx.update_unit(&off.state, &off.events).await.unwrap();
+            // Out of order, and one report twice: the newest wins, each is kept once.
+            tx.record_positions(&[report(id, 20, 30.652), report(id, 10, 30.651), report(id, 20, 30.652)]).await.unwrap();
+            tx.commit().await.unwrap();
+            let mut tx = store.begin().await.unwrap();
+            tx.record_positions(&[report(id, 5, 30.640)]).await.unwrap();
+            tx.commit().await.unwrap();
+
+            let stored = store.unit(id).await.unwrap().unwrap();
+            assert_eq!(stored.status, UnitStatus::OutOfService);
+            assert_eq!(stored.position_at, Some(at(20)));
+            assert_eq!(stored.position.unwrap().point().lat(), 30.652);
+            assert_eq!(store.unit_of_user(officer).await.unwrap().map(|u| u.id), Some(id));
+            assert_eq!(store.crew(id).await.unwrap(), [officer]);
+            let track = store.unit_track(id, T0, at(60)).await.unwrap();
+            assert_eq!(track.iter().map(|r| r.at).collect::<Vec<_>>(), [at(5), at(10), at(20)]);
+            let timeline = store.unit_timeline(id).await.unwrap();
+            assert_eq!(timeline.len(), 1);
+            assert_eq!(timeline[0].event["event"], "out_of_service");
+            // Not available: no recommendation sees it.
+            assert!(store.available_units(&[a]).await.unwrap().is_empty());
+            let org = store.organisation(a).await.unwrap().unwrap();
+            assert_eq!(store.units_within(org.path.as_str(), "步巡").await.unwrap().len(), 1);
+            assert!(store.units_within(org.path.as_str(), "巡逻车").await.unwrap().is_empty());
+        }
+    }
+}

@@ -33,7 +33,7 @@ use crate::live::{LiveEvent, LiveKind};
 use crate::services::access::Caller;
 use crate::services::format::{masked, rfc3339};
 use crate::services::incidents::{
-    awaiting_reroute, event_name, incident_refused, org_names, visible_incident,
+    awaiting_reroute, commanded_record, event_name, incident_refused, org_names, visible_incident,
 };
 use crate::services::intake::{self, Intake, ReportIncident};
 use crate::services::routing::{self, may_handle, route_to_name, triage};
@@ -301,29 +301,9 @@ pub async fn report(
 
 const MAX_OWNERS: usize = 10;
 
-/// An incident the caller answers for as command room: its station or its
-/// current owner lies in the caller's jurisdiction. A department that only
-/// holds one of its work orders does not route it.
+/// [`commanded_record`] without its work orders and timeline.
 async fn commanded(state: &AppState, caller: &Caller, id: i64) -> ApiResult<StoredIncident> {
     Ok(commanded_record(state, caller, id).await?.incident)
-}
-
-/// [`commanded`] with the incident's work orders and timeline.
-async fn commanded_record(state: &AppState, caller: &Caller, id: i64) -> ApiResult<IncidentRecord> {
-    caller.require(Permission::DispatchIncidents)?;
-    let record = visible_incident(state, caller, id).await?;
-    let incident = &record.incident;
-    for org_id in [incident.station_org_id]
-        .into_iter()
-        .chain(incident.owner_org_id)
-    {
-        if let Some(org) = state.store.organisation(org_id).await? {
-            if caller.sees(&org.path) {
-                return Ok(record);
-            }
-        }
-    }
-    Err(Error::NotFound.into())
 }
 
 /// The incident's station and the place its work is done: the community

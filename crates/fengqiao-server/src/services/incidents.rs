@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use fengqiao_core::incident::{Group, IncidentError, IncidentStatus};
 use fengqiao_core::label::Label;
+use fengqiao_core::role::Permission;
 use fengqiao_core::work_order::{WorkOrder, WorkOrderStatus};
 use fengqiao_store::IncidentRecord;
 use serde::Serialize;
@@ -59,6 +60,31 @@ pub async fn visible_incident(
         .chain(incident.owner_org_id)
         .chain(record.work_orders.iter().map(|w| w.owner_org_id));
     for org_id in orgs {
+        if let Some(org) = state.store.organisation(org_id).await? {
+            if caller.sees(&org.path) {
+                return Ok(record);
+            }
+        }
+    }
+    Err(Error::NotFound)
+}
+
+/// An incident the caller answers for as command room, with its work
+/// orders and timeline: its station or its current owner lies in the
+/// caller's jurisdiction. A department that only holds one of its work
+/// orders does not route it, nor send units to it.
+pub async fn commanded_record(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+) -> Result<IncidentRecord> {
+    caller.require(Permission::DispatchIncidents)?;
+    let record = visible_incident(state, caller, id).await?;
+    let incident = &record.incident;
+    for org_id in [incident.station_org_id]
+        .into_iter()
+        .chain(incident.owner_org_id)
+    {
         if let Some(org) = state.store.organisation(org_id).await? {
             if caller.sees(&org.path) {
                 return Ok(record);
@@ -175,6 +201,8 @@ pub fn incident_refused(err: IncidentError) -> Error {
                 "given feedback" => "回访",
                 "closed" => "结案",
                 "sent back" => "退回指挥室",
+                "sent a unit" => "派出警力",
+                "attended" => "到场",
                 other => other,
             };
             format!("该警情当前状态为「{}」，不能{action}。", from.zh())
@@ -197,6 +225,9 @@ pub fn incident_refused(err: IncidentError) -> Error {
         }
         IncidentError::SameOwner { .. } => "重新分流须交给退回单位以外的单位。".into(),
         IncidentError::DuplicateOfItself => "警情不能与自身重复。".into(),
+        IncidentError::PoliceNeedPolice => {
+            "警务类警情必须派出民警警力，不能只派综治路面力量或志愿者。".into()
+        }
     };
     Error::Conflict {
         zh,
