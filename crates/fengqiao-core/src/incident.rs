@@ -906,13 +906,23 @@ impl Incident {
         actor: Actor,
         at: Timestamp,
     ) -> IncidentResult {
+        self.resolved_with(IncidentEvent::Resolved, work_orders, actor, at)
+    }
+
+    fn resolved_with(
+        &self,
+        event: IncidentEvent,
+        work_orders: &[WorkOrder],
+        actor: Actor,
+        at: Timestamp,
+    ) -> IncidentResult {
         if self.status != IncidentStatus::InProgress {
             return Err(self.refuse("resolved"));
         }
         self.check_no_open_work_orders(work_orders)?;
         Ok(self.moved(
             |s| s.status = IncidentStatus::Resolved,
-            vec![IncidentEvent::Resolved],
+            vec![event],
             actor,
             at,
         ))
@@ -1048,16 +1058,8 @@ impl Incident {
         actor: Actor,
         at: Timestamp,
     ) -> IncidentResult {
-        if self.status != IncidentStatus::InProgress {
-            return Err(self.refuse("resolved"));
-        }
-        self.check_no_open_work_orders(work_orders)?;
-        Ok(self.moved(
-            |s| s.status = IncidentStatus::Resolved,
-            vec![IncidentEvent::ResolvedOnScene { unit_id, result }],
-            actor,
-            at,
-        ))
+        let event = IncidentEvent::ResolvedOnScene { unit_id, result };
+        self.resolved_with(event, work_orders, actor, at)
     }
 
     /// The same event reported twice: only before anyone was sent.

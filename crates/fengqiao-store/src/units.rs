@@ -198,6 +198,19 @@ impl Store {
     }
 }
 
+/// Binds `(unit_id, at, lat, lon)` for each report, in order.
+fn bind_reports<'q>(
+    mut query: crate::AnyQuery<'q>,
+    reports: impl Iterator<Item = &'q PositionReport>,
+) -> crate::AnyQuery<'q> {
+    for report in reports {
+        query = query.bind(report.unit_id).bind(report.at.millis());
+        query = bind_double(query, Some(report.position.point().lat()));
+        query = bind_double(query, Some(report.position.point().lon()));
+    }
+    query
+}
+
 impl Tx {
     pub async fn insert_unit(&mut self, unit: &NewUnit, now: Timestamp) -> Result<i64> {
         let (id,): (i64,) = sqlx::query_as(
@@ -301,13 +314,9 @@ impl Tx {
                  ON CONFLICT (unit_id, at) DO NOTHING",
                 placeholders(chunk.len(), 4)
             );
-            let mut query = sqlx::query(&sql);
-            for report in chunk {
-                query = query.bind(report.unit_id).bind(report.at.millis());
-                query = bind_double(query, Some(report.position.point().lat()));
-                query = bind_double(query, Some(report.position.point().lon()));
-            }
-            query.execute(self.conn()).await?;
+            bind_reports(sqlx::query(&sql), chunk.iter())
+                .execute(self.conn())
+                .await?;
         }
         // The newest report of each unit in this batch.
         let mut newest: Vec<&PositionReport> = Vec::new();
@@ -332,13 +341,9 @@ impl Tx {
                      WHERE units.id = v.id AND (units.position_at IS NULL OR units.position_at < v.at)"
                 ),
             };
-            let mut query = sqlx::query(&sql);
-            for report in chunk {
-                query = query.bind(report.unit_id).bind(report.at.millis());
-                query = bind_double(query, Some(report.position.point().lat()));
-                query = bind_double(query, Some(report.position.point().lon()));
-            }
-            query.execute(self.conn()).await?;
+            bind_reports(sqlx::query(&sql), chunk.iter().copied())
+                .execute(self.conn())
+                .await?;
         }
         Ok(())
     }
