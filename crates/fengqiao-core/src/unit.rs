@@ -299,7 +299,7 @@ impl Unit {
 
     /// 派警: assigns an available unit to an incident.
     pub fn dispatch(&self, incident_id: i64, actor: Actor, at: Timestamp) -> UnitResult {
-        if let Some(busy) = self.incident_id.filter(|_| self.status.is_assigned()) {
+        if let Some(busy) = self.incident_id {
             return Err(UnitError::Busy { incident_id: busy });
         }
         if self.status != UnitStatus::Available {

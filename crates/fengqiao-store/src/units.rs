@@ -4,6 +4,8 @@
 //! unit's row for that transaction so one unit is never given to two
 //! incidents.
 
+use std::collections::BTreeMap;
+
 use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::unit::{CallSign, Position, Unit, UnitEvent, UnitKind, UnitStatus};
 use fengqiao_core::Timestamp;
@@ -98,13 +100,10 @@ impl Store {
         if org_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let list = (1..=org_ids.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let sql = format!(
             "SELECT {COLUMNS} FROM units u
-             WHERE u.org_id IN ({list}) AND u.status = 'available' AND u.lat IS NOT NULL"
+             WHERE u.org_id IN {} AND u.status = 'available' AND u.lat IS NOT NULL",
+            placeholders(1, org_ids.len())
         );
         let mut query = sqlx::query(&sql);
         for id in org_ids {
@@ -319,14 +318,14 @@ impl Tx {
                 .await?;
         }
         // The newest report of each unit in this batch.
-        let mut newest: Vec<&PositionReport> = Vec::new();
+        let mut newest: BTreeMap<i64, &PositionReport> = BTreeMap::new();
         for report in reports {
-            match newest.iter_mut().find(|r| r.unit_id == report.unit_id) {
-                Some(kept) if kept.at < report.at => *kept = report,
-                Some(_) => {}
-                None => newest.push(report),
+            let kept = newest.entry(report.unit_id).or_insert(report);
+            if kept.at < report.at {
+                *kept = report;
             }
         }
+        let newest: Vec<&PositionReport> = newest.into_values().collect();
         for chunk in newest.chunks(ROWS_PER_STATEMENT) {
             let values = placeholders(chunk.len(), 4);
             let sql = match self.backend {
