@@ -42,6 +42,7 @@ mod tests {
     use crate::field_report::FieldReportKind;
     use crate::incident::{IncidentSource, IncidentStatus};
     use crate::org::OrgKind;
+    use crate::reinforcement::ReinforcementStatus;
     use crate::role::Role;
     use crate::task::{TaskKind, TaskOutcome, TaskStatus};
     use crate::unit::{UnitKind, UnitStatus};
@@ -81,6 +82,7 @@ mod tests {
         distinct(&OrgKind::ALL);
         distinct(&UnitKind::ALL);
         distinct(&UnitStatus::ALL);
+        distinct(&ReinforcementStatus::ALL);
     }
 
     /// The words the board and the refusals used to disagree on.

@@ -17,6 +17,7 @@ pub mod label;
 pub mod org;
 pub mod personal;
 pub mod receipt;
+pub mod reinforcement;
 pub mod repeat_call;
 pub mod role;
 pub mod secret;

@@ -99,6 +99,7 @@ impl Role {
                 ViewWarnings,
                 HandleWarnings,
                 ViewDisputes,
+                ManageUnits,
             ],
             Role::CommunityOfficer => &[
                 ViewOrganisations,
@@ -112,6 +113,7 @@ impl Role {
                 HandleDisputes,
                 FileFieldReports,
                 DoTasks,
+                CrewUnits,
             ],
             Role::AuxiliaryOfficer => &[
                 ViewOrganisations,
@@ -122,6 +124,7 @@ impl Role {
                 HandleDisputes,
                 FileFieldReports,
                 DoTasks,
+                CrewUnits,
             ],
             Role::GridWorker => &[
                 ViewOrganisations,
@@ -134,6 +137,7 @@ impl Role {
                 HandleDisputes,
                 FileFieldReports,
                 DoTasks,
+                CrewUnits,
             ],
             Role::DepartmentHandler => &[
                 ViewOrganisations,
@@ -155,6 +159,7 @@ impl Role {
                 ViewDisputes,
                 HandleDisputes,
                 AssignTasks,
+                ManageUnits,
             ],
             Role::Analyst => &[
                 ViewOrganisations,
@@ -258,10 +263,17 @@ pub enum Permission {
     DoTasks,
     /// Assign tasks by hand and see every task list of the station.
     AssignTasks,
+    /// Register units (警力) and put accounts on their crews for a shift.
+    ManageUnits,
+    /// Be on a unit's crew: tap its status, send its position, resolve an
+    /// incident on scene.
+    CrewUnits,
+    /// Send positions of many units at once: an AVL/GPS feed with a token.
+    ReportPositions,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 24] = [
+    pub const ALL: [Permission; 27] = [
         Permission::ViewOrganisations,
         Permission::ManageOrganisations,
         Permission::ViewUsers,
@@ -286,6 +298,9 @@ impl Permission {
         Permission::FileFieldReports,
         Permission::DoTasks,
         Permission::AssignTasks,
+        Permission::ManageUnits,
+        Permission::CrewUnits,
+        Permission::ReportPositions,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -314,6 +329,9 @@ impl Permission {
             Permission::FileFieldReports => "file_field_reports",
             Permission::DoTasks => "do_tasks",
             Permission::AssignTasks => "assign_tasks",
+            Permission::ManageUnits => "manage_units",
+            Permission::CrewUnits => "crew_units",
+            Permission::ReportPositions => "report_positions",
         }
     }
 
@@ -322,7 +340,10 @@ impl Permission {
     pub fn grantable_to_token(self) -> bool {
         matches!(
             self,
-            Permission::ViewOrganisations | Permission::ViewAddresses | Permission::ReportIncidents
+            Permission::ViewOrganisations
+                | Permission::ViewAddresses
+                | Permission::ReportIncidents
+                | Permission::ReportPositions
         )
     }
 }

@@ -385,6 +385,25 @@ impl Estimate {
 /// 5分钟到达: the arrival standard of police and street force alike.
 pub const ARRIVAL_STANDARD_MINUTES: f64 = 5.0;
 
+/// What a deployment sets about dispatch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DispatchPolicy {
+    /// A station with more police incidents waiting for a unit than this is
+    /// overloaded, and its war zone reinforces it.
+    pub max_waiting: usize,
+    /// Days a unit's track is kept before it is forgotten.
+    pub track_retention_days: i64,
+}
+
+impl Default for DispatchPolicy {
+    fn default() -> Self {
+        DispatchPolicy {
+            max_waiting: 3,
+            track_retention_days: 30,
+        }
+    }
+}
+
 /// One unit proposed for an incident.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Recommendation {

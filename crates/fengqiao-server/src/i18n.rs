@@ -149,6 +149,14 @@ fn format_hint(lang: Lang, expected: &str) -> String {
             "应为日期，格式如 2026-11-26",
             "must be a date such as 2026-11-26",
         ),
+        "position_in_china" => (
+            "不是中国境内的有效坐标（WGS-84 纬度、经度）",
+            "is not a valid position in China (WGS-84 latitude and longitude)",
+        ),
+        "call_sign" => (
+            "应为 1–20 个字的呼号，如「锦里巡1」",
+            "must be a call sign of 1 to 20 characters, such as 锦里巡1",
+        ),
         "integer" => ("应为整数", "must be a whole number"),
         "string" => ("应为文本", "must be text"),
         "array" => ("应为列表", "must be a list"),
@@ -188,6 +196,30 @@ fn conflict(lang: Lang, detail: &str) -> String {
             "matches no building of your jurisdiction's registry: add the compound and building, or pick a suggestion",
         ),
         "period_order" => ("应晚于开始时间", "must be after the start of the period"),
+        "unit_org_kind" => (
+            "警力只能属于派出所、综合指挥室、联勤警务站或综治中心",
+            "must be a police station, command room, joint-duty station or governance centre",
+        ),
+        "street_patrol_org" => (
+            "综治路面力量属于综治中心，民警警力属于公安机构",
+            "the street patrol force belongs to a governance centre, police units to police organisations",
+        ),
+        "not_crew" => (
+            "该账号的角色不能上警力（须为社区民警、辅警或网格员）",
+            "this account's role cannot be on a unit's crew (community officer, auxiliary officer or grid worker)",
+        ),
+        "unit_not_yours" => (
+            "不是本所（本中心）可派的警力；他所警力请通过战区增援申请",
+            "is not a unit you may dispatch; ask the war zone for another station's units",
+        ),
+        "not_war_zone_unit" => (
+            "不是本战区其他派出所的空闲警力",
+            "is not an available unit of another station of the war zone",
+        ),
+        "position_time" => (
+            "时间不能晚于现在，也不能早于轨迹保留期",
+            "must not be in the future nor older than the track retention",
+        ),
         "day_in_the_past" => (
             "不能把任务派到已过去的日期",
             "cannot be a day that has passed",

@@ -29,6 +29,10 @@ pub enum LiveKind {
     FieldReport,
     /// A dispute case (矛盾纠纷).
     Dispute,
+    /// A unit (警力): dispatched, a status tap, a new position.
+    Unit,
+    /// A reinforcement request (增援) to a war zone.
+    Reinforcement,
 }
 
 /// What changed, and which organisations' subtrees may see it.

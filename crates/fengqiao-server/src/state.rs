@@ -6,6 +6,7 @@ use fengqiao_core::dispute::FollowUpPolicy;
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::repeat_call::RepeatCallPolicy;
 use fengqiao_core::task::{StalledPolicy, VisitPolicy};
+use fengqiao_core::unit::DispatchPolicy;
 use fengqiao_core::user::{LockoutPolicy, PasswordHashing};
 use fengqiao_core::Clock;
 use fengqiao_store::Store;
@@ -34,6 +35,8 @@ pub struct ServerSettings {
     pub dispute_follow_ups: FollowUpPolicy,
     /// 纠纷久未推进: days without progress before a case goes on the list.
     pub stalled_disputes: StalledPolicy,
+    /// 增援 and track retention.
+    pub dispatch: DispatchPolicy,
 }
 
 impl Default for ServerSettings {
@@ -48,6 +51,7 @@ impl Default for ServerSettings {
             visits: VisitPolicy::default(),
             dispute_follow_ups: FollowUpPolicy::default(),
             stalled_disputes: StalledPolicy::default(),
+            dispatch: DispatchPolicy::default(),
         }
     }
 }

@@ -19,6 +19,7 @@ mod incidents;
 mod orgs;
 mod postgres;
 mod public_reports;
+mod reinforcements;
 mod repeats;
 mod responsibility;
 mod rows;
@@ -53,6 +54,7 @@ pub use incidents::{
     TimelineEntry,
 };
 pub use public_reports::SourceQuery;
+pub use reinforcements::NewReinforcement;
 pub use repeats::{RepeatCandidate, RepeatLink};
 pub use responsibility::Responsibility;
 pub use sessions::Session;

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use fengqiao_core::org::OrgPath;
 use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::unit::{CallSign, Position, Unit, UnitEvent, UnitKind, UnitStatus};
 use fengqiao_core::Timestamp;
@@ -111,6 +112,27 @@ impl Store {
         }
         let rows = query.fetch_all(self.reader()).await?;
         rows.iter().map(unit_from_row).collect()
+    }
+
+    /// The path of each unit's organisation, for the units of `ids` that
+    /// exist.
+    pub async fn unit_org_paths(&self, ids: &[i64]) -> Result<BTreeMap<i64, OrgPath>> {
+        let mut paths = BTreeMap::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT u.id, o.path FROM units u JOIN organisations o ON o.id = u.org_id
+                 WHERE u.id IN {}",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            for row in query.fetch_all(self.reader()).await? {
+                paths.insert(get(&row, "id")?, OrgPath::from_stored(get(&row, "path")?));
+            }
+        }
+        Ok(paths)
     }
 
     /// The units assigned to an incident now.

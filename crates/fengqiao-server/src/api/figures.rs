@@ -69,6 +69,26 @@ impl From<Minutes> for MinutesView {
     }
 }
 
+/// 5分钟到达: units' arrivals at the incidents of the period.
+#[derive(Serialize, ToSchema)]
+pub struct ArrivalView {
+    /// Incidents whose first unit arrived within 5 minutes of receipt ÷
+    /// incidents a unit was sent to (one still on its way counts once 5
+    /// minutes have passed).
+    within_standard: RateView,
+    /// Receipt → first unit on scene, over incidents a unit reached.
+    time_to_arrival: MinutesView,
+}
+
+impl From<figures::ArrivalFigure> for ArrivalView {
+    fn from(a: figures::ArrivalFigure) -> Self {
+        ArrivalView {
+            within_standard: a.within_standard.into(),
+            time_to_arrival: a.time_to_arrival.into(),
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct SatisfactionView {
     /// Incidents with an answer from the caller.
@@ -113,9 +133,16 @@ pub struct FiguresView {
     overdue_work_orders: u64,
     /// 满意度: the caller's latest answer per incident.
     satisfaction: SatisfactionView,
+    /// 民警5分钟到达率: police units.
+    police_arrival: ArrivalView,
+    /// 综治路面力量5分钟到达率: the street patrol force, counted apart.
+    street_arrival: ArrivalView,
+    /// 现场处置率: incidents a unit resolved on scene ÷ incidents a unit
+    /// arrived at.
+    resolved_on_scene: RateView,
 }
 
-fn parse_time(field: &'static str, text: Option<&str>) -> Result<Timestamp, FieldError> {
+pub(crate) fn parse_time(field: &'static str, text: Option<&str>) -> Result<Timestamp, FieldError> {
     let text = text
         .map(str::trim)
         .filter(|t| !t.is_empty())
@@ -209,6 +236,9 @@ pub async fn get(
             count: f.satisfaction.count,
             mean: f.satisfaction.mean,
         },
+        police_arrival: f.police_arrival.into(),
+        street_arrival: f.street_arrival.into(),
+        resolved_on_scene: f.resolved_on_scene.into(),
     }))
 }
 

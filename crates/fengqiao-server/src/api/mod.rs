@@ -15,6 +15,7 @@ mod routing_rules;
 mod session;
 pub(crate) mod tasks;
 mod tokens;
+mod units;
 mod users;
 pub(crate) mod warnings;
 pub(crate) mod work_orders;
@@ -93,6 +94,21 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(incidents::owners))
         .routes(routes!(incidents::dispatch))
         .routes(routes!(incidents::feedback))
+        .routes(routes!(units::recommendations))
+        .routes(routes!(units::dispatch_units))
+        .routes(routes!(units::request_reinforcement))
+        .routes(routes!(units::eido_export))
+        .routes(routes!(units::list, units::register))
+        .routes(routes!(units::mine))
+        .routes(routes!(units::report_positions))
+        .routes(routes!(units::get))
+        .routes(routes!(units::set_crew))
+        .routes(routes!(units::set_status))
+        .routes(routes!(units::resolve))
+        .routes(routes!(units::track))
+        .routes(routes!(units::reinforcements))
+        .routes(routes!(units::reinforcement))
+        .routes(routes!(units::decide))
         .routes(routes!(work_orders::list))
         .routes(routes!(work_orders::get))
         .routes(routes!(work_orders::accept))

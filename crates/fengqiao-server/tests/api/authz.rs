@@ -82,6 +82,8 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
             "dispute_id" => world.foreign_dispute,
             "field_report_id" => world.foreign_field_report,
             "task_id" => world.foreign_task,
+            "unit_id" => world.foreign_unit,
+            "reinforcement_id" => world.foreign_reinforcement,
             other => panic!(
                 "{} {}: no foreign record for path parameter `{other}`; add one to the authorisation matrix",
                 op.method, op.path
@@ -94,7 +96,7 @@ fn foreign_path(app: &TestApp, op: &Operation) -> String {
 
 /// Properties that point at another record; a body carrying one is a write
 /// into that record's jurisdiction.
-const REFERENCES: [&str; 11] = [
+const REFERENCES: [&str; 14] = [
     "incident_id",
     "owner_org_ids",
     "rules",
@@ -106,6 +108,9 @@ const REFERENCES: [&str; 11] = [
     "assignee_user_id",
     "building_id",
     "field_report_id",
+    "unit_ids",
+    "user_ids",
+    "positions",
 ];
 
 /// A well-formed body whose references point into the foreign jurisdiction,
@@ -180,6 +185,12 @@ fn foreign_body(app: &TestApp, op: &Operation, document: &Value) -> Option<Value
             "details" => json!("越权测试"),
             "day" => Value::Null,
             "outcome" => json!("completed"),
+            "call_sign" => json!("越权巡1"),
+            "user_ids" => json!([app.world.foreign_user]),
+            "unit_ids" => json!([app.world.foreign_unit]),
+            "status" => json!("en_route"),
+            "positions" => json!([{"unit_id": app.world.foreign_unit, "lat": 30.64, "lon": 104.07}]),
+            "accept" => json!(true),
             other => panic!(
                 "{} {}: no test value for body property `{other}`; add one to the authorisation matrix",
                 op.method, op.path

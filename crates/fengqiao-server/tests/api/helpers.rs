@@ -23,15 +23,16 @@ use fengqiao_core::repeat_call::{RepeatCallPolicy, RepeatCallWarning};
 use fengqiao_core::role::{Permission, Role, Roles};
 use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
 use fengqiao_core::task::{Assignee, AssigneeRole, NewTask, TaskKind};
+use fengqiao_core::unit::{CallSign, Position, UnitKind};
 use fengqiao_core::user::{Password, PasswordHashing, Username};
 use fengqiao_core::warning::NewWarning;
-use fengqiao_core::work_order::{DeadlinePolicy, NewWorkOrder};
+use fengqiao_core::work_order::{DeadlinePolicy, HandlingNote, NewWorkOrder};
 use fengqiao_core::{ManualClock, Timestamp};
 use fengqiao_server::client::{self, Client};
 use fengqiao_server::services::accounts::{self, NewAccount};
 use fengqiao_server::{AppState, ServerSettings};
 use fengqiao_store::testing::{two_stations, TestDatabase, TwoStations};
-use fengqiao_store::{Building, IncidentExtras, Store};
+use fengqiao_store::{Building, IncidentExtras, NewReinforcement, NewUnit, PositionReport, Store};
 use http_body_util::BodyExt;
 use serde_json::Value;
 
@@ -73,6 +74,10 @@ pub struct World {
     pub foreign_field_report: i64,
     /// A routine visit of 望江小区1栋 on the list of station B's user.
     pub foreign_task: i64,
+    /// A patrol car of station B with a position, available.
+    pub foreign_unit: i64,
+    /// Station B's request to its own war zone for the foreign incident.
+    pub foreign_reinforcement: i64,
 }
 
 pub struct Response {
@@ -378,6 +383,9 @@ async fn build_world(state: &AppState) -> World {
     let foreign_field_report =
         add_field_report(store, &station_b, &foreign_building, foreign_user).await;
     let foreign_task = add_visit_task(store, &station_b, foreign_user, foreign_building.id).await;
+    let foreign_unit = add_unit(store, station_b.id, "望江巡1", 30.6436, 104.0766).await;
+    let foreign_reinforcement =
+        add_foreign_reinforcement(store, &county, &station_b, foreign_incident, foreign_unit).await;
     World {
         county,
         station_a,
@@ -396,7 +404,58 @@ async fn build_world(state: &AppState) -> World {
         foreign_field_report,
         foreign_task,
         foreign_dispute,
+        foreign_unit,
+        foreign_reinforcement,
     }
+}
+
+/// An available patrol car of `org_id` standing at (lat, lon).
+pub async fn add_unit(store: &Store, org_id: i64, call_sign: &str, lat: f64, lon: f64) -> i64 {
+    let mut tx = store.begin().await.unwrap();
+    let new = NewUnit {
+        org_id,
+        call_sign: CallSign::parse(call_sign).unwrap(),
+        kind: UnitKind::PatrolCar,
+    };
+    let id = tx.insert_unit(&new, T0).await.unwrap();
+    tx.record_positions(&[PositionReport {
+        unit_id: id,
+        at: T0,
+        position: Position::parse(lat, lon).unwrap(),
+    }])
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// A war zone of station B alone, and B's request to it.
+async fn add_foreign_reinforcement(
+    store: &Store,
+    county: &Organisation,
+    station_b: &Organisation,
+    incident: i64,
+    unit: i64,
+) -> i64 {
+    let mut tx = store.begin().await.unwrap();
+    let zone = tx
+        .insert_organisation(
+            &new_org(Some(county.id), OrgKind::WarZone, "乙所战区", "510107004"),
+            T0,
+        )
+        .await
+        .unwrap();
+    let new = NewReinforcement {
+        incident_id: incident,
+        station_org_id: station_b.id,
+        war_zone_org_id: zone.id,
+        unit_ids: vec![unit],
+        reason: HandlingNote::parse("reason", "乙所警力不足").unwrap(),
+        requested_by: Actor::System,
+    };
+    let id = tx.insert_reinforcement(&new, T0).await.unwrap();
+    tx.commit().await.unwrap();
+    id
 }
 
 /// A routine visit of `building` for `user`, on `station`'s list of T0's
