@@ -153,10 +153,11 @@
   function timelineEntry(incident, entry) {
     const d = entry.detail ?? {};
     const org = d.to_org ?? d.owner_org_id ?? d.org_id;
-    const note = d.result ?? d.reason;
+    const note = d.result ?? d.reason ?? d.note;
     return el('li', { 'data-event': entry.event },
       el('time', { datetime: entry.at, text: time(entry.at) }),
       el('span', { class: 'event', text: label(`event.${entry.event}`, entry.event) }),
+      d.call_sign && el('span', { class: 'unit', text: d.call_sign }),
       org !== undefined && el('span', { class: 'org', text: orgName(incident, org) }),
       el('span', { class: 'actor', text: actorName(entry.actor) }),
       note && el('span', { class: 'note', text: note }));
@@ -325,6 +326,94 @@
         : routeForm(incident, kept));
   }
 
+  // 派警 · 推荐警力: the available units ranked by estimated arrival (the
+  // method and minutes as the server computed them), the ones on the
+  // incident now, and the war zone's when the station is overloaded. Ticks
+  // survive a live re-render of the same incident.
+  const chosenUnits = new Map();
+  const sendsUnits = (incident) => ['dispatched', 'diverted', 'in_progress'].includes(incident.status);
+
+  function unitChoice(incident, r) {
+    const chosen = chosenUnits.get(incident.id) ?? new Set();
+    const box = el('input', { type: 'checkbox', name: 'unit', value: r.unit.id,
+      checked: chosen.has(r.unit.id), 'data-reinforcement': r.reinforcement ? 'true' : null });
+    box.addEventListener('change', () => {
+      const set = chosenUnits.get(incident.id) ?? new Set();
+      if (box.checked) set.add(r.unit.id); else set.delete(r.unit.id);
+      chosenUnits.set(incident.id, set);
+    });
+    return el('li', { class: `unit-choice${r.within_standard ? '' : ' late'}`, 'data-unit': r.unit.id },
+      el('label', { class: 'owner' }, box,
+        el('strong', { class: 'call-sign', text: r.unit.call_sign }),
+        el('span', { class: 'hint', text: r.unit.kind_name }),
+        el('span', { class: 'eta', text: `${r.minutes} ${label('units.minutes')}` }),
+        el('span', { class: `badge ${r.within_standard ? 'ok' : 'overdue'}`, text: label(r.within_standard ? 'units.within' : 'units.late') }),
+        r.reinforcement && el('span', { class: 'tag', text: label('units.reinforcement') })));
+  }
+
+  function unitsSection(incident) {
+    if (!mayDispatch || !incident.triage || !sendsUnits(incident)) return null;
+    const body = el('div', { class: 'units-body' }, el('p', { class: 'hint', text: label('dispatch.loading') }));
+    const error = errorBox();
+    const section = el('section', { class: 'units', 'aria-label': label('units.title') },
+      el('h3', { text: label('units.title') }), body, error);
+    const chosen = (reinforcement) => [...section.querySelectorAll('input[name=unit]:checked')]
+      .filter((b) => (b.dataset.reinforcement === 'true') === reinforcement)
+      .map((b) => Number(b.value));
+    const act = async (button, run) => {
+      error.hidden = true;
+      button.disabled = true;
+      try {
+        await run();
+        chosenUnits.delete(incident.id);
+        await refresh(incident.id);
+      } catch (problem) {
+        fail(error, problem.message);
+      } finally {
+        button.disabled = false;
+      }
+    };
+    api('GET', `/api/v1/incidents/${incident.id}/recommendations`)
+      .then((found) => {
+        const parts = [];
+        if (found.assigned.length) {
+          parts.push(el('p', { class: 'assigned' }, `${label('units.assigned')}：`,
+            found.assigned.map((u) => el('span', { class: 'tag unit-on', 'data-unit': u.id },
+              `${u.call_sign} · ${label(`unit.${u.status}`, u.status)}`))));
+        }
+        if (found.overloaded && found.war_zone_name) {
+          parts.push(el('p', { class: 'waiting', text: `${label('units.overloaded')}（${found.war_zone_name}）` }));
+        }
+        if (!found.units.length) {
+          parts.push(el('p', { class: 'hint', text: label('units.none') }));
+          body.replaceChildren(...parts);
+          return;
+        }
+        parts.push(el('p', { class: 'hint method', text: found.units[0].method }));
+        parts.push(el('ul', { class: 'owners recommended' }, found.units.map((r) => unitChoice(incident, r))));
+        const send = el('button', { type: 'button', id: 'send-units', text: label('units.send') });
+        send.addEventListener('click', () => {
+          const ids = chosen(false);
+          if (!ids.length) return fail(error, label('units.none_chosen'));
+          act(send, () => api('POST', `/api/v1/incidents/${incident.id}/units`, { unit_ids: ids }));
+        });
+        parts.push(send);
+        if (found.units.some((r) => r.reinforcement)) {
+          const ask = el('button', { type: 'button', class: 'secondary', id: 'ask-reinforcement', text: label('units.request') });
+          ask.addEventListener('click', () => {
+            const ids = chosen(true);
+            if (!ids.length) return fail(error, label('units.none_chosen'));
+            act(ask, () => api('POST', `/api/v1/incidents/${incident.id}/reinforcements`,
+              { unit_ids: ids, reason: label('units.reason') }));
+          });
+          parts.push(ask);
+        }
+        body.replaceChildren(...parts);
+      })
+      .catch((problem) => { body.replaceChildren(); fail(error, problem.message); });
+    return section;
+  }
+
   function showDetail(incident) {
     const triage = incident.triage;
     const close = el('button', { type: 'button', class: 'secondary close', text: label('close') });
@@ -344,6 +433,7 @@
         fact('matched', [...new Set(triage?.matched ?? [])].join('、')),
         fact('owner', incident.owner_org_id && orgName(incident, incident.owner_org_id)),
         fact('text', incident.text)),
+      unitsSection(incident),
       dispatchSection(incident),
       el('h3', { text: label('work_orders') }),
       orders.length

@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 use crate::api::{self, ops};
 use crate::pages::{
-    self, assets, board, disputes, field_reports, overview, report, tasks, warnings,
+    self, assets, board, disputes, field_reports, overview, report, tasks, units, warnings,
 };
 use crate::services::Error;
 
@@ -72,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/warnings", get(warnings::board))
         .route("/warnings/{id}/acknowledge", post(warnings::acknowledge))
         .route("/warnings/{id}/close", post(warnings::close))
+        .route("/unit", get(units::page))
         .route("/tasks", get(tasks::list))
         .route("/tasks/{id}", get(tasks::show).post(tasks::record))
         .route("/disputes", get(disputes::list))

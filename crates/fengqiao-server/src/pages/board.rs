@@ -24,8 +24,14 @@ use crate::state::AppState;
 /// A word the scripts show, found by key: `status.received` → 已接警.
 /// Statuses and sources are the core's labels (`fengqiao_core::label`).
 pub(crate) struct Label {
-    key: String,
-    text: &'static str,
+    pub(crate) key: String,
+    pub(crate) text: &'static str,
+}
+
+impl Label {
+    pub(crate) fn new(key: String, text: &'static str) -> Label {
+        Label { key, text }
+    }
 }
 
 pub(crate) struct Choice {
@@ -89,6 +95,13 @@ const EVENTS: &[(&str, &str, &str)] = &[
     ("rejected", "退回", "Rejected"),
     ("sent_back", "退回指挥室", "Sent back"),
     ("escalated", "超时督办", "Escalated"),
+    ("unit_dispatched", "派出警力", "Unit dispatched"),
+    ("unit_arrived", "警力到场", "Unit on scene"),
+    ("unit_cleared", "警力撤离", "Unit cleared"),
+    ("resolved_on_scene", "现场处置完毕", "Resolved on scene"),
+    ("reinforcement_requested", "申请战区增援", "Reinforcement requested"),
+    ("reinforcement_accepted", "战区同意增援", "Reinforcement accepted"),
+    ("reinforcement_declined", "战区未同意增援", "Reinforcement declined"),
 ];
 
 /// Words of the pages themselves.
@@ -197,6 +210,35 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("dispatch.routed", "已分流", "Routed"),
     ("dispatch.overridden", "已改分类", "Category changed"),
+    ("units.title", "派警 · 推荐警力", "Dispatch · Recommended units"),
+    ("units.minutes", "分钟", "min"),
+    ("units.within", "5分钟内可达", "within 5 min"),
+    ("units.late", "预计超过5分钟", "over 5 min"),
+    ("units.reinforcement", "战区增援", "war-zone reinforcement"),
+    ("units.send", "派出所选警力", "Dispatch the chosen units"),
+    (
+        "units.request",
+        "申请战区增援",
+        "Ask the war zone for the chosen units",
+    ),
+    (
+        "units.reason",
+        "本所警力5分钟内无法到达，申请战区增援",
+        "Our units cannot arrive within 5 minutes",
+    ),
+    ("units.none", "暂无可派的空闲警力", "No available unit"),
+    ("units.assigned", "在处置警力", "Units on it"),
+    (
+        "units.overloaded",
+        "本所警力不足：已列出战区其他派出所的空闲警力",
+        "Station overloaded: the war zone's other units are listed",
+    ),
+    (
+        "units.none_chosen",
+        "请至少选择一个警力",
+        "Choose at least one unit",
+    ),
+    ("units.requested", "已申请增援，待战区决定", "Requested: the war zone decides"),
     ("cancel", "取消", "Cancel"),
     ("rejection", "退回理由", "Reason"),
 ];
@@ -228,6 +270,11 @@ fn labels(lang: Lang) -> Vec<Label> {
             .map(|s| word(format!("source.{s}"), lang.label(s))),
     );
     labels.extend(prefixed("", WORDS));
+    labels.extend(
+        fengqiao_core::unit::UnitStatus::ALL
+            .into_iter()
+            .map(|s| word(format!("unit.{}", s.as_str()), lang.label(s))),
+    );
     labels
 }
 

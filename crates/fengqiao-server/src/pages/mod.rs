@@ -8,6 +8,7 @@ pub(crate) mod field_reports;
 pub(crate) mod overview;
 pub(crate) mod report;
 pub(crate) mod tasks;
+pub(crate) mod units;
 pub(crate) mod warnings;
 
 use askama::Template;
@@ -92,6 +93,8 @@ struct HomePage {
     warnings: bool,
     /// 站情概览, for those who see the figures.
     overview: bool,
+    /// 我的警力, for those who crew units.
+    unit: bool,
 }
 
 pub(crate) fn render(template: &impl Template) -> Response {
@@ -470,6 +473,7 @@ async fn home_page(
         tasks: caller.permissions.contains(&Permission::DoTasks),
         warnings: caller.permissions.contains(&Permission::ViewWarnings),
         overview: caller.permissions.contains(&Permission::ViewFigures),
+        unit: caller.permissions.contains(&Permission::CrewUnits),
         disputes: caller.permissions.contains(&Permission::ViewDisputes),
         inbox: caller.permissions.contains(&Permission::HandleWorkOrders)
             && caller.permissions.contains(&Permission::ViewIncidents),
