@@ -177,6 +177,7 @@ impl Role {
                 ViewUsers,
                 ManageUsers,
                 ManageTokens,
+                ManageUnits,
             ],
             Role::SecurityAdministrator => &[
                 ViewOrganisations,

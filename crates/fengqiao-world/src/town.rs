@@ -337,14 +337,22 @@ impl Town {
     }
 
     fn add_featured_people(&mut self) {
-        for &(username, role, org, name, phone) in FEATURED {
+        // The war zone's commander (战区指挥长), who decides reinforcement.
+        let commander = (
+            "zhanqu.wh",
+            Role::StationChief,
+            "zone",
+            "高志远",
+            "13880012312",
+        );
+        for &(username, role, org, name, phone) in FEATURED.iter().chain([&commander]) {
             self.people.push(Person {
                 username: username.to_owned(),
                 full_name: name.to_owned(),
                 phone: phone.to_owned(),
                 role,
                 org: org.to_owned(),
-                featured: true,
+                featured: username != commander.0,
             });
         }
     }

@@ -117,6 +117,10 @@ pub async fn ensure(
             played.tasks_withdrawn,
             played.tasks_created - played.tasks_done - played.tasks_withdrawn
         );
+        println!(
+            "  警力 / units: {} 起警情现场处置完毕",
+            played.resolved_on_scene
+        );
         if played.refused > 0 {
             let by: Vec<String> = played
                 .refused_by

@@ -34,6 +34,9 @@ use serde_json::{json, Value};
 
 use crate::demo::Seeded;
 
+#[path = "history_units.rs"]
+mod units;
+
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
 const DAY_MS: i64 = 24 * HOUR_MS;
@@ -59,6 +62,8 @@ pub struct Played {
     pub tasks_created: u64,
     pub tasks_done: u64,
     pub tasks_withdrawn: u64,
+    /// Incidents a unit resolved on scene.
+    pub resolved_on_scene: u64,
     /// Steps the API refused (a state the script did not foresee).
     pub refused: u64,
     /// The refused steps by request and status, to say which they were.
@@ -135,6 +140,24 @@ enum Step {
         task: i64,
         user: i64,
     },
+    /// 派警: the command room sends the recommended unit.
+    SendUnit {
+        incident: i64,
+        call: usize,
+    },
+    /// The war zone's commander accepts a request for `unit`.
+    Reinforce {
+        request: i64,
+        unit: i64,
+        incident: i64,
+        minutes: i64,
+    },
+    /// The crew's tap: en_route, on_scene, or done (resolved or cleared).
+    Tap {
+        unit: i64,
+        incident: i64,
+        status: &'static str,
+    },
 }
 
 /// Where a case comes from, once the API has said it.
@@ -176,6 +199,8 @@ struct Player<'a> {
     usernames: HashMap<i64, String>,
     /// Warning changes as the server publishes them.
     live: tokio::sync::broadcast::Receiver<Arc<fengqiao_server::live::LiveEvent>>,
+    /// Travel times and outcomes of the units' responses.
+    rng: rand_chacha::ChaCha8Rng,
 }
 
 /// Plays `calls` (oldest first) through the API as of their times, up to
@@ -238,7 +263,9 @@ pub async fn play(
         queue: BinaryHeap::new(),
         scheduled: 0,
         played: Played::default(),
+        rng: rand::SeedableRng::seed_from_u64(town.spec.seed ^ 0x5e_7d),
     };
+    player.muster().await?;
     for (i, call) in player.calls.iter().enumerate() {
         player
             .queue
@@ -438,6 +465,18 @@ impl Player<'_> {
             Step::WorkTasks => self.work_tasks(at).await,
             Step::TaskDone { task, user } => self.task_done(task, user).await,
             Step::Intake(i) => self.intake(at, i).await,
+            Step::SendUnit { incident, call } => self.send_unit(at, incident, call).await,
+            Step::Reinforce {
+                request,
+                unit,
+                incident,
+                minutes,
+            } => self.reinforce(at, request, unit, incident, minutes).await,
+            Step::Tap {
+                unit,
+                incident,
+                status,
+            } => self.tap(unit, incident, status).await,
             Step::Accept { order, owner, call } => {
                 if self.act(owner, order, "accept", json!({})).await? {
                     self.schedule(at.plus_minutes(5), Step::Start { order, owner, call });
@@ -588,6 +627,14 @@ impl Player<'_> {
         self.played.incidents += 1;
         let at = self.calls[i].at;
         self.route_work_orders(at, &view, i, true);
+        // Police work gets a unit; a third of the rest the street force.
+        let street_first = view["status"] == "diverted" && rand::Rng::gen_bool(&mut self.rng, 0.3);
+        if let (true, Some(incident)) = (
+            view["status"] == "dispatched" || street_first,
+            view["id"].as_i64(),
+        ) {
+            self.schedule(at, Step::SendUnit { incident, call: i });
+        }
         if let (Some(plan), Some(incident)) = (
             self.casework.dispute_for(&self.calls[i]),
             view["id"].as_i64(),

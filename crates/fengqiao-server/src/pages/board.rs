@@ -99,9 +99,21 @@ const EVENTS: &[(&str, &str, &str)] = &[
     ("unit_arrived", "警力到场", "Unit on scene"),
     ("unit_cleared", "警力撤离", "Unit cleared"),
     ("resolved_on_scene", "现场处置完毕", "Resolved on scene"),
-    ("reinforcement_requested", "申请战区增援", "Reinforcement requested"),
-    ("reinforcement_accepted", "战区同意增援", "Reinforcement accepted"),
-    ("reinforcement_declined", "战区未同意增援", "Reinforcement declined"),
+    (
+        "reinforcement_requested",
+        "申请战区增援",
+        "Reinforcement requested",
+    ),
+    (
+        "reinforcement_accepted",
+        "战区同意增援",
+        "Reinforcement accepted",
+    ),
+    (
+        "reinforcement_declined",
+        "战区未同意增援",
+        "Reinforcement declined",
+    ),
 ];
 
 /// Words of the pages themselves.
@@ -210,7 +222,11 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("dispatch.routed", "已分流", "Routed"),
     ("dispatch.overridden", "已改分类", "Category changed"),
-    ("units.title", "派警 · 推荐警力", "Dispatch · Recommended units"),
+    (
+        "units.title",
+        "派警 · 推荐警力",
+        "Dispatch · Recommended units",
+    ),
     ("units.minutes", "分钟", "min"),
     ("units.within", "5分钟内可达", "within 5 min"),
     ("units.late", "预计超过5分钟", "over 5 min"),
@@ -238,7 +254,11 @@ const WORDS: &[(&str, &str, &str)] = &[
         "请至少选择一个警力",
         "Choose at least one unit",
     ),
-    ("units.requested", "已申请增援，待战区决定", "Requested: the war zone decides"),
+    (
+        "units.requested",
+        "已申请增援，待战区决定",
+        "Requested: the war zone decides",
+    ),
     ("cancel", "取消", "Cancel"),
     ("rejection", "退回理由", "Reason"),
 ];

@@ -25,7 +25,11 @@ struct UnitPage {
 }
 
 const WORDS: &[(&str, &str, &str)] = &[
-    ("none", "您当前未编入警力，请联系指挥室上岗。", "You are on no unit's crew: ask the command room."),
+    (
+        "none",
+        "您当前未编入警力，请联系指挥室上岗。",
+        "You are on no unit's crew: ask the command room.",
+    ),
     ("idle", "暂无派警任务，保持待命。", "No job: stand by."),
     ("job", "出警任务", "Job"),
     ("receipt", "回执号", "Receipt"),
@@ -41,14 +45,26 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("tap.back", "恢复执勤", "Back in service"),
     ("resolve", "现场处置完毕", "Resolved on scene"),
     ("result", "处置结果", "What was done"),
-    ("result.hint", "如：双方已劝离，现场调解完毕", "e.g. both parties calmed, settled on the spot"),
+    (
+        "result.hint",
+        "如：双方已劝离，现场调解完毕",
+        "e.g. both parties calmed, settled on the spot",
+    ),
     ("since", "状态起始", "Since"),
     ("gps.on", "定位上报中", "Sending position"),
     ("gps.off", "未开启定位", "Position not shared"),
     ("live.connecting", "连接中…", "Connecting…"),
     ("live.live", "实时", "Live"),
-    ("live.offline", "连接中断，正在重连…", "Disconnected, reconnecting…"),
-    ("live.signed_out", "登录已失效，请重新登录", "Signed out: sign in again"),
+    (
+        "live.offline",
+        "连接中断，正在重连…",
+        "Disconnected, reconnecting…",
+    ),
+    (
+        "live.signed_out",
+        "登录已失效，请重新登录",
+        "Signed out: sign in again",
+    ),
     ("error", "操作失败", "Failed"),
     ("map", "在地图中查看", "Open in a map"),
 ];

@@ -14,7 +14,7 @@ use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::geo::Wgs84;
 use fengqiao_core::incident::{Group, Incident, IncidentEvent};
-use fengqiao_core::org::{OrgKind, Organisation};
+use fengqiao_core::org::{OrgKind, OrgPath, Organisation};
 use fengqiao_core::reinforcement::{Reinforcement, ReinforcementStatus};
 use fengqiao_core::role::Permission;
 use fengqiao_core::timeline::TimelineEvent;
@@ -141,8 +141,22 @@ pub async fn register(state: &AppState, caller: &Caller, input: &UnitInput<'_>) 
     Ok(unit)
 }
 
-/// A unit whose organisation lies in the caller's jurisdiction, with it;
-/// else 404 as if it did not exist.
+/// The jurisdiction over units: the caller's own, and for a command room
+/// its station's, whose units it sends.
+async fn unit_scope(state: &AppState, caller: &Caller) -> Result<OrgPath> {
+    if caller.org.kind == OrgKind::CommandRoom {
+        if let Some(station) = match caller.org.parent_id {
+            Some(id) => state.store.organisation(id).await?,
+            None => None,
+        } {
+            return Ok(station.path);
+        }
+    }
+    Ok(caller.scope().clone())
+}
+
+/// A unit whose organisation lies in the caller's jurisdiction over units,
+/// with it; else 404 as if it did not exist.
 pub async fn visible_unit(
     state: &AppState,
     caller: &Caller,
@@ -154,7 +168,7 @@ pub async fn visible_unit(
         .organisation(unit.org_id)
         .await?
         .ok_or(Error::NotFound)?;
-    if caller.sees(&org.path) {
+    if unit_scope(state, caller).await?.contains(&org.path) {
         return Ok((unit, org));
     }
     Err(Error::NotFound)
@@ -174,9 +188,10 @@ fn require_dispatcher(caller: &Caller) -> Result<()> {
 /// The units within the caller's jurisdiction; `query` narrows by call sign.
 pub async fn list(state: &AppState, caller: &Caller, query: &str) -> Result<Vec<Unit>> {
     require_dispatcher(caller)?;
+    let scope = unit_scope(state, caller).await?;
     Ok(state
         .store
-        .units_within(caller.scope().as_str(), query.trim())
+        .units_within(scope.as_str(), query.trim())
         .await?)
 }
 
@@ -606,6 +621,14 @@ async fn may_move(state: &AppState, caller: &Caller, unit_id: i64) -> Result<()>
         }
     }
     caller.require(Permission::DispatchIncidents)?;
+    // The command room of the incident a unit is on moves it for a crew
+    // without a phone: a war zone's unit sent as reinforcement included.
+    let unit = state.store.unit(unit_id).await?.ok_or(Error::NotFound)?;
+    if let Some(incident) = unit.incident_id {
+        if commanded_record(state, caller, incident).await.is_ok() {
+            return Ok(());
+        }
+    }
     visible_unit(state, caller, unit_id).await.map(|_| ())
 }
 
@@ -1017,8 +1040,9 @@ pub async fn reinforcement(state: &AppState, caller: &Caller, id: i64) -> Result
     Err(Error::NotFound)
 }
 
-/// 战区指挥长 decides: accepting dispatches the units asked for (those
-/// still available; none is forced), declining records the note. One
+/// 战区指挥长 decides: accepting dispatches the units asked for — one no
+/// longer available refuses the acceptance, and the request stays open to
+/// be declined or asked again — declining records the note. One
 /// transaction: the request, the incident and the units.
 pub async fn decide_reinforcement(
     state: &AppState,
