@@ -63,7 +63,13 @@ for (const [name, viewport] of [['desk', { width: 1280, height: 900 }], ['phone'
     assert.equal(await map.count(), 1, 'the map is drawn');
     assert.ok(await map.locator('polygon.grid').count() >= 1, 'grids drawn as outlines of their buildings');
     assert.ok(await map.locator('a.spot').count() >= 1, 'buildings with incidents on the map');
-    assert.match(await page.locator('#last_30_days-arrival').innerText(), /暂无数据/);
+    // The history's units answered: arrival and on-scene resolution are
+    // figures, not 暂无数据.
+    for (const figure of ['police_arrival/within_standard/rate', 'resolved_on_scene/rate']) {
+      const value = Number(await month.locator(`[data-figure="figures/${figure}"]`).getAttribute('data-value'));
+      assert.ok(value > 0 && value <= 1, `${figure} = ${value}`);
+    }
+    assert.doesNotMatch(await page.locator('#last_30_days-arrival').innerText(), /暂无数据/);
     const incidents = Number(await month.locator('[data-figure="figures/incidents"]').getAttribute('data-value'));
     assert.ok(incidents > 0, 'the demo history has incidents in the last 30 days');
     if (name === 'phone') {

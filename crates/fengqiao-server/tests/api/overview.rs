@@ -286,7 +286,7 @@ backend_tests! {
         assert_eq!(figure("last_30_days prevention/open_disputes_by_risk/low"), "1");
         assert_eq!(figure("yesterday overview/repeat_addresses"), "1");
         assert_ne!(figure("yesterday prevention/warnings_overdue"), "0");
-        assert!(html.contains("暂无数据"), "arrival on scene is not recorded: said so");
+        assert!(html.contains("暂无数据：期内未派出警力"), "no unit was sent: said so");
         // Nothing on the page is fetched or linked from another host.
         assert!(!html.contains("http://") && !html.contains("https://"), "an outside URL");
         let map = html.split("<svg class=\"chart map\"").nth(2).expect("the map of the 30 days is drawn");

@@ -224,18 +224,83 @@ fn tiles(o: &Overview, lang: Lang) -> Vec<Tile> {
         },
         Tile {
             id: "arrival",
-            label: lang.pick("5分钟到达率", "5-minute arrival"),
+            label: lang.pick("民警5分钟到达率", "Police 5-minute arrival"),
             href: None,
-            main: None,
-            parts: Vec::new(),
+            main: Some(float(
+                "figures/police_arrival/within_standard/rate".into(),
+                f.police_arrival.within_standard.rate,
+                percent(f.police_arrival.within_standard.rate),
+            )),
+            parts: vec![
+                count(
+                    "figures/police_arrival/within_standard/count".into(),
+                    f.police_arrival.within_standard.count,
+                ),
+                count(
+                    "figures/police_arrival/within_standard/of".into(),
+                    f.police_arrival.within_standard.of,
+                ),
+            ],
+            note: arrival_note(&f.police_arrival, lang),
+        },
+        Tile {
+            id: "street-arrival",
+            label: lang.pick("综治力量5分钟到达率", "Street force 5-minute arrival"),
+            href: None,
+            main: Some(float(
+                "figures/street_arrival/within_standard/rate".into(),
+                f.street_arrival.within_standard.rate,
+                percent(f.street_arrival.within_standard.rate),
+            )),
+            parts: vec![
+                count(
+                    "figures/street_arrival/within_standard/count".into(),
+                    f.street_arrival.within_standard.count,
+                ),
+                count(
+                    "figures/street_arrival/within_standard/of".into(),
+                    f.street_arrival.within_standard.of,
+                ),
+            ],
+            note: arrival_note(&f.street_arrival, lang),
+        },
+        Tile {
+            id: "resolved-on-scene",
+            label: lang.pick("现场处置率", "Resolved on scene"),
+            href: None,
+            main: Some(float(
+                "figures/resolved_on_scene/rate".into(),
+                f.resolved_on_scene.rate,
+                percent(f.resolved_on_scene.rate),
+            )),
+            parts: vec![
+                count(
+                    "figures/resolved_on_scene/count".into(),
+                    f.resolved_on_scene.count,
+                ),
+                count("figures/resolved_on_scene/of".into(), f.resolved_on_scene.of),
+            ],
             note: lang
-                .pick(
-                    "暂无数据：系统尚未记录处警到达时间。",
-                    "No data: arrival on scene is not recorded yet.",
-                )
+                .pick("现场处置完毕 / 警力到场", "resolved on scene / units arrived")
                 .into(),
         },
     ]
+}
+
+/// 到达 / 派出 and the mean and 90th percentile from receipt to arrival.
+fn arrival_note(a: &fengqiao_core::figures::ArrivalFigure, lang: Lang) -> String {
+    let t = &a.time_to_arrival;
+    match (t.mean, t.p90) {
+        (Some(mean), Some(p90)) => format!(
+            "{} {mean:.1} {} · P90 {p90:.0} {}",
+            lang.pick("5分钟内到达 / 派出警力；平均", "within 5 min / units sent; mean"),
+            lang.pick("分钟", "min"),
+            lang.pick("分钟", "min")
+        ),
+        _ => lang
+            .pick("暂无数据：期内未派出警力。", "No data: no unit was sent in the period.")
+            .into(),
+    }
 }
 
 /// The grids' outlines, from every located building of the organisation's
