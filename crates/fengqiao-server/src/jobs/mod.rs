@@ -7,7 +7,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::services::{dispute_warnings, escalation, sessions, tasks};
+use crate::services::{dispatch, dispute_warnings, escalation, sessions, tasks};
 use crate::state::AppState;
 
 /// Every job the server runs, in the order a round runs them: overdue work
@@ -25,15 +25,19 @@ pub enum Job {
     DailyTaskLists,
     /// Sessions idle too long that nobody came back for.
     EndIdleSessions,
+    /// Unit tracks older than the retention are forgotten: officers'
+    /// movements are personal data, kept no longer than needed.
+    ForgetOldTracks,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [
+    pub const ALL: [Job; 6] = [
         Job::EscalateWorkOrders,
         Job::DisputeDeadlines,
         Job::EscalateWarnings,
         Job::DailyTaskLists,
         Job::EndIdleSessions,
+        Job::ForgetOldTracks,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +47,7 @@ impl Job {
             Job::EscalateWarnings => "escalate_warnings",
             Job::DailyTaskLists => "daily_task_lists",
             Job::EndIdleSessions => "end_idle_sessions",
+            Job::ForgetOldTracks => "forget_old_tracks",
         }
     }
 
@@ -53,7 +58,7 @@ impl Job {
                 Duration::from_secs(30)
             }
             Job::DailyTaskLists => Duration::from_secs(60),
-            Job::EndIdleSessions => Duration::from_secs(300),
+            Job::EndIdleSessions | Job::ForgetOldTracks => Duration::from_secs(300),
         }
     }
 
@@ -68,6 +73,7 @@ impl Job {
                 .await?
                 .map_or(0, |done| done.created)),
             Job::EndIdleSessions => sessions::end_idle(state).await,
+            Job::ForgetOldTracks => Ok(dispatch::forget_old_positions(state).await? as usize),
         }
     }
 

@@ -887,7 +887,7 @@ pub async fn track(
 }
 
 /// Forgets track points older than the retention: the job's one step.
-pub async fn forget_old_positions(state: &AppState) -> Result<u64> {
+pub async fn forget_old_positions(state: &AppState) -> fengqiao_store::Result<u64> {
     let before = state
         .clock
         .now()

@@ -419,6 +419,15 @@ backend_tests! {
         assert_eq!(r.json().as_array().unwrap().len(), 1);
         let audit = app.db.store.audit_entries(0, 1000).await.unwrap();
         assert!(audit.entries.iter().any(|e| e.object_type == "unit_track" && e.action == "view_personal_data" && e.detail.as_deref().is_some_and(|d| d.contains("核查出警"))));
+
+        // Past the retention (30 days) the track is forgotten; the unit
+        // keeps its last position.
+        app.clock.advance_minutes(31 * 24 * 60);
+        // This unit's point and the world's foreign unit's.
+        assert_eq!(fengqiao_server::jobs::Job::ForgetOldTracks.run(&app.state).await.unwrap(), 2);
+        let track = app.db.store.unit_track(unit, T0, app.clock.now()).await.unwrap();
+        assert!(track.is_empty());
+        assert!(app.db.store.unit(unit).await.unwrap().unwrap().position.is_some());
     }
 
     async fn the_eido_export_carries_units_statuses_and_times(db: TestDatabase) {
