@@ -78,6 +78,14 @@ test('a fight call is dispatched to the nearest unit, whose crew resolves it on 
   assert.ok(await fitsWidth(crew.page), 'the crew page fits 360 px');
   await crew.page.screenshot({ path: join(screenshotDir, 'unit-job-360.png'), fullPage: true });
 
+  // The board's live map draws the unit over the town's own ground: grids
+  // and roads with their names; the units' list has it with its status.
+  const onMap = board.page.locator(`#map svg g.unit[data-unit="${unitId}"]`);
+  await onMap.waitFor({ timeout: 5_000 });
+  assert.ok(await board.page.locator('#map svg text.road-name').count() >= 1, 'roads are named');
+  assert.ok(await board.page.locator('#map svg text.grid-name').count() >= 1, 'grids are named');
+  await board.page.locator(`#unit-list li.unit-dispatched[data-unit="${unitId}"]`).waitFor({ timeout: 5_000 });
+
   // One tap each.
   await crew.page.click('button[data-tap="en_route"]');
   await crew.page.locator('#unit-status[data-status="en_route"]').waitFor({ timeout: 5_000 });

@@ -63,6 +63,8 @@ for (const [name, viewport] of [['desk', { width: 1280, height: 900 }], ['phone'
     assert.equal(await map.count(), 1, 'the map is drawn');
     assert.ok(await map.locator('polygon.grid').count() >= 1, 'grids drawn as outlines of their buildings');
     assert.ok(await map.locator('a.spot').count() >= 1, 'buildings with incidents on the map');
+    assert.ok(await map.locator('text.grid-name').count() >= 1, 'grids carry their names');
+    assert.ok(await map.locator('text.road-name').count() >= 1, 'roads carry their names');
     // The history's units answered: arrival and on-scene resolution are
     // figures, not 暂无数据.
     for (const figure of ['police_arrival/within_standard/rate', 'resolved_on_scene/rate']) {

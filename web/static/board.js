@@ -101,7 +101,43 @@
     if (openId !== null) await open(openId);
   }
 
+  // 实时地图 and the units' list, drawn again at most every two seconds
+  // while changes arrive.
+  const mapBox = document.getElementById('map');
+  const unitList = document.getElementById('unit-list');
+  let mapTimer = null;
+  async function drawMap() {
+    mapTimer = null;
+    const response = await fetch('/board/map.svg', { credentials: 'same-origin' });
+    if (!response.ok) return;
+    const svg = new DOMParser().parseFromString(await response.text(), 'image/svg+xml').documentElement;
+    mapBox.replaceChildren(document.importNode(svg, true));
+    if (!unitList) return;
+    const units = await api('GET', '/api/v1/units');
+    const now = Date.now();
+    unitList.replaceChildren(...units.map((u) => {
+      const minutes = Math.floor((now - Date.parse(u.status_since)) / 60000);
+      const late = ['dispatched', 'en_route'].includes(u.status) && minutes >= 5;
+      return el('li', { class: `unit-line unit-${u.status}${late ? ' late' : ''}`, 'data-unit': u.id },
+        el('strong', { text: u.call_sign }),
+        el('span', { class: 'status', text: label(`unit.${u.status}`, u.status) }),
+        el('span', { class: 'hint', text: `${minutes} ${label('units.minutes')}` }),
+        late && el('span', { class: 'badge overdue', text: label('units.late') }),
+        u.incident_id && el('a', { href: '#', 'data-open': u.incident_id, text: `#${u.incident_id}` }));
+    }));
+  }
+  function scheduleMap() {
+    if (mapTimer === null) mapTimer = setTimeout(() => drawMap().catch(showProblem), 2000);
+  }
+  unitList?.addEventListener('click', (event) => {
+    const link = event.target.closest('[data-open]');
+    if (!link) return;
+    event.preventDefault();
+    open(Number(link.dataset.open));
+  });
+
   async function changed(change) {
+    if (change.kind === 'unit' || change.kind === 'incident') scheduleMap();
     const id = change.incident_id;
     if (id === null || id === undefined) return;
     // A change pushed while the list is read applies after it, or the
@@ -419,7 +455,7 @@
     const close = el('button', { type: 'button', class: 'secondary close', text: label('close') });
     close.addEventListener('click', closeDetail);
     const orders = incident.work_orders ?? [];
-    detail.replaceChildren(
+    detail.replaceChildren(...[
       el('div', { class: 'detail-head' },
         el('h2', { text: incident.receipt_number }),
         el('span', { class: `status status-${incident.status}`, text: label(`status.${incident.status}`) }),
@@ -440,7 +476,7 @@
         ? el('ul', { class: 'work-orders' }, orders.map((o) => workOrder(incident, o)))
         : el('p', { class: 'hint', text: label('empty.work_orders') }),
       el('h3', { text: label('timeline') }),
-      el('ol', { class: 'timeline' }, (incident.timeline ?? []).map((e) => timelineEntry(incident, e))));
+      el('ol', { class: 'timeline' }, (incident.timeline ?? []).map((e) => timelineEntry(incident, e)))].filter(Boolean));
     detail.dataset.id = incident.id;
     detail.hidden = false;
     board.classList.add('detail-open');
@@ -472,5 +508,6 @@
   // again now and then, so its overdue marks (the server's) stay true.
   setInterval(() => { if (openId !== null) open(openId); }, 30000);
 
-  follow({ onOpen: loadList, onChange: changed, onReload: loadList });
+  const reload = () => { drawMap().catch(showProblem); return loadList(); };
+  follow({ onOpen: reload, onChange: changed, onReload: reload });
 })();

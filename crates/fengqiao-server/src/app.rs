@@ -68,6 +68,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .route("/", get(pages::home))
         .route("/board", get(board::board))
+        .route("/board/map.svg", get(board::map))
         .route("/inbox", get(board::inbox))
         .route("/warnings", get(warnings::board))
         .route("/warnings/{id}/acknowledge", post(warnings::acknowledge))

@@ -48,7 +48,7 @@ pub use disputes::{
     DisputeRecord, DisputeSummary, DisputeTimelineEntry, StoredParty, StoredSession,
 };
 pub use field_reports::ReportKey;
-pub use figures::{BuildingPoint, Narrowing};
+pub use figures::{BuildingPoint, Narrowing, RoadLine};
 pub use incidents::{
     IdempotencyRecord, IncidentExtras, IncidentRecord, NewIdempotencyKey, StoredIncident,
     TimelineEntry,

@@ -16,6 +16,7 @@ use fengqiao_triage::Group;
 use crate::auth::ClientAddress;
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use crate::pages::overview::{chart, Marker};
 use crate::pages::{page_caller, render};
 use crate::services::access::Caller;
 use crate::services::routing::triage;
@@ -376,4 +377,98 @@ pub async fn inbox(
         non_police: categories(lang, Group::NonPolice),
         labels: labels(lang),
     })
+}
+
+/// 实时地图: the board's map pane, drawn by the server from Fengqiao's own
+/// geometry — grids and roads with their names — with the open incidents
+/// of the jurisdiction (a square, marked late when no unit has arrived
+/// within the standard) and the units the caller sends (a dot with its
+/// call sign and status). The board fetches it again on every unit or
+/// incident change; no tile server, no outside script.
+pub async fn map(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientAddress(source): ClientAddress,
+) -> Response {
+    let lang = Lang::of_request(&headers);
+    let caller: Caller = match page_caller(&state, &headers, source).await {
+        Ok(caller) => caller,
+        Err(response) => return response,
+    };
+    match draw_map(&state, &caller, lang).await {
+        Ok(svg) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "image/svg+xml; charset=utf-8",
+                ),
+                (axum::http::header::CACHE_CONTROL, "no-store"),
+            ],
+            svg,
+        )
+            .into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn draw_map(state: &AppState, caller: &Caller, lang: Lang) -> Result<String, ApiError> {
+    caller.require(Permission::ViewIncidents)?;
+    let ground = crate::pages::overview::ground(state, &caller.org.division_codes).await?;
+    let now = state.clock.now();
+    let mut markers = Vec::new();
+    for incident in state
+        .store
+        .incidents_within(caller.scope().as_str(), 200)
+        .await?
+    {
+        let open = matches!(
+            incident.status,
+            IncidentStatus::Triaged | IncidentStatus::Dispatched | IncidentStatus::Diverted
+        );
+        let Some(point) = incident.coordinates.filter(|_| open) else {
+            continue;
+        };
+        let waited = (now.millis() - incident.received_at.millis()) as f64 / 60_000.0;
+        markers.push(Marker {
+            unit: false,
+            label: incident.receipt_number.to_string(),
+            title: format!(
+                "{} {} · {}",
+                incident.receipt_number,
+                lang.label(incident.status),
+                incident.location_text
+            ),
+            lat: point.lat(),
+            lon: point.lon(),
+            class: incident.status.as_str().into(),
+            late: incident.status == IncidentStatus::Dispatched
+                && waited > fengqiao_core::unit::ARRIVAL_STANDARD_MINUTES,
+            id: incident.id,
+        });
+    }
+    // Units only for those who send them; their positions are officers'.
+    if let Ok(units) = crate::services::dispatch::list(state, caller, "").await {
+        for unit in units {
+            let Some(position) = unit.position else {
+                continue;
+            };
+            markers.push(Marker {
+                unit: true,
+                label: unit.call_sign.as_str().into(),
+                title: format!("{} · {}", unit.call_sign.as_str(), lang.label(unit.status)),
+                lat: position.point().lat(),
+                lon: position.point().lon(),
+                class: unit.status.as_str().into(),
+                late: false,
+                id: unit.id,
+            });
+        }
+    }
+    let title = lang.pick("辖区实时地图", "Live map of the jurisdiction");
+    Ok(chart::map(title, &ground, &[], &markers).unwrap_or_else(|| {
+        format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart map" viewBox="0 0 320 60" role="img" aria-label="{title}"><text x="10" y="30">{}</text></svg>"#,
+            lang.pick("辖区楼栋尚无坐标，无法绘制地图。", "No building has coordinates yet.")
+        )
+    }))
 }

@@ -24,6 +24,17 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// A grid's name as the map prints it: a grid known only by its 15-digit
+/// code (510107001003002) by its community's and its own number
+/// (网格003-002), a name cut to eight characters.
+fn short_grid_name(label: &str) -> String {
+    if label.len() == 15 && label.bytes().all(|b| b.is_ascii_digit()) {
+        format!("网格{}-{}", &label[9..12], &label[12..])
+    } else {
+        shorten(label, 8)
+    }
+}
+
 /// A name cut to `max` characters, with an ellipsis when cut.
 fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -95,6 +106,28 @@ pub struct GridShape {
     pub points: Vec<(f64, f64)>,
 }
 
+/// The ground every map draws: grids and roads, each with its name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Ground {
+    pub grids: Vec<GridShape>,
+    pub roads: Vec<fengqiao_store::RoadLine>,
+}
+
+/// A record drawn live on the board's map: a unit (a dot with its call
+/// sign) or an open incident (a square); `class` carries its status, and
+/// `late` marks one past the arrival standard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Marker {
+    pub unit: bool,
+    pub label: String,
+    pub title: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub class: String,
+    pub late: bool,
+    pub id: i64,
+}
+
 /// A building with incidents, drawn as a dot sized by how many.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Spot {
@@ -117,7 +150,8 @@ const MAP_MARGIN: f64 = 12.0;
 /// number, hot spots drawn on top in their own colour. The drawing is 320
 /// wide and as tall as the ground's shape asks (180 to 480). `None` when nothing
 /// has coordinates.
-pub fn map(title: &str, grids: &[GridShape], spots: &[Spot]) -> Option<String> {
+pub fn map(title: &str, ground: &Ground, spots: &[Spot], markers: &[Marker]) -> Option<String> {
+    let grids = &ground.grids;
     let everything: Vec<(f64, f64)> = grids
         .iter()
         .flat_map(|g| g.points.iter().copied())
@@ -133,9 +167,10 @@ pub fn map(title: &str, grids: &[GridShape], spots: &[Spot]) -> Option<String> {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg class="chart map" viewBox="0 0 {MAP_WIDTH} {height}" role="img" aria-label="{}"><rect class="ground" x="0" y="0" width="{MAP_WIDTH}" height="{height}"/>"#,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart map" viewBox="0 0 {MAP_WIDTH} {height}" role="img" aria-label="{}"><rect class="ground" x="0" y="0" width="{MAP_WIDTH}" height="{height}"/>"#,
         escape(title)
     );
+    let mut names = String::new();
     for grid in grids {
         let projected: Vec<Point> = grid
             .points
@@ -163,8 +198,39 @@ pub fn map(title: &str, grids: &[GridShape], spots: &[Spot]) -> Option<String> {
                     svg,
                     r#"<polygon class="grid" points="{corners}"><title>{label}</title></polygon>"#
                 );
+                // The grid's name at the middle of its outline, drawn
+                // after everything so no shape covers it.
+                let n = hull.len() as f64;
+                let (x, y) = hull.iter().fold((0.0, 0.0), |(x, y), p| (x + p.x, y + p.y));
+                let _ = write!(
+                    names,
+                    r#"<text class="grid-name" x="{:.1}" y="{:.1}">{}</text>"#,
+                    x / n,
+                    y / n,
+                    escape(&short_grid_name(&grid.label))
+                );
             }
         }
+    }
+    for road in &ground.roads {
+        let west = projection.project(road.lat, road.west);
+        let east = projection.project(road.lat, road.east);
+        let _ = write!(
+            svg,
+            r#"<line class="road" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"><title>{name}</title></line>"#,
+            west.x,
+            west.y,
+            east.x,
+            east.y,
+            name = escape(&road.name)
+        );
+        let _ = write!(
+            names,
+            r#"<text class="road-name" x="{:.1}" y="{:.1}">{}</text>"#,
+            west.x,
+            west.y - 2.0,
+            escape(&road.name)
+        );
     }
     let max = spots.iter().map(|s| s.incidents).max().unwrap_or(1).max(1) as f64;
     // Many buildings get smaller dots, so a district's map is not a blot.
@@ -186,6 +252,33 @@ pub fn map(title: &str, grids: &[GridShape], spots: &[Spot]) -> Option<String> {
             x = at.x,
             y = at.y,
         );
+    }
+    svg.push_str(&names);
+    for marker in markers {
+        let at = projection.project(marker.lat, marker.lon);
+        let late = if marker.late { " late" } else { "" };
+        let title = escape(&marker.title);
+        if marker.unit {
+            let _ = write!(
+                svg,
+                r#"<g class="unit unit-{class}{late}" data-unit="{id}"><title>{title}</title><circle cx="{x:.1}" cy="{y:.1}" r="3.5"/><text class="unit-name" x="{tx:.1}" y="{y:.1}">{label}</text></g>"#,
+                class = escape(&marker.class),
+                id = marker.id,
+                x = at.x,
+                y = at.y,
+                tx = at.x + 5.0,
+                label = escape(&marker.label),
+            );
+        } else {
+            let _ = write!(
+                svg,
+                r#"<g class="incident incident-{class}{late}" data-incident="{id}"><title>{title}</title><rect x="{x:.1}" y="{y:.1}" width="7" height="7"/></g>"#,
+                class = escape(&marker.class),
+                id = marker.id,
+                x = at.x - 3.5,
+                y = at.y - 3.5,
+            );
+        }
     }
     svg.push_str("</svg>");
     Some(svg)
@@ -250,12 +343,38 @@ mod tests {
             figure: "overview/incidents_by_building/7/incidents".into(),
             hot,
         };
+        let ground = Ground {
+            grids: vec![grid],
+            roads: vec![fengqiao_store::RoadLine {
+                name: "锦里<路>".into(),
+                west: 104.0,
+                east: 104.01,
+                lat: 30.607,
+            }],
+        };
+        let unit = Marker {
+            unit: true,
+            label: "浆洗街巡1".into(),
+            title: "浆洗街巡1 · 在途".into(),
+            lat: 30.604,
+            lon: 104.004,
+            class: "en_route".into(),
+            late: false,
+            id: 3,
+        };
         let svg = map(
             "辖区",
-            &[grid],
+            &ground,
             &[spot(30.606, 9, true), spot(30.601, 1, false)],
+            &[unit],
         )
         .unwrap();
+        // Names are drawn, escaped; the unit carries its status and call
+        // sign.
+        assert!(svg.contains(r#"<text class="road-name""#) && svg.contains("锦里&lt;路&gt;"));
+        assert!(svg.contains(r#"<text class="grid-name""#));
+        assert!(svg.contains(r#"<g class="unit unit-en_route" data-unit="3">"#));
+        assert!(svg.contains(">浆洗街巡1</text>"));
         // Three corners: the point inside is not one.
         let polygon = svg
             .split(r#"<polygon class="grid" points=""#)
@@ -277,6 +396,6 @@ mod tests {
             "{svg}"
         );
         assert!(!svg.contains("style="));
-        assert!(map("辖区", &[], &[]).is_none());
+        assert!(map("辖区", &Ground::default(), &[], &[]).is_none());
     }
 }

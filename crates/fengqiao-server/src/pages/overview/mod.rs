@@ -18,7 +18,7 @@ use fengqiao_core::Timestamp;
 use fengqiao_store::Narrowing;
 use serde::Deserialize;
 
-mod chart;
+pub(crate) mod chart;
 mod geometry;
 
 use crate::api::figures::{parse_query, FiguresQuery};
@@ -33,6 +33,7 @@ use crate::services::overview::{gather, periods, Overview, Period};
 use crate::services::Error;
 use crate::state::AppState;
 use chart::{Bar, GridShape, Spot};
+pub(crate) use chart::{Ground, Marker};
 
 /// A figure as the page shows it, with its path in the statistics API
 /// and its value as the API writes it (empty for null).
@@ -278,10 +279,16 @@ fn tiles(o: &Overview, lang: Lang) -> Vec<Tile> {
                     "figures/resolved_on_scene/count".into(),
                     f.resolved_on_scene.count,
                 ),
-                count("figures/resolved_on_scene/of".into(), f.resolved_on_scene.of),
+                count(
+                    "figures/resolved_on_scene/of".into(),
+                    f.resolved_on_scene.of,
+                ),
             ],
             note: lang
-                .pick("现场处置完毕 / 警力到场", "resolved on scene / units arrived")
+                .pick(
+                    "现场处置完毕 / 警力到场",
+                    "resolved on scene / units arrived",
+                )
                 .into(),
         },
     ]
@@ -293,22 +300,30 @@ fn arrival_note(a: &fengqiao_core::figures::ArrivalFigure, lang: Lang) -> String
     match (t.mean, t.p90) {
         (Some(mean), Some(p90)) => format!(
             "{} {mean:.1} {} · P90 {p90:.0} {}",
-            lang.pick("5分钟内到达 / 派出警力；平均", "within 5 min / units sent; mean"),
+            lang.pick(
+                "5分钟内到达 / 派出警力；平均",
+                "within 5 min / units sent; mean"
+            ),
             lang.pick("分钟", "min"),
             lang.pick("分钟", "min")
         ),
         _ => lang
-            .pick("暂无数据：期内未派出警力。", "No data: no unit was sent in the period.")
+            .pick(
+                "暂无数据：期内未派出警力。",
+                "No data: no unit was sent in the period.",
+            )
             .into(),
     }
 }
 
-/// The grids' outlines, from every located building of the organisation's
-/// places, shared by both periods.
-async fn grid_shapes(state: &AppState, o: &Overview) -> ApiResult<Vec<GridShape>> {
-    let prefixes: Vec<String> = o
-        .org
-        .division_codes
+/// What every map of an organisation draws under its records: the grids'
+/// outlines (from every located building of its places) with their names,
+/// and its roads with theirs. Shared by both periods, and by the board.
+pub(crate) async fn ground(
+    state: &AppState,
+    division_codes: &[fengqiao_core::org::DivisionCode],
+) -> ApiResult<Ground> {
+    let prefixes: Vec<String> = division_codes
         .iter()
         .map(|c| c.as_str().to_owned())
         .collect();
@@ -325,20 +340,22 @@ async fn grid_shapes(state: &AppState, o: &Overview) -> ApiResult<Vec<GridShape>
             points.entry(grid).or_default().push((lat, lon));
         }
     }
-    Ok(points
+    let grids = points
         .into_iter()
         .map(|(id, points)| GridShape {
             label: names.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
             points,
         })
-        .collect())
+        .collect();
+    let roads = state.store.road_lines_under(&prefixes).await?;
+    Ok(Ground { grids, roads })
 }
 
 /// Hot spots: this many of the buildings with most incidents, and as many
 /// with most repeat calls.
 const HOT_SPOTS: usize = 5;
 
-fn charts(o: &Overview, grids: &[GridShape], lang: Lang) -> Vec<Chart> {
+fn charts(o: &Overview, grids: &Ground, lang: Lang) -> Vec<Chart> {
     let f = &o.figures;
     let groups: Vec<Bar> = ["police", "non_police", "untriaged"]
         .into_iter()
@@ -488,7 +505,7 @@ fn charts(o: &Overview, grids: &[GridShape], lang: Lang) -> Vec<Chart> {
         Chart {
             id: "map",
             title: lang.pick("辖区警情分布", "Where the incidents were"),
-            svg: chart::map(lang.pick("辖区地图", "Map of the jurisdiction"), grids, &spots),
+            svg: chart::map(lang.pick("辖区地图", "Map of the jurisdiction"), grids, &spots, &[]),
             empty: lang.pick("辖区楼栋尚无坐标，无法绘制地图。", "No building has coordinates yet."),
             note: match lang {
                 Lang::Zh => format!(
@@ -567,19 +584,16 @@ async fn overview_page(
         })
         .collect();
     let mut views = Vec::new();
-    let mut grids = None;
+    let grids = ground(state, &org.division_codes).await?;
     for period in periods(state.clock.now()) {
         let overview = gather(state, org.clone(), period.from, period.to).await?;
-        if grids.is_none() {
-            grids = Some(grid_shapes(state, &overview).await?);
-        }
         views.push(PeriodView {
             key: period.key,
             name: period_name(&period, lang),
             from: rfc3339(period.from),
             to: rfc3339(period.to),
             tiles: tiles(&overview, lang),
-            charts: charts(&overview, grids.as_deref().unwrap_or_default(), lang),
+            charts: charts(&overview, &grids, lang),
         });
     }
     Ok(OverviewPage {
