@@ -381,7 +381,19 @@ pub async fn issue_intake_token(
     name: &str,
     source: &str,
 ) -> anyhow::Result<String> {
-    let permissions = fengqiao_core::role::token_permissions(&["report_incidents".into()])?;
+    issue_token(store, org_id, name, "report_incidents", source).await
+}
+
+/// As [`issue_intake_token`], for a machine client holding `permission`
+/// (a vehicle GPS feed: `report_positions`).
+pub async fn issue_token(
+    store: &Store,
+    org_id: i64,
+    name: &str,
+    permission: &str,
+    source: &str,
+) -> anyhow::Result<String> {
+    let permissions = fengqiao_core::role::token_permissions(&[permission.into()])?;
     let secret = secret::generate(API_TOKEN_PREFIX);
     let now = SystemClock.now();
     let org = store
@@ -600,6 +612,8 @@ pub(crate) mod tests {
         "dispute_parties.id_number",
         "secret_hash",
         "id_hash",
+        // The vehicle GPS token's secret, drawn fresh.
+        "api_tokens.token_hash",
     ];
 
     /// The town of one station, as of 2026-11-16 00:00 in China, and the

@@ -304,9 +304,15 @@ pub async fn play(
             .expect("a valid template"),
     );
     let mut next_scan = player.queue.peek().map_or(until, |Reverse((at, ..))| *at);
+    // Units still on a job when the history ends report in as the demo
+    // starts, so none is left assigned with nobody to clear it.
+    let mut still_out = Vec::new();
     while let Some(Reverse((at, _, step))) = player.queue.pop() {
         if at > until {
-            break;
+            if matches!(step, Step::Tap { .. }) {
+                still_out.push(step);
+            }
+            continue;
         }
         // Deadlines that passed before this step escalate first, once an
         // hour of the clock, as the server's scan would have.
@@ -323,6 +329,9 @@ pub async fn play(
         player.follow_warnings(at).await?;
     }
     player.clock.set(until);
+    for step in still_out {
+        player.step(until, step).await?;
+    }
     player.scan().await?;
     progress.finish_and_clear();
     Ok(player.played)

@@ -157,7 +157,7 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
             ..ServerSettings::default()
         },
     );
-    if let Some((town, _, options)) = demo.filter(|(.., o)| o.live_rate > 0.0) {
+    if let Some((town, accounts, options)) = demo.filter(|(.., o)| o.live_rate > 0.0) {
         let county = store
             .organisations_of_kind(OrgKind::CountyBureau)
             .await?
@@ -166,6 +166,14 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
             .context("the demo has a county bureau")?;
         let token =
             demo::issue_intake_token(&store, county.id, "110 接警系统（演示模拟）", "demo").await?;
+        let gps = demo::issue_token(
+            &store,
+            county.id,
+            "车载定位（演示模拟）",
+            "report_positions",
+            "demo",
+        )
+        .await?;
         println!(
             "演示模拟：每分钟约 {} 起新警情经接警接口送入 / the simulator posts about {} calls a minute",
             options.live_rate, options.live_rate
@@ -175,7 +183,11 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
             town,
             options.town.seed,
             options.live_rate,
-            token,
+            crate::simulator::Tokens {
+                intake: token,
+                gps,
+                accounts,
+            },
         ));
     }
     // Today's lists exist before the first person can ask for theirs.

@@ -36,7 +36,7 @@ use crate::services::disputes::{
     self, handled, publish, refused, visible_dispute, write_move, Move,
 };
 use crate::services::field_reports::visible_report;
-use crate::services::format::{masked, rfc3339};
+use crate::services::format::{masked, parse_time, rfc3339};
 use crate::services::idempotency::{self, request_hash};
 use crate::services::incidents::visible_incident;
 use crate::services::threat_words;
@@ -852,21 +852,13 @@ fn required_text(
 }
 
 fn optional_time(
-    field: &str,
+    field: &'static str,
     text: &Option<String>,
     errors: &mut Vec<FieldError>,
 ) -> Option<Timestamp> {
     let text = text.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| Timestamp(t.timestamp_millis()))
-        .map_err(|_| {
-            errors.push(FieldError::new(
-                field,
-                Reason::InvalidFormat {
-                    expected: "datetime",
-                },
-            ))
-        })
+    parse_time(field, Some(text))
+        .map_err(|e| errors.push(e))
         .ok()
 }
 

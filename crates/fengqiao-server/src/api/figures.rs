@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::services::access::Caller;
-use crate::services::format::rfc3339;
+use crate::services::format::{parse_time, rfc3339};
 use crate::services::{organisations, Error};
 use crate::state::AppState;
 
@@ -140,23 +140,6 @@ pub struct FiguresView {
     /// 现场处置率: incidents a unit resolved on scene ÷ incidents a unit
     /// arrived at.
     resolved_on_scene: RateView,
-}
-
-pub(crate) fn parse_time(field: &'static str, text: Option<&str>) -> Result<Timestamp, FieldError> {
-    let text = text
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| FieldError::new(field, Reason::Required))?;
-    chrono::DateTime::parse_from_rfc3339(text)
-        .map(|t| Timestamp(t.timestamp_millis()))
-        .map_err(|_| {
-            FieldError::new(
-                field,
-                Reason::InvalidFormat {
-                    expected: "datetime",
-                },
-            )
-        })
 }
 
 /// The query checked field by field: every wrong one is named at once.

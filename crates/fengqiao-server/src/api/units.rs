@@ -16,14 +16,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::figures::parse_time;
-use super::incidents::IncidentView;
 use crate::error::{ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::services::access::Caller;
 use crate::services::dispatch::{self, PositionInput, Tap, UnitInput};
 use crate::services::eido;
-use crate::services::format::{masked, rfc3339};
+use crate::services::format::{masked, parse_time, rfc3339};
 use crate::services::incidents::visible_incident;
 use crate::state::AppState;
 
@@ -485,24 +483,20 @@ pub struct DispatchBody {
     unit_ids: Vec<i64>,
 }
 
-/// 派警: sends the units in one action; each crew's phone gets it live.
+/// 派警: sends the units in one action, all or none; each crew's phone
+/// gets it live. The answer is the units as sent.
 #[utoipa::path(post, path = "/api/v1/incidents/{incident_id}/units", request_body = DispatchBody,
     params(("incident_id" = i64, Path, description = "incident id")),
-    responses((status = 200, body = IncidentView), (status = 403, body = Problem), (status = 404, body = Problem),
+    responses((status = 200, body = [UnitView]), (status = 403, body = Problem), (status = 404, body = Problem),
         (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn dispatch_units(
     State(state): State<AppState>,
     caller: Caller,
     Path(incident_id): Path<i64>,
     ApiJson(body): ApiJson<DispatchBody>,
-) -> ApiResult<Json<IncidentView>> {
-    dispatch::dispatch(&state, &caller, incident_id, &body.unit_ids).await?;
-    let record = visible_incident(&state, &caller, incident_id).await?;
-    Ok(Json(IncidentView::of(
-        &record,
-        &state.cipher,
-        state.clock.now(),
-    )?))
+) -> ApiResult<Json<Vec<UnitView>>> {
+    let sent = dispatch::dispatch(&state, &caller, incident_id, &body.unit_ids).await?;
+    Ok(Json(sent.iter().map(UnitView::of).collect()))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -396,6 +396,8 @@ pub async fn map(
         Err(response) => return response,
     };
     match draw_map(&state, &caller, lang).await {
+        // A document of its own names its namespace; drawn inline in a
+        // page it needs none.
         Ok(svg) => (
             [
                 (
@@ -404,7 +406,7 @@ pub async fn map(
                 ),
                 (axum::http::header::CACHE_CONTROL, "no-store"),
             ],
-            svg,
+            svg.replacen("<svg ", r#"<svg xmlns="http://www.w3.org/2000/svg" "#, 1),
         )
             .into_response(),
         Err(err) => err.into_response(),
@@ -467,7 +469,7 @@ async fn draw_map(state: &AppState, caller: &Caller, lang: Lang) -> Result<Strin
     let title = lang.pick("辖区实时地图", "Live map of the jurisdiction");
     Ok(chart::map(title, &ground, &[], &markers).unwrap_or_else(|| {
         format!(
-            r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart map" viewBox="0 0 320 60" role="img" aria-label="{title}"><text x="10" y="30">{}</text></svg>"#,
+            r#"<svg class="chart map" viewBox="0 0 320 60" role="img" aria-label="{title}"><text x="10" y="30">{}</text></svg>"#,
             lang.pick("辖区楼栋尚无坐标，无法绘制地图。", "No building has coordinates yet.")
         )
     }))

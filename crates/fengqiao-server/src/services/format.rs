@@ -1,5 +1,6 @@
 //! Times and personal data as the API and the pages show them.
 
+use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::Timestamp;
 
@@ -23,4 +24,25 @@ pub fn masked(cipher: &PersonalDataCipher, stored: &Option<Vec<u8>>) -> Result<O
                 .map_err(Error::internal)
         })
         .transpose()
+}
+
+/// An RFC 3339 time with its offset, required, as a field's value.
+pub fn parse_time(
+    field: &'static str,
+    text: Option<&str>,
+) -> std::result::Result<Timestamp, FieldError> {
+    let text = text
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| FieldError::new(field, Reason::Required))?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| Timestamp(t.timestamp_millis()))
+        .map_err(|_| {
+            FieldError::new(
+                field,
+                Reason::InvalidFormat {
+                    expected: "datetime",
+                },
+            )
+        })
 }

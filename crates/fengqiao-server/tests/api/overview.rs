@@ -289,7 +289,7 @@ backend_tests! {
         assert!(html.contains("暂无数据：期内未派出警力"), "no unit was sent: said so");
         // Nothing on the page is fetched or linked from another host.
         assert!(!html.contains("http://") && !html.contains("https://"), "an outside URL");
-        let map = html.split("class=\"chart map\"").nth(2).expect("the map of the 30 days is drawn");
+        let map = html.split("<svg class=\"chart map\"").nth(2).expect("the map of the 30 days is drawn");
         assert!(map.contains("<polygon class=\"grid\""), "the grid drawn around its buildings");
         assert!(map.contains("class=\"spot hot\""), "锦里小区3栋 is a hot spot");
     }

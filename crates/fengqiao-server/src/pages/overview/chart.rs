@@ -167,7 +167,7 @@ pub fn map(title: &str, ground: &Ground, spots: &[Spot], markers: &[Marker]) -> 
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" class="chart map" viewBox="0 0 {MAP_WIDTH} {height}" role="img" aria-label="{}"><rect class="ground" x="0" y="0" width="{MAP_WIDTH}" height="{height}"/>"#,
+        r#"<svg class="chart map" viewBox="0 0 {MAP_WIDTH} {height}" role="img" aria-label="{}"><rect class="ground" x="0" y="0" width="{MAP_WIDTH}" height="{height}"/>"#,
         escape(title)
     );
     let mut names = String::new();
