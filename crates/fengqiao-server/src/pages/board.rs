@@ -117,13 +117,8 @@ const EVENTS: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Words of the pages themselves.
-const WORDS: &[(&str, &str, &str)] = &[
-    ("group.police", "警情", "Police"),
-    ("group.non_police", "非警情", "Non-police"),
-    ("deadline.accept", "签收超时", "Accept overdue"),
-    ("deadline.finish", "办结超时", "Finish overdue"),
-    ("priority", "级", "P"),
+/// The live stream's state, as every live page (`live.js`) shows it.
+pub(crate) const LIVE_WORDS: &[(&str, &str, &str)] = &[
     ("live.connecting", "连接中…", "Connecting…"),
     ("live.live", "实时", "Live"),
     (
@@ -136,6 +131,15 @@ const WORDS: &[(&str, &str, &str)] = &[
         "登录已失效，请重新登录",
         "Signed out: sign in again",
     ),
+];
+
+/// Words of the pages themselves.
+const WORDS: &[(&str, &str, &str)] = &[
+    ("group.police", "警情", "Police"),
+    ("group.non_police", "非警情", "Non-police"),
+    ("deadline.accept", "签收超时", "Accept overdue"),
+    ("deadline.finish", "办结超时", "Finish overdue"),
+    ("priority", "级", "P"),
     ("count", "条", "shown"),
     ("empty", "暂无警情", "No incidents"),
     ("empty.work_orders", "暂无工单", "No work orders"),
@@ -291,6 +295,7 @@ fn labels(lang: Lang) -> Vec<Label> {
             .map(|s| word(format!("source.{s}"), lang.label(s))),
     );
     labels.extend(prefixed("", WORDS));
+    labels.extend(prefixed("", LIVE_WORDS));
     labels.extend(
         fengqiao_core::unit::UnitStatus::ALL
             .into_iter()

@@ -75,18 +75,6 @@ const WORDS: &[(&str, &str, &str)] = &[
         "已登记为纠纷",
         "Registered as dispute",
     ),
-    ("live.connecting", "连接中…", "Connecting…"),
-    ("live.live", "实时", "Live"),
-    (
-        "live.offline",
-        "连接中断，正在重连…",
-        "Disconnected, reconnecting…",
-    ),
-    (
-        "live.signed_out",
-        "登录已失效，请重新登录",
-        "Signed out: sign in again",
-    ),
     ("error", "操作失败", "Failed"),
     ("register", "登记为纠纷", "Register as dispute"),
     ("party", "当事人姓名", "Party's name"),
@@ -137,6 +125,7 @@ pub async fn page(
         .collect();
     let labels = WORDS
         .iter()
+        .chain(crate::pages::board::LIVE_WORDS)
         .map(|(key, zh, en)| Label {
             key,
             text: lang.pick(zh, en),

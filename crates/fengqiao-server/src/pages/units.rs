@@ -53,18 +53,6 @@ const WORDS: &[(&str, &str, &str)] = &[
     ("since", "状态起始", "Since"),
     ("gps.on", "定位上报中", "Sending position"),
     ("gps.off", "未开启定位", "Position not shared"),
-    ("live.connecting", "连接中…", "Connecting…"),
-    ("live.live", "实时", "Live"),
-    (
-        "live.offline",
-        "连接中断，正在重连…",
-        "Disconnected, reconnecting…",
-    ),
-    (
-        "live.signed_out",
-        "登录已失效，请重新登录",
-        "Signed out: sign in again",
-    ),
     ("error", "操作失败", "Failed"),
     ("map", "在地图中查看", "Open in a map"),
 ];
@@ -83,6 +71,7 @@ pub async fn page(
     }
     let mut labels: Vec<Label> = WORDS
         .iter()
+        .chain(crate::pages::board::LIVE_WORDS)
         .map(|(key, zh, en)| Label::new(key.to_string(), lang.pick(zh, en)))
         .collect();
     labels.extend(

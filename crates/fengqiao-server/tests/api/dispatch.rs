@@ -17,7 +17,7 @@ use fengqiao_store::backend_tests;
 use fengqiao_store::testing::TestDatabase;
 use serde_json::{json, Value};
 
-use crate::helpers::{add_account, add_desks, new_org, TestApp, T0};
+use crate::helpers::{add_account, add_desks, add_unit, new_org, TestApp, T0};
 
 /// 锦里东苑1栋, a building of station A's street with coordinates.
 const SCENE: &str = "成都市武侯区浆洗街锦里东苑1栋";
@@ -45,6 +45,18 @@ async fn add_scene(app: &TestApp) {
         .await
         .unwrap();
     tx.upsert_address(&record, Some(grid), T0).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// A position of the unit as its vehicle's GPS feed stores it, now.
+async fn gps(app: &TestApp, unit: i64, lat: f64, lon: f64) {
+    let mut tx = app.db.store.begin().await.unwrap();
+    let report = fengqiao_store::PositionReport {
+        unit_id: unit,
+        at: app.clock.now(),
+        position: fengqiao_core::unit::Position::parse(lat, lon).unwrap(),
+    };
+    tx.record_positions(&[report]).await.unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -137,13 +149,7 @@ backend_tests! {
             Some(&json!({"positions": [{"unit_id": far, "lat": 30.66, "lon": 104.05}]}))).await;
         assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.text);
         assert_eq!(refused.json()["errors"][0]["field"], "positions[0].unit_id");
-        let mut tx = app.db.store.begin().await.unwrap();
-        tx.record_positions(&[fengqiao_store::PositionReport {
-            unit_id: far,
-            at: app.clock.now(),
-            position: fengqiao_core::unit::Position::parse(30.6600, 104.0500).unwrap(),
-        }]).await.unwrap();
-        tx.commit().await.unwrap();
+        gps(&app, far, 30.6600, 104.0500).await;
 
         let mut phone = app.subscribe(&officer).await;
         let incident = fight_call(&app, &operator).await;
@@ -254,21 +260,8 @@ backend_tests! {
 
         // Station A's only unit is 6 km away: 11 minutes at 30 km/h.
         let own = register(&app, &chief, a, "锦里巡9", "patrol_car").await;
-        let mut tx = app.db.store.begin().await.unwrap();
-        let theirs = {
-            let id = tx.insert_unit(&fengqiao_store::NewUnit {
-                org_id: b,
-                call_sign: fengqiao_core::unit::CallSign::parse("望江巡3").unwrap(),
-                kind: fengqiao_core::unit::UnitKind::PatrolCar,
-            }, T0).await.unwrap();
-            id
-        };
-        let at = app.clock.now();
-        tx.record_positions(&[
-            fengqiao_store::PositionReport { unit_id: own, at, position: fengqiao_core::unit::Position::parse(SCENE_LAT + 0.054, SCENE_LON).unwrap() },
-            fengqiao_store::PositionReport { unit_id: theirs, at, position: fengqiao_core::unit::Position::parse(SCENE_LAT - 0.005, SCENE_LON).unwrap() },
-        ]).await.unwrap();
-        tx.commit().await.unwrap();
+        gps(&app, own, SCENE_LAT + 0.054, SCENE_LON).await;
+        let theirs = add_unit(&app.db.store, b, "望江巡3", SCENE_LAT - 0.005, SCENE_LON).await;
 
         let incident = fight_call(&app, &operator).await;
         let found = app.request(Method::GET, &format!("/api/v1/incidents/{incident}/recommendations"), Some(&operator), None).await.json();
@@ -438,9 +431,7 @@ backend_tests! {
         let chief = app.session(Role::StationChief).await;
         let operator = app.session(Role::Operator).await;
         let unit = register(&app, &chief, a, "锦里巡1", "patrol_car").await;
-        let mut tx = app.db.store.begin().await.unwrap();
-        tx.record_positions(&[fengqiao_store::PositionReport { unit_id: unit, at: app.clock.now(), position: fengqiao_core::unit::Position::parse(SCENE_LAT + 0.004, SCENE_LON).unwrap() }]).await.unwrap();
-        tx.commit().await.unwrap();
+        gps(&app, unit, SCENE_LAT + 0.004, SCENE_LON).await;
         let incident = fight_call(&app, &operator).await;
         app.request(Method::POST, &format!("/api/v1/incidents/{incident}/units"), Some(&operator), Some(&json!({"unit_ids": [unit]}))).await;
         app.clock.advance_minutes(2);

@@ -141,8 +141,6 @@ fn records_href(kind: &str, o: &Overview, selection: &str) -> String {
 fn tiles(o: &Overview, lang: Lang) -> Vec<Tile> {
     let f = &o.figures;
     let p = &o.prevention;
-    let percent =
-        |rate: Option<f64>| rate.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0));
     vec![
         Tile {
             id: "incidents",
@@ -223,48 +221,20 @@ fn tiles(o: &Overview, lang: Lang) -> Vec<Tile> {
             )],
             note: lang.pick("件回访作答", "answers").into(),
         },
-        Tile {
-            id: "arrival",
-            label: lang.pick("民警5分钟到达率", "Police 5-minute arrival"),
-            href: None,
-            main: Some(float(
-                "figures/police_arrival/within_standard/rate".into(),
-                f.police_arrival.within_standard.rate,
-                percent(f.police_arrival.within_standard.rate),
-            )),
-            parts: vec![
-                count(
-                    "figures/police_arrival/within_standard/count".into(),
-                    f.police_arrival.within_standard.count,
-                ),
-                count(
-                    "figures/police_arrival/within_standard/of".into(),
-                    f.police_arrival.within_standard.of,
-                ),
-            ],
-            note: arrival_note(&f.police_arrival, lang),
-        },
-        Tile {
-            id: "street-arrival",
-            label: lang.pick("综治力量5分钟到达率", "Street force 5-minute arrival"),
-            href: None,
-            main: Some(float(
-                "figures/street_arrival/within_standard/rate".into(),
-                f.street_arrival.within_standard.rate,
-                percent(f.street_arrival.within_standard.rate),
-            )),
-            parts: vec![
-                count(
-                    "figures/street_arrival/within_standard/count".into(),
-                    f.street_arrival.within_standard.count,
-                ),
-                count(
-                    "figures/street_arrival/within_standard/of".into(),
-                    f.street_arrival.within_standard.of,
-                ),
-            ],
-            note: arrival_note(&f.street_arrival, lang),
-        },
+        arrival_tile(
+            "arrival",
+            lang.pick("民警5分钟到达率", "Police 5-minute arrival"),
+            "police_arrival",
+            &f.police_arrival,
+            lang,
+        ),
+        arrival_tile(
+            "street-arrival",
+            lang.pick("综治力量5分钟到达率", "Street force 5-minute arrival"),
+            "street_arrival",
+            &f.street_arrival,
+            lang,
+        ),
         Tile {
             id: "resolved-on-scene",
             label: lang.pick("现场处置率", "Resolved on scene"),
@@ -294,10 +264,23 @@ fn tiles(o: &Overview, lang: Lang) -> Vec<Tile> {
     ]
 }
 
-/// 到达 / 派出 and the mean and 90th percentile from receipt to arrival.
-fn arrival_note(a: &fengqiao_core::figures::ArrivalFigure, lang: Lang) -> String {
+/// A rate as the tiles print it: 95.1%, or — when there is none.
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// A force's 5-minute arrival rate, its count over incidents a unit was
+/// sent to, and the mean and 90th percentile from receipt to arrival.
+fn arrival_tile(
+    id: &'static str,
+    label: &'static str,
+    figure: &str,
+    a: &fengqiao_core::figures::ArrivalFigure,
+    lang: Lang,
+) -> Tile {
+    let rate = &a.within_standard;
     let t = &a.time_to_arrival;
-    match (t.mean, t.p90) {
+    let note = match (t.mean, t.p90) {
         (Some(mean), Some(p90)) => format!(
             "{} {mean:.1} {} · P90 {p90:.0} {}",
             lang.pick(
@@ -313,6 +296,24 @@ fn arrival_note(a: &fengqiao_core::figures::ArrivalFigure, lang: Lang) -> String
                 "No data: no unit was sent in the period.",
             )
             .into(),
+    };
+    Tile {
+        id,
+        label,
+        href: None,
+        main: Some(float(
+            format!("figures/{figure}/within_standard/rate"),
+            rate.rate,
+            percent(rate.rate),
+        )),
+        parts: vec![
+            count(
+                format!("figures/{figure}/within_standard/count"),
+                rate.count,
+            ),
+            count(format!("figures/{figure}/within_standard/of"), rate.of),
+        ],
+        note,
     }
 }
 
