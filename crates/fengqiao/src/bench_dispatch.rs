@@ -364,7 +364,7 @@ async fn recommendation(options: &Options) -> anyhow::Result<bool> {
         latencies.sort_unstable();
         let p99 = percentile(&latencies, 0.99);
         println!(
-            "  {case:<30} p50 {}, p99 {} over {} requests ({} ranked, {} returned{})   goal p99 < {} ms: {} (p99 ÷ goal {:.2})",
+            "  {case:<30} p50 {}, p99 {} over {} requests ({} units in scope, {} returned{})   goal p99 < {} ms: {} (p99 ÷ goal {:.2})",
             millis(percentile(&latencies, 0.50)),
             millis(p99),
             options.requests,

@@ -370,6 +370,43 @@ async fn zone_stations(state: &AppState, zone: &Organisation) -> Result<Vec<Orga
         .collect())
 }
 
+/// The [`MAX_RECOMMENDED`] available units of `orgs` that reach `to`
+/// first (all, when there are fewer), ranked by the core. Reading and decoding every unit of a war
+/// zone (10,000 rows) took ~60 ms of a request meant to take 5, so the
+/// units are read from a box around the scene first: one outside the box
+/// of [`unit::reach_m`]`(minutes)` is estimated at more than `minutes`,
+/// so when the box holds enough units estimated within them, none outside
+/// could rank before them. Otherwise the box widens, and at last all are
+/// read.
+async fn fastest(
+    state: &AppState,
+    orgs: &[i64],
+    to: &Wgs84,
+    force: Force,
+    local: impl Fn(i64) -> bool,
+) -> Result<Vec<Recommendation>> {
+    // From a quarter of the standard, doubling up to 80 minutes: a box is
+    // one cheap query, and a wider one than needed reads units that cannot
+    // rank (all of a station's when its nearest are a little far).
+    let mut minutes = ARRIVAL_STANDARD_MINUTES / 4.0;
+    for _ in 0..7 {
+        let bounds = to.bounds_within(unit::reach_m(minutes));
+        let near = state.store.available_units_within(orgs, &bounds).await?;
+        let mut ranked = unit::recommend(&near, to, force, &local);
+        if ranked
+            .get(MAX_RECOMMENDED - 1)
+            .is_some_and(|r| r.estimate.minutes <= minutes)
+        {
+            ranked.truncate(MAX_RECOMMENDED);
+            return Ok(ranked);
+        }
+        minutes *= 2.0;
+    }
+    let mut ranked = unit::recommend(&state.store.available_units(orgs).await?, to, force, local);
+    ranked.truncate(MAX_RECOMMENDED);
+    Ok(ranked)
+}
+
 /// 推荐警力: the available units that can reach the incident first, by the
 /// estimate the core makes; with the war zone's when the station is
 /// overloaded.
@@ -384,12 +421,7 @@ pub async fn recommend(
     let station = station_of(state, &record).await?;
     let own = own_orgs(state, &record, &station).await?;
     let local: BTreeSet<i64> = own.iter().copied().collect();
-    let mut units = unit::recommend(
-        &state.store.available_units(&own).await?,
-        &to,
-        force,
-        |org| local.contains(&org),
-    );
+    let mut units = fastest(state, &own, &to, force, |org| local.contains(&org)).await?;
     let mut waiting = 0;
     let mut overloaded = false;
     let mut war_zone = None;
@@ -402,8 +434,7 @@ pub async fn recommend(
         );
         if overloaded {
             if let Some((zone, others)) = war_zone_of(state, &station).await? {
-                let theirs = state.store.available_units(&others).await?;
-                units.extend(unit::recommend(&theirs, &to, force, |_| false));
+                units.extend(fastest(state, &others, &to, force, |_| false).await?);
                 units.sort_by(|a, b| {
                     a.estimate
                         .minutes
