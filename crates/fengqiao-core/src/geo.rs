@@ -157,6 +157,35 @@ impl Wgs84 {
             (d_phi / 2.0).sin().powi(2) + phi1.cos() * phi2.cos() * (d_lambda / 2.0).sin().powi(2);
         2.0 * EARTH_MEAN_RADIUS_M * h.sqrt().min(1.0).asin()
     }
+
+    /// A box of latitudes and longitudes holding every point within
+    /// `radius_m` of this one by [`distance_m`](Self::distance_m), a little
+    /// larger than needed: what a query can filter on before the exact
+    /// distance is taken.
+    pub fn bounds_within(&self, radius_m: f64) -> Bounds {
+        // The angle at the centre of the sphere, widened by 1% for rounding.
+        let angle = radius_m / EARTH_MEAN_RADIUS_M * 1.01;
+        let dlat = angle.to_degrees();
+        // Longitudes narrow towards the pole: take the cosine at the box's
+        // poleward edge.
+        let poleward = (self.lat().abs() + dlat).min(89.0).to_radians();
+        let dlon = (angle / poleward.cos()).to_degrees();
+        Bounds {
+            south: self.lat() - dlat,
+            north: self.lat() + dlat,
+            west: self.lon() - dlon,
+            east: self.lon() + dlon,
+        }
+    }
+}
+
+/// Latitudes `south..=north` and longitudes `west..=east`, in degrees.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    pub south: f64,
+    pub north: f64,
+    pub west: f64,
+    pub east: f64,
 }
 
 impl Gcj02 {

@@ -385,6 +385,17 @@ impl Estimate {
 /// 5分钟到达: the arrival standard of police and street force alike.
 pub const ARRIVAL_STANDARD_MINUTES: f64 = 5.0;
 
+/// The straight-line distance within which any unit of any kind must stand
+/// to be estimated at `minutes` or less: a unit farther away is estimated
+/// at more.
+pub fn reach_m(minutes: f64) -> f64 {
+    let fastest = UnitKind::ALL
+        .into_iter()
+        .map(UnitKind::speed_kmh)
+        .fold(0.0, f64::max);
+    minutes / 60.0 * fastest * 1000.0 / ROAD_FACTOR
+}
+
 /// What a deployment sets about dispatch.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DispatchPolicy {
@@ -470,6 +481,30 @@ mod tests {
             incident_id: None,
             position: Some(Position::parse(lat, lon).unwrap()),
             position_at: Some(T0),
+        }
+    }
+
+    #[test]
+    fn no_unit_beyond_the_reach_of_a_time_arrives_within_it() {
+        let scene = Wgs84::new(30.65, 104.05).unwrap();
+        let radius = reach_m(ARRIVAL_STANDARD_MINUTES);
+        for kind in UnitKind::ALL {
+            let just_beyond = Estimate::straight_line(radius * 1.001, kind);
+            assert!(just_beyond.minutes > ARRIVAL_STANDARD_MINUTES, "{kind:?}");
+        }
+        let fastest = Estimate::straight_line(radius, UnitKind::PatrolCar);
+        assert!((fastest.minutes - ARRIVAL_STANDARD_MINUTES).abs() < 1e-9);
+        // Points just inside the radius, whichever way, lie inside the box.
+        let bounds = scene.bounds_within(radius);
+        for step in 0..360 {
+            let angle = f64::from(step).to_radians();
+            let r = radius * 0.995;
+            let lat = 30.65 + r * angle.cos() / 111_195.0;
+            let lon = 104.05 + r * angle.sin() / (111_195.0 * 30.65_f64.to_radians().cos());
+            let point = Wgs84::new(lat, lon).unwrap();
+            assert!(point.distance_m(&scene) <= radius, "{step}");
+            assert!((bounds.south..=bounds.north).contains(&lat), "{step}");
+            assert!((bounds.west..=bounds.east).contains(&lon), "{step}");
         }
     }
 

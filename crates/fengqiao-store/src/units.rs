@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use fengqiao_core::geo::Bounds;
 use fengqiao_core::org::OrgPath;
 use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::unit::{CallSign, Position, Unit, UnitEvent, UnitKind, UnitStatus};
@@ -109,6 +110,39 @@ impl Store {
         let mut query = sqlx::query(&sql);
         for id in org_ids {
             query = query.bind(*id);
+        }
+        let rows = query.fetch_all(self.reader()).await?;
+        rows.iter().map(unit_from_row).collect()
+    }
+
+    /// [`available_units`](Self::available_units) standing within
+    /// `bounds`: the database drops the far ones before they are read, the
+    /// rows being most of the cost of ranking a war zone's units.
+    pub async fn available_units_within(
+        &self,
+        org_ids: &[i64],
+        bounds: &Bounds,
+    ) -> Result<Vec<Unit>> {
+        if org_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = org_ids.len();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM units u
+             WHERE u.org_id IN {} AND u.status = 'available'
+             AND u.lat BETWEEN ${} AND ${} AND u.lon BETWEEN ${} AND ${}",
+            placeholders(1, n),
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
+        );
+        let mut query = sqlx::query(&sql);
+        for id in org_ids {
+            query = query.bind(*id);
+        }
+        for edge in [bounds.south, bounds.north, bounds.west, bounds.east] {
+            query = bind_double(query, Some(edge));
         }
         let rows = query.fetch_all(self.reader()).await?;
         rows.iter().map(unit_from_row).collect()

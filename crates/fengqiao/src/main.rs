@@ -4,6 +4,7 @@
 
 mod address_import;
 mod admin;
+mod bench_dispatch;
 mod bench_intake;
 mod bench_resolve;
 mod config;
@@ -206,6 +207,33 @@ enum BenchCommand {
         #[arg(long, value_name = "URL")]
         pg: Option<String>,
     },
+    /// Dispatch through the real router: recommendation latency over a
+    /// registry of units, and position batches from a GPS feed beside the
+    /// store's raw write of them. A fresh SQLite file, or with the global
+    /// --database-url postgres://… fresh schemas of that server, dropped after.
+    Dispatch {
+        /// Units in the registry the recommendation ranks.
+        #[arg(long, default_value_t = 10_000)]
+        registry: usize,
+        /// Timed recommendation requests per case, after 50 to warm up.
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
+        /// Units of the position feed.
+        #[arg(long, default_value_t = 200_000)]
+        units: usize,
+        /// Positions per batch (the endpoint takes up to 10,000).
+        #[arg(long, default_value_t = 5_000)]
+        batch: usize,
+        /// The feed stops after this many positions…
+        #[arg(long, default_value_t = 1_000_000)]
+        positions: u64,
+        /// …or this many seconds of endpoint time, whichever comes first.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// The same seed places and moves the same units.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
 }
 
 fn main() -> ExitCode {
@@ -229,6 +257,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         data_dir: cli.data_dir.clone(),
         database_url: cli.database_url.clone(),
     };
+    // The bench's database is its own throw-away one, not the configured.
+    let bench_database_url = cli.database_url.clone();
     let loaded = config::load(&cli.config, flags)?;
     let settings = loaded.settings.clone();
     match cli.command {
@@ -327,6 +357,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             rate,
                             raw_seconds,
                             pg,
+                        })
+                        .await
+                    }
+                    Command::Bench(BenchCommand::Dispatch {
+                        registry,
+                        requests,
+                        units,
+                        batch,
+                        positions,
+                        seconds,
+                        seed,
+                    }) => {
+                        bench_dispatch::run(bench_dispatch::Options {
+                            registry,
+                            requests,
+                            units,
+                            batch,
+                            positions,
+                            seconds,
+                            database_url: bench_database_url,
+                            seed,
                         })
                         .await
                     }
