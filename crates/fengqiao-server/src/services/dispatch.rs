@@ -436,31 +436,32 @@ pub async fn recommend(
     let station = station_of(state, &record).await?;
     let own = own_orgs(state, &record, &station).await?;
     let local: BTreeSet<i64> = own.iter().copied().collect();
-    let mut units = fastest(state, &own, &to, force, |org| local.contains(&org)).await?;
+    let is_local = |org: i64| local.contains(&org);
     let mut waiting = 0;
     let mut overloaded = false;
     let mut war_zone = None;
+    let mut orgs = own.clone();
     if force == Force::Police {
         waiting = state.store.police_incidents_waiting(station.id).await?;
+        // Whether an own unit arrives within the standard needs only the
+        // units of the standard's reach.
+        let reach = to.bounds_within(unit::reach_m(ARRIVAL_STANDARD_MINUTES));
+        let near = state.store.available_units_within(&own, &reach).await?;
         overloaded = unit::needs_reinforcement(
-            &units,
+            &unit::recommend(&near, &to, force, is_local),
             waiting as usize,
             state.settings.dispatch.max_waiting,
         );
         if overloaded {
             if let Some((zone, others)) = war_zone_of(state, &station).await? {
-                units.extend(fastest(state, &others, &to, force, |_| false).await?);
-                units.sort_by(|a, b| {
-                    a.estimate
-                        .minutes
-                        .total_cmp(&b.estimate.minutes)
-                        .then(a.unit.id.cmp(&b.unit.id))
-                });
+                // One ranking over the station's and the zone's units: the
+                // fastest of both, the zone's marked as reinforcement.
+                orgs.extend(others);
                 war_zone = Some(zone);
             }
         }
     }
-    units.truncate(MAX_RECOMMENDED);
+    let units = fastest(state, &orgs, &to, force, is_local).await?;
     Ok(Recommendations {
         incident_id,
         force,
