@@ -422,6 +422,30 @@ async fn fastest(
     Ok(ranked)
 }
 
+/// The station's own available units near enough to tell whether one
+/// arrives within the standard (what [`unit::needs_reinforcement`] asks):
+/// boxes of a quarter, half and all of the standard's reach, the first
+/// holding one that does answers, so a station with units about reads a
+/// handful of rows.
+async fn own_nearest(
+    state: &AppState,
+    own: &[i64],
+    to: &Wgs84,
+    force: Force,
+    local: impl Fn(i64) -> bool,
+) -> Result<Vec<Recommendation>> {
+    let mut ranked = Vec::new();
+    for share in [0.25, 0.5, 1.0] {
+        let bounds = to.bounds_within(unit::reach_m(ARRIVAL_STANDARD_MINUTES * share));
+        let near = state.store.available_units_within(own, &bounds).await?;
+        ranked = unit::recommend(&near, to, force, &local);
+        if ranked.iter().any(|r| r.within_standard) {
+            break;
+        }
+    }
+    Ok(ranked)
+}
+
 /// 推荐警力: the available units that can reach the incident first, by the
 /// estimate the core makes; with the war zone's when the station is
 /// overloaded.
@@ -443,12 +467,8 @@ pub async fn recommend(
     let mut orgs = own.clone();
     if force == Force::Police {
         waiting = state.store.police_incidents_waiting(station.id).await?;
-        // Whether an own unit arrives within the standard needs only the
-        // units of the standard's reach.
-        let reach = to.bounds_within(unit::reach_m(ARRIVAL_STANDARD_MINUTES));
-        let near = state.store.available_units_within(&own, &reach).await?;
         overloaded = unit::needs_reinforcement(
-            &unit::recommend(&near, &to, force, is_local),
+            &own_nearest(state, &own, &to, force, is_local).await?,
             waiting as usize,
             state.settings.dispatch.max_waiting,
         );
