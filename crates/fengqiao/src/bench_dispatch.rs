@@ -36,6 +36,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 
+use crate::bench_intake::verdict;
+
 /// What to run; the defaults are the figures of the dispatch issue.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -126,14 +128,6 @@ fn state_for(store: &Store) -> anyhow::Result<AppState> {
         PasswordHashing::fast_for_tests(),
         ServerSettings::default(),
     ))
-}
-
-fn verdict(met: bool) -> &'static str {
-    if met {
-        "met"
-    } else {
-        "NOT MET"
-    }
 }
 
 fn millis(duration: Duration) -> String {

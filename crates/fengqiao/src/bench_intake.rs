@@ -203,7 +203,8 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verdict(met: bool) -> &'static str {
+/// How every benchmark says whether a goal held.
+pub(crate) fn verdict(met: bool) -> &'static str {
     if met {
         "met"
     } else {
