@@ -98,17 +98,24 @@ pub struct IdempotencyRecord {
 }
 
 impl Store {
-    /// An incident with its timeline and work orders.
-    pub async fn incident(&self, id: i64) -> Result<Option<IncidentRecord>> {
+    /// The incident's own row, without its timeline, work orders or
+    /// repeats: what a reader that needs only the incident asks for.
+    pub async fn incident_row(&self, id: i64) -> Result<Option<StoredIncident>> {
         let sql = format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = $1");
-        let Some(row) = sqlx::query(&sql)
+        sqlx::query(&sql)
             .bind(id)
             .fetch_optional(self.reader())
             .await?
-        else {
+            .as_ref()
+            .map(incident_from_row)
+            .transpose()
+    }
+
+    /// An incident with its timeline and work orders.
+    pub async fn incident(&self, id: i64) -> Result<Option<IncidentRecord>> {
+        let Some(incident) = self.incident_row(id).await? else {
             return Ok(None);
         };
-        let incident = incident_from_row(&row)?;
         let rows = sqlx::query(
             "SELECT at, actor, work_order_id, event FROM incident_events
              WHERE incident_id = $1 ORDER BY at, id",

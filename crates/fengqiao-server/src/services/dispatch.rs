@@ -24,10 +24,12 @@ use fengqiao_core::unit::{
 };
 use fengqiao_core::work_order::HandlingNote;
 use fengqiao_core::Timestamp;
-use fengqiao_store::{IncidentRecord, NewReinforcement, NewUnit, PositionReport, Tx};
+use fengqiao_store::{
+    IncidentRecord, NewReinforcement, NewUnit, PositionReport, StoredIncident, Tx,
+};
 
 use super::access::Caller;
-use super::incidents::{commanded_record, incident_refused};
+use super::incidents::{commanded_incident, incident_refused};
 use super::{Error, Result};
 use crate::live::{LiveEvent, LiveKind};
 use crate::state::AppState;
@@ -279,8 +281,8 @@ pub struct Recommendations {
 }
 
 /// Where an incident is, for travel estimates.
-fn scene(record: &IncidentRecord) -> Result<Wgs84> {
-    record.incident.coordinates.ok_or_else(|| {
+fn scene(incident: &StoredIncident) -> Result<Wgs84> {
+    incident.coordinates.ok_or_else(|| {
         Error::conflict(
             "该警情地址没有坐标，无法估算到达时间；请核实地址后直接指定警力。",
             "The incident has no coordinates to estimate arrival from.",
@@ -288,8 +290,8 @@ fn scene(record: &IncidentRecord) -> Result<Wgs84> {
     })
 }
 
-fn force_for(record: &IncidentRecord) -> Result<Force> {
-    match record.incident.triage.as_ref().map(|t| t.group) {
+fn force_for(incident: &StoredIncident) -> Result<Force> {
+    match incident.triage.as_ref().map(|t| t.group) {
         Some(Group::Police) => Ok(Force::Police),
         Some(Group::NonPolice) => Ok(Force::Street),
         None => Err(incident_refused(
@@ -298,10 +300,10 @@ fn force_for(record: &IncidentRecord) -> Result<Force> {
     }
 }
 
-async fn station_of(state: &AppState, record: &IncidentRecord) -> Result<Organisation> {
+async fn station_of(state: &AppState, incident: &StoredIncident) -> Result<Organisation> {
     state
         .store
-        .organisation(record.incident.station_org_id)
+        .organisation(incident.station_org_id)
         .await?
         .ok_or_else(|| Error::internal("the incident's station vanished"))
 }
@@ -312,7 +314,7 @@ async fn station_of(state: &AppState, record: &IncidentRecord) -> Result<Organis
 /// incident's place (or the station's street).
 async fn own_orgs(
     state: &AppState,
-    record: &IncidentRecord,
+    incident: &StoredIncident,
     station: &Organisation,
 ) -> Result<Vec<i64>> {
     let mut ids: Vec<i64> = state
@@ -322,9 +324,8 @@ async fn own_orgs(
         .into_iter()
         .map(|o| o.id)
         .collect();
-    if force_for(record)? == Force::Street {
-        let place = record
-            .incident
+    if force_for(incident)? == Force::Street {
+        let place = incident
             .community_code
             .as_deref()
             .and_then(|c| fengqiao_core::org::DivisionCode::parse(c).ok());
@@ -454,7 +455,7 @@ pub async fn recommend(
     caller: &Caller,
     incident_id: i64,
 ) -> Result<Recommendations> {
-    let record = commanded_record(state, caller, incident_id).await?;
+    let record = commanded_incident(state, caller, incident_id).await?;
     let to = scene(&record)?;
     let force = force_for(&record)?;
     let station = station_of(state, &record).await?;
@@ -574,7 +575,7 @@ pub async fn dispatch(
     ids: &[i64],
 ) -> Result<Vec<Unit>> {
     unit_ids(ids)?;
-    let record = commanded_record(state, caller, incident_id).await?;
+    let record = commanded_incident(state, caller, incident_id).await?;
     let station = station_of(state, &record).await?;
     let allowed: BTreeSet<i64> = own_orgs(state, &record, &station)
         .await?
@@ -677,7 +678,7 @@ async fn may_move(state: &AppState, caller: &Caller, unit_id: i64) -> Result<()>
     // without a phone: a war zone's unit sent as reinforcement included.
     let unit = state.store.unit(unit_id).await?.ok_or(Error::NotFound)?;
     if let Some(incident) = unit.incident_id {
-        if commanded_record(state, caller, incident).await.is_ok() {
+        if commanded_incident(state, caller, incident).await.is_ok() {
             return Ok(());
         }
     }
@@ -963,7 +964,7 @@ pub async fn request_reinforcement(
 ) -> Result<Reinforcement> {
     let ids = unit_ids(ids)?;
     let reason = HandlingNote::parse("reason", reason)?;
-    let record = commanded_record(state, caller, incident_id).await?;
+    let record = commanded_incident(state, caller, incident_id).await?;
     let station = station_of(state, &record).await?;
     let (zone, others) = war_zone_of(state, &station).await?.ok_or_else(|| {
         Error::conflict(
