@@ -27,6 +27,10 @@ pub(crate) async fn connect(url: &str) -> Result<(AnyPool, AnyPool)> {
         AnyPoolOptions::new()
             .max_connections(max)
             .acquire_timeout(Duration::from_secs(30))
+            // A connection to a file in this process cannot be dropped by
+            // a server: the ping sqlx sends before handing one out was a
+            // round trip to the connection's thread before every query.
+            .test_before_acquire(false)
             .after_connect(|conn, _meta| {
                 Box::pin(async move {
                     conn.execute(PRAGMAS).await?;

@@ -102,6 +102,7 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
     let _ = fengqiao_server::services::addresses::resolver();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let address = listener.local_addr()?;
+    let writer = state.clone();
     let server = tokio::spawn(async move {
         axum::serve(
             listener,
@@ -123,26 +124,31 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
         calls.addresses.len()
     );
     let duration = Duration::from_secs_f64(options.seconds);
+    let before = writer.intake.batches();
     let saturation = saturate(address, &calls, options.clients.max(1), duration).await?;
+    let during = writer.intake.batches();
     println!(
-        "  saturation, {:>3} clients      {:>8.0} incidents/s  ({} in {:.1} s; p50 {}, p99 {})   target ≥ {TARGET_PER_SECOND:.0}/s: {}",
+        "  saturation, {:>3} clients      {:>8.0} incidents/s  ({} in {:.1} s; p50 {}, p99 {}; {:.1} per transaction)   target ≥ {TARGET_PER_SECOND:.0}/s: {}",
         options.clients,
         saturation.per_second(),
         saturation.ok,
         saturation.elapsed.as_secs_f64(),
         millis(saturation.percentile(0.50)),
         millis(saturation.percentile(0.99)),
+        per_batch(before, during),
         verdict(saturation.per_second() >= TARGET_PER_SECOND),
     );
     let offered = offer(address, &calls, options.rate.max(1), duration).await?;
+    let after = writer.intake.batches();
     let p99 = offered.percentile(0.99);
     println!(
-        "  offered {:>6}/s for {:.1} s   {:>8.0} incidents/s acknowledged; p50 {}, p99 {}   target p99 < {} ms: {}",
+        "  offered {:>6}/s for {:.1} s   {:>8.0} incidents/s acknowledged; p50 {}, p99 {}; {:.1} per transaction   target p99 < {} ms: {}",
         options.rate,
         options.seconds,
         offered.per_second(),
         millis(offered.percentile(0.50)),
         millis(p99),
+        per_batch(during, after),
         TARGET_P99.as_millis(),
         verdict(p99 < TARGET_P99),
     );
@@ -204,6 +210,13 @@ pub async fn run(options: Options) -> anyhow::Result<ExitCode> {
 }
 
 /// How every benchmark says whether a goal held.
+/// Intakes per group-commit transaction between two readings of
+/// [`IntakeWriter::batches`](fengqiao_server::services::group_commit::IntakeWriter::batches).
+fn per_batch(before: (u64, u64), after: (u64, u64)) -> f64 {
+    let batches = after.0.saturating_sub(before.0).max(1);
+    after.1.saturating_sub(before.1) as f64 / batches as f64
+}
+
 pub(crate) fn verdict(met: bool) -> &'static str {
     if met {
         "met"
