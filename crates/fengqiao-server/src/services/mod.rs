@@ -27,6 +27,7 @@ pub mod routing;
 pub mod sessions;
 pub mod tasks;
 pub mod threat_words;
+pub mod transition;
 pub mod warnings;
 
 pub use error::{Error, Result};
