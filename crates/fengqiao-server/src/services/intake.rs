@@ -27,10 +27,9 @@ use utoipa::ToSchema;
 
 use super::access::Caller;
 use super::group_commit::{Created, PreparedIntake, Written};
-use super::incidents::visible_incident;
+use super::incidents::{self, visible_incident};
 use super::routing::{route, triage, Target};
 use super::{addresses, idempotency, warnings, Error, Result};
-use crate::live::{LiveEvent, LiveKind};
 use crate::state::AppState;
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -155,9 +154,9 @@ pub async fn take_in_known(
         community_code: location_code.map(|c| c.as_str().to_owned()),
         triage_matched: suggestion.matched.iter().map(|m| m.word.clone()).collect(),
     };
-    let mut orgs = vec![route.station.path.clone(), route.command_room.path.clone()];
+    let (station, mut orgs) = (route.station.id, vec![route.command_room.id]);
     if let Target::Department { owner, .. } = &route.target {
-        orgs.push(owner.path.clone());
+        orgs.push(owner.id);
     }
     let limit = known.limit.zip(building).map(|(l, b)| (*l, b.id));
     let prepared = PreparedIntake {
@@ -187,13 +186,7 @@ pub async fn take_in_known(
         warnings: raised,
     } = *created;
     let id = record.incident.id;
-    state.live.publish(LiveEvent {
-        kind: LiveKind::Incident,
-        id,
-        incident_id: Some(id),
-        change: "created".into(),
-        orgs,
-    });
+    incidents::publish(state, id, station, "created", orgs).await;
     for warning_id in raised {
         warnings::publish(state, warning_id, "raised").await;
     }

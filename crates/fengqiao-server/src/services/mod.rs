@@ -29,5 +29,6 @@ pub mod tasks;
 pub mod threat_words;
 pub mod transition;
 pub mod warnings;
+pub mod work_orders;
 
 pub use error::{Error, Result};
