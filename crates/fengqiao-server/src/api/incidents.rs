@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::idempotency_key;
+use super::{created_or_found, idempotency_key};
 use crate::error::{ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::services::access::Caller;
@@ -30,7 +30,7 @@ use crate::services::format::{masked, rfc3339};
 use crate::services::incidents::{
     self, awaiting_reroute, commanded_record, org_names, station_and_place, visible_incident,
 };
-use crate::services::intake::{self, Intake, ReportIncident};
+use crate::services::intake::{self, ReportIncident};
 use crate::services::repeat_calls;
 use crate::services::routing::{self, may_handle, route_to_name, triage};
 use crate::state::AppState;
@@ -286,10 +286,7 @@ pub async fn report(
     caller.require(Permission::ReportIncidents)?;
     let key = idempotency_key(&headers)?;
     let (outcome, record) = intake::take_in(&state, &caller, key.as_deref(), &body).await?;
-    let status = match outcome {
-        Intake::Created => StatusCode::CREATED,
-        Intake::Replayed => StatusCode::OK,
-    };
+    let status = created_or_found(outcome);
     let view = IncidentView::of(&record, &state.cipher, state.clock.now())?;
     Ok((status, Json(view)))
 }

@@ -18,7 +18,6 @@ use fengqiao_core::incident::{
 };
 use fengqiao_core::org::DivisionCode;
 use fengqiao_core::personal::PersonalData;
-use fengqiao_core::secret;
 use fengqiao_core::Timestamp;
 use fengqiao_store::{Building, IncidentExtras, IncidentRecord, Tx};
 use fengqiao_triage::TriageSuggestion;
@@ -26,10 +25,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::Caller;
-use super::group_commit::{Created, PreparedIntake, Written};
+use super::group_commit::{self, Created, PreparedIntake};
+use super::idempotency::{self, Outcome, Written};
 use super::incidents::{self, visible_incident};
 use super::routing::{route, triage, Target};
-use super::{addresses, idempotency, warnings, Error, Result};
+use super::{addresses, warnings, Error, Result};
 use crate::state::AppState;
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -68,13 +68,6 @@ impl ReportIncident {
 
 const TEN_MINUTES_MS: i64 = 10 * 60_000;
 
-/// Whether intake made a new incident or found the one its key made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Intake {
-    Created,
-    Replayed,
-}
-
 /// The intake pipeline every source goes through — the API, Open311, the
 /// public plate page: validate, resolve, triage, route and store in one
 /// transaction, with `key` making a retry return the first incident. The
@@ -84,7 +77,7 @@ pub async fn take_in(
     caller: &Caller,
     key: Option<&str>,
     body: &ReportIncident,
-) -> Result<(Intake, IncidentRecord)> {
+) -> Result<(Outcome, IncidentRecord)> {
     take_in_known(state, caller, key, body, &Known::default()).await
 }
 
@@ -109,14 +102,32 @@ pub async fn take_in_known(
     key: Option<&str>,
     body: &ReportIncident,
     known: &Known<'_>,
-) -> Result<(Intake, IncidentRecord)> {
-    let request_hash = secret::hash(&serde_json::to_string(body).map_err(Error::internal)?);
+) -> Result<(Outcome, IncidentRecord)> {
+    let hash = idempotency::body_hash(body)?;
     let actor = caller.actor.to_stored();
-    if let Some(key) = key {
-        if let Some(first) = replay(state, caller, &actor, key, &request_hash).await? {
-            return Ok((Intake::Replayed, first));
-        }
-    }
+    let actor = &actor;
+    idempotency::once(
+        key,
+        &hash,
+        |key| async move {
+            let first = state.store.idempotency_key(actor, key).await?;
+            Ok(first.map(|first| (first.request_hash, first.incident_id)))
+        },
+        |id| visible_incident(state, caller, id),
+        take_in_new(state, caller, key, &hash, body, known),
+    )
+    .await
+}
+
+/// The intake of a request its key (if any) has not made yet.
+async fn take_in_new(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<&str>,
+    request_hash: &[u8],
+    body: &ReportIncident,
+    known: &Known<'_>,
+) -> Result<Written<IncidentRecord>> {
     let new = parse_body(body)?;
     let (name, phone) = (reporter_name(body)?, reporter_phone(body)?);
 
@@ -171,15 +182,9 @@ pub async fn take_in_known(
         limit,
     };
     let created = match state.intake.write(prepared).await? {
-        Written::Created(created) => created,
-        Written::KeyUsed => {
-            // An intake with the same key committed first: it answers.
-            let key = key.ok_or_else(|| Error::Internal("a key used without a key".into()))?;
-            let first = replay(state, caller, &actor, key, &request_hash)
-                .await?
-                .ok_or_else(|| Error::Internal("idempotency key vanished".into()))?;
-            return Ok((Intake::Replayed, first));
-        }
+        group_commit::Written::Created(created) => created,
+        // An intake with the same key committed first: it answers.
+        group_commit::Written::KeyUsed => return Ok(Written::KeyUsed),
     };
     let Created {
         record,
@@ -190,25 +195,7 @@ pub async fn take_in_known(
     for warning_id in raised {
         warnings::publish(state, warning_id, "raised").await;
     }
-    Ok((Intake::Created, record))
-}
-
-/// The answer to a key already used: the first incident for the same body,
-/// a 422 for another; `None` when the key is new.
-async fn replay(
-    state: &AppState,
-    caller: &Caller,
-    actor: &str,
-    key: &str,
-    request_hash: &[u8],
-) -> Result<Option<IncidentRecord>> {
-    let Some(first) = state.store.idempotency_key(actor, key).await? else {
-        return Ok(None);
-    };
-    idempotency::same_request(&first.request_hash, request_hash)?;
-    Ok(Some(
-        visible_incident(state, caller, first.incident_id).await?,
-    ))
+    Ok(Written::Created(record))
 }
 
 fn optional(text: &Option<String>) -> Option<&str> {
