@@ -4,7 +4,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::geo::Wgs84;
 use fengqiao_core::role::{Permission, Role};
@@ -182,25 +181,15 @@ pub async fn set_responsibility(
     if !errors.is_empty() {
         return Err(ApiError::from(Error::Validation(errors)));
     }
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    tx.set_grid_responsibility(
+    addresses::set_responsibility(
+        &state,
+        &caller,
         grid_id,
-        Some(body.station_org_id),
+        body.station_org_id,
         body.officer_user_id,
         &body.grid_worker_ids,
-        now,
     )
     .await?;
-    tx.append_audit(
-        &caller
-            .audit(AuditAction::Update, "grid")
-            .object(grid_id)
-            .detail("responsibility"),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
     Ok(Json(visible_grid(&state, &caller, grid_id).await?.into()))
 }
 

@@ -2,13 +2,12 @@
 
 use axum::extract::{Query, State};
 use axum::Json;
-use fengqiao_core::audit::AuditAction;
-use fengqiao_core::role::Permission;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiResult, Problem};
 use crate::services::access::Caller;
+use crate::services::audit;
 use crate::services::format::rfc3339;
 use crate::state::AppState;
 
@@ -58,30 +57,9 @@ pub async fn entries(
     caller: Caller,
     Query(query): Query<AuditQuery>,
 ) -> ApiResult<Json<AuditPageView>> {
-    caller.require(Permission::ReadAuditLog)?;
     let after = query.after.unwrap_or(0).max(0);
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    tx.append_audit(
-        &caller
-            .audit(AuditAction::ReadAuditLog, "audit_log")
-            .detail(format!("after={after}")),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    // The top of the tree sees everything, including entries of no
-    // organisation (commands, unknown accounts); below it, one's own subtree.
-    let page = if caller.org.parent_id.is_none() {
-        state.store.audit_entries(after, limit).await?
-    } else {
-        let scope = caller.scope().as_str();
-        state
-            .store
-            .audit_entries_within(scope, after, limit)
-            .await?
-    };
+    let page = audit::entries(&state, &caller, after, limit).await?;
     Ok(Json(AuditPageView {
         entries: page
             .entries
@@ -108,18 +86,7 @@ pub async fn entries(
 #[utoipa::path(get, path = "/api/v1/audit/verify",
     responses((status = 200, body = ChainReport), (status = 403, body = Problem)))]
 pub async fn verify(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ChainReport>> {
-    caller.require(Permission::ReadAuditLog)?;
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    tx.append_audit(
-        &caller
-            .audit(AuditAction::ReadAuditLog, "audit_log")
-            .detail("verify"),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Json(match state.store.verify_audit_chain().await? {
+    Ok(Json(match audit::verify(&state, &caller).await? {
         Ok(verified) => ChainReport {
             intact: true,
             verified,

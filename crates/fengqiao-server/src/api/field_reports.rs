@@ -9,30 +9,19 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use base64::Engine;
-use fengqiao_core::audit::AuditAction;
-use fengqiao_core::error::{FieldError, Reason};
-use fengqiao_core::field_report::{
-    FieldReport, FieldReportInput, FieldReportKind, NewFieldReport, ReportPlace,
-};
+use fengqiao_core::field_report::{FieldReport, FieldReportKind};
 use fengqiao_core::label::Label;
-use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
 use fengqiao_core::role::Permission;
-use fengqiao_core::secret;
-use fengqiao_store::{Building, ReportKey, StoreError};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::idempotency_key;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::api::{created_or_found, idempotency_key};
+use crate::error::{ApiResult, Problem};
 use crate::json::ApiJson;
-use crate::live::{LiveEvent, LiveKind};
 use crate::services::access::Caller;
 use crate::services::addresses::{self, PersonRef};
-use crate::services::field_reports::visible_report;
+use crate::services::field_reports::{self, visible_report, FileFieldReport};
 use crate::services::format::rfc3339;
-use crate::services::idempotency::{self};
-use crate::services::routing::{best_cover, own_station};
 use crate::services::Error;
 use crate::state::AppState;
 
@@ -42,25 +31,6 @@ pub const PATH: &str = "/api/v1/field-reports";
 pub const BODY_LIMIT: usize = 7 * 1024 * 1024;
 
 const LIST_LIMIT: i64 = 200;
-
-#[derive(Deserialize, Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct FileFieldReport {
-    /// dispute (矛盾纠纷), safety_risk (安全隐患) or visit (走访).
-    kind: Option<String>,
-    /// A category of the kind, e.g. neighbour, fire, routine.
-    category: Option<String>,
-    /// What was found, 1 to 2000 characters.
-    description: Option<String>,
-    /// The address as typed, 1 to 200 characters.
-    address_text: Option<String>,
-    /// The registry building `GET /api/v1/addresses/resolve` offered; when
-    /// absent the server resolves `address_text` itself.
-    building_id: Option<i64>,
-    /// The photo's bytes in Base64 (a `data:` URL is accepted): a JPEG,
-    /// PNG or WebP image of at most 5 MB.
-    photo: Option<String>,
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct PhotoView {
@@ -161,90 +131,12 @@ pub async fn file(
     headers: HeaderMap,
     ApiJson(body): ApiJson<FileFieldReport>,
 ) -> ApiResult<(StatusCode, Json<FieldReportView>)> {
+    // Refused before the header is read, as the service would.
     caller.require(Permission::FileFieldReports)?;
-    // The reporter is a signed-in person; machines file incidents instead.
-    let reporter = caller.user.as_ref().ok_or(Error::Forbidden)?.id;
     let key = idempotency_key(&headers)?;
-    let request_hash =
-        secret::hash(&serde_json::to_string(&body).map_err(|e| Error::Internal(e.to_string()))?);
-    if let Some(key) = &key {
-        if let Some(first) = replay(&state, &caller, reporter, key, &request_hash).await? {
-            return Ok((StatusCode::OK, Json(first)));
-        }
-    }
-
-    let mut errors = Vec::new();
-    let photo = match body
-        .photo
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        None => None,
-        Some(text) => decode_photo(text).map_err(|e| errors.push(e)).ok(),
-    };
-    let new = NewFieldReport::parse(FieldReportInput {
-        kind: body.kind.as_deref(),
-        category: body.category.as_deref(),
-        description: body.description.as_deref(),
-        address_text: body.address_text.as_deref(),
-        photo,
-    })
-    .map_err(|e| errors.extend(e))
-    .ok();
-    let building = locate(&state, &caller, &body)
-        .await?
-        .map_err(|e| errors.extend(e))
-        .ok();
-    let (Some(new), Some(building)) = (new, building) else {
-        return Err(ApiError::from(Error::Validation(errors)));
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::from(Error::Validation(errors)));
-    }
-    let (place, station) = place_of(&state, &caller, &building).await?;
-
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let report_key = key.as_deref().map(|key| ReportKey {
-        key,
-        request_hash: &request_hash,
-    });
-    let id = match tx
-        .insert_field_report(&new, &place, reporter, report_key, now)
-        .await
-    {
-        Ok(id) => id,
-        Err(StoreError::Duplicate(_)) if key.is_some() => {
-            // A concurrent request with the same key committed first: this
-            // one rolls back and the first one answers.
-            drop(tx);
-            let key = key.as_deref().unwrap_or_default();
-            let first = replay(&state, &caller, reporter, key, &request_hash)
-                .await?
-                .ok_or_else(|| Error::Internal("idempotency key vanished".into()))?;
-            return Ok((StatusCode::OK, Json(first)));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let event = caller
-        .audit(AuditAction::Create, "field_report")
-        .object(id)
-        .detail(format!("{} {}", new.kind.as_str(), new.category));
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
-    state.live.publish(LiveEvent {
-        kind: LiveKind::FieldReport,
-        id,
-        incident_id: None,
-        change: "created".into(),
-        orgs: vec![station.path],
-    });
-    let report = state.store.field_report(id).await?.ok_or(Error::NotFound)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(FieldReportView::of(&state, &report).await?),
-    ))
+    let (outcome, report) = field_reports::file(&state, &caller, key.as_deref(), &body).await?;
+    let status = created_or_found(outcome);
+    Ok((status, Json(FieldReportView::of(&state, &report).await?)))
 }
 
 /// The reports the caller may see, newest first (at most 200).
@@ -317,119 +209,4 @@ pub async fn photo(
         bytes,
     )
         .into_response())
-}
-
-/// The answer to a key already used: the first report for the same body,
-/// a 422 for another; `None` when the key is new.
-async fn replay(
-    state: &AppState,
-    caller: &Caller,
-    reporter: i64,
-    key: &str,
-    request_hash: &[u8],
-) -> ApiResult<Option<FieldReportView>> {
-    let Some((first, first_hash)) = state.store.field_report_by_key(reporter, key).await? else {
-        return Ok(None);
-    };
-    idempotency::same_request(&first_hash, request_hash)?;
-    let first = visible_report(state, caller, first.id).await?;
-    Ok(Some(FieldReportView::of(state, &first).await?))
-}
-
-/// Base64 (standard alphabet, padding optional), or a `data:` URL of it.
-fn decode_photo(text: &str) -> Result<Vec<u8>, FieldError> {
-    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-    const LENIENT: GeneralPurpose = GeneralPurpose::new(
-        &base64::alphabet::STANDARD,
-        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-    );
-    let encoded = match text.strip_prefix("data:") {
-        Some(url) => url.split_once(',').map_or("", |(_, data)| data),
-        None => text,
-    };
-    let encoded: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
-    LENIENT
-        .decode(encoded)
-        .map_err(|_| FieldError::new("photo", Reason::InvalidFormat { expected: "base64" }))
-}
-
-/// The building the report is at: the one named by `building_id`, or the
-/// one `address_text` resolves to, within the caller's jurisdiction. The
-/// inner error names what the reporter must fix; `None` when the core
-/// already refuses the text itself.
-async fn locate(
-    state: &AppState,
-    caller: &Caller,
-    body: &FileFieldReport,
-) -> ApiResult<Result<Building, Option<FieldError>>> {
-    if let Some(id) = body.building_id {
-        return Ok(match state.store.building(id).await? {
-            Some(building) if caller.covers(&building.community_code) => Ok(building),
-            _ => Err(Some(FieldError::new("building_id", Reason::NotFound))),
-        });
-    }
-    let text = body.address_text.as_deref().map(str::trim).unwrap_or("");
-    if text.is_empty() || text.chars().count() > NewFieldReport::MAX_ADDRESS_CHARS {
-        return Ok(Err(None));
-    }
-    let resolution = addresses::resolve(&state.store, &state.cipher, text, |code| {
-        caller.covers(code)
-    })
-    .await?;
-    Ok(match resolution.registry {
-        Some(found) => match state.store.building(found.building_id).await? {
-            Some(building) => Ok(building),
-            None => Err(Some(not_in_registry())),
-        },
-        None => Err(Some(not_in_registry())),
-    })
-}
-
-fn not_in_registry() -> FieldError {
-    FieldError::new(
-        "address_text",
-        Reason::Conflict {
-            detail: "not_in_registry",
-        },
-    )
-}
-
-/// Where the report lies and the station that answers for it: the grid's
-/// station, else the station covering the community most specifically,
-/// else the reporter's own.
-async fn place_of(
-    state: &AppState,
-    caller: &Caller,
-    building: &Building,
-) -> ApiResult<(ReportPlace, Organisation)> {
-    let grid = match building.grid_id {
-        Some(id) => state.store.grid(id).await?,
-        None => None,
-    };
-    let mut station = None;
-    if let Some(org) = grid.as_ref().and_then(|g| g.station_org_id) {
-        station = state.store.organisation(org).await?;
-    }
-    if station.is_none() {
-        if let Ok(code) = DivisionCode::parse(&building.community_code) {
-            let stations = state
-                .store
-                .organisations_of_kind(OrgKind::PoliceStation)
-                .await?;
-            station = best_cover(stations, &code);
-        }
-    }
-    let station = match station {
-        Some(station) => station,
-        None => own_station(state, caller).await?,
-    };
-    Ok((
-        ReportPlace {
-            building_id: building.id,
-            grid_id: building.grid_id,
-            community_code: building.community_code.clone(),
-            station_org_id: station.id,
-        },
-        station,
-    ))
 }

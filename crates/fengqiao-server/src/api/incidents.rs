@@ -5,39 +5,34 @@
 //! re-route it to one or several departments (分流, 联动), and record the
 //! caller's feedback (回访), which closes the loop or reopens it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use fengqiao_core::audit::AuditAction;
-use fengqiao_core::category::Category;
 use fengqiao_core::error::{FieldError, Reason};
-use fengqiao_core::incident::{
-    Feedback, Group, Priority, Satisfaction, Triage as CoreTriage, TriagedBy,
-};
-use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
+use fengqiao_core::incident::Group;
+use fengqiao_core::org::{OrgKind, Organisation};
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::role::Permission;
-use fengqiao_core::work_order::{Deadline, HandlingNote, NewWorkOrder};
+use fengqiao_core::work_order::Deadline;
 use fengqiao_core::Timestamp;
 use fengqiao_store::{IncidentRecord, StoredIncident};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
-use super::idempotency_key;
-use crate::error::{ApiError, ApiResult, Problem};
+use super::{created_or_found, idempotency_key};
+use crate::error::{ApiResult, Problem};
 use crate::json::ApiJson;
-use crate::live::{LiveEvent, LiveKind};
 use crate::services::access::Caller;
 use crate::services::format::{masked, rfc3339};
 use crate::services::incidents::{
-    awaiting_reroute, commanded_record, event_name, incident_refused, org_names, visible_incident,
+    self, awaiting_reroute, commanded_record, org_names, station_and_place, visible_incident,
 };
-use crate::services::intake::{self, Intake, ReportIncident};
+use crate::services::intake::{self, ReportIncident};
+use crate::services::repeat_calls;
 use crate::services::routing::{self, may_handle, route_to_name, triage};
-use crate::services::{repeat_calls, Error};
 use crate::state::AppState;
 
 const LIST_LIMIT: i64 = 200;
@@ -291,38 +286,9 @@ pub async fn report(
     caller.require(Permission::ReportIncidents)?;
     let key = idempotency_key(&headers)?;
     let (outcome, record) = intake::take_in(&state, &caller, key.as_deref(), &body).await?;
-    let status = match outcome {
-        Intake::Created => StatusCode::CREATED,
-        Intake::Replayed => StatusCode::OK,
-    };
+    let status = created_or_found(outcome);
     let view = IncidentView::of(&record, &state.cipher, state.clock.now())?;
     Ok((status, Json(view)))
-}
-
-const MAX_OWNERS: usize = 10;
-
-/// [`commanded_record`] without its work orders and timeline.
-async fn commanded(state: &AppState, caller: &Caller, id: i64) -> ApiResult<StoredIncident> {
-    Ok(commanded_record(state, caller, id).await?.incident)
-}
-
-/// The incident's station and the place its work is done: the community
-/// its address lies in, else the station's first division.
-async fn station_and_place(
-    state: &AppState,
-    incident: &StoredIncident,
-) -> ApiResult<(Organisation, Option<DivisionCode>)> {
-    let station = state
-        .store
-        .organisation(incident.station_org_id)
-        .await?
-        .ok_or_else(|| Error::Internal("station vanished".into()))?;
-    let place = incident
-        .community_code
-        .as_deref()
-        .and_then(|c| DivisionCode::parse(c).ok())
-        .or_else(|| station.division_codes.first().cloned());
-    Ok((station, place))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -446,39 +412,12 @@ pub async fn owners(
     }))
 }
 
-async fn answer(state: &AppState, id: i64) -> ApiResult<Json<IncidentView>> {
-    let record = state.store.incident(id).await?.ok_or(Error::NotFound)?;
+fn answer(state: &AppState, record: &IncidentRecord) -> ApiResult<Json<IncidentView>> {
     Ok(Json(IncidentView::of(
-        &record,
+        record,
         &state.cipher,
         state.clock.now(),
     )?))
-}
-
-async fn publish(
-    state: &AppState,
-    incident: &StoredIncident,
-    change: String,
-    owners: &[i64],
-) -> ApiResult<()> {
-    let mut orgs = Vec::new();
-    for id in [incident.station_org_id]
-        .iter()
-        .chain(incident.owner_org_id.iter())
-        .chain(owners)
-    {
-        if let Some(org) = state.store.organisation(*id).await? {
-            orgs.push(org.path);
-        }
-    }
-    state.live.publish(LiveEvent {
-        kind: LiveKind::Incident,
-        id: incident.id,
-        incident_id: Some(incident.id),
-        change,
-        orgs,
-    });
-    Ok(())
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -501,43 +440,8 @@ pub async fn override_triage(
     Path(incident_id): Path<i64>,
     ApiJson(body): ApiJson<TriageOverride>,
 ) -> ApiResult<Json<IncidentView>> {
-    let stored = commanded(&state, &caller, incident_id).await?;
-    let table = triage().table();
-    let code = body.category.trim();
-    let category = table.category(code).ok_or_else(|| {
-        FieldError::new(
-            "category",
-            Reason::UnknownValue {
-                allowed: table.categories.iter().map(|c| c.code.clone()).collect(),
-            },
-        )
-    })?;
-    let chosen = CoreTriage {
-        category: Category::new(&category.code, &category.class)?,
-        group: category.group,
-        priority: Priority::parse(category.priority)?,
-    };
-
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let (locked, _) = tx
-        .lock_incident(incident_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let moved = locked
-        .to_core()?
-        .triage(chosen, TriagedBy::Operator, caller.actor.clone(), now)
-        .map_err(incident_refused)?;
-    tx.update_incident(&moved.state, now).await?;
-    tx.append_timeline(incident_id, None, &moved.events).await?;
-    let event = caller
-        .audit(AuditAction::Update, "incident")
-        .object(incident_id)
-        .detail(format!("triage {}", category.code));
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
-    publish(&state, &stored, "triaged".into(), &[]).await?;
-    answer(&state, incident_id).await
+    let record = incidents::override_triage(&state, &caller, incident_id, &body.category).await?;
+    answer(&state, &record)
 }
 
 /// 派警: a police incident the command room held (its category set by the
@@ -552,29 +456,8 @@ pub async fn dispatch(
     caller: Caller,
     Path(incident_id): Path<i64>,
 ) -> ApiResult<Json<IncidentView>> {
-    let stored = commanded(&state, &caller, incident_id).await?;
-    let (station, _) = station_and_place(&state, &stored).await?;
-    let command_room = routing::command_room_of(&state.store, &station).await?;
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let (locked, _) = tx
-        .lock_incident(incident_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let moved = locked
-        .to_core()?
-        .dispatch(command_room.id, caller.actor.clone(), now)
-        .map_err(incident_refused)?;
-    tx.update_incident(&moved.state, now).await?;
-    tx.append_timeline(incident_id, None, &moved.events).await?;
-    let event = caller
-        .audit(AuditAction::Update, "incident")
-        .object(incident_id)
-        .detail(format!("dispatch to {}", command_room.id));
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
-    publish(&state, &stored, "dispatched".into(), &[]).await?;
-    answer(&state, incident_id).await
+    let record = incidents::dispatch(&state, &caller, incident_id).await?;
+    answer(&state, &record)
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -599,130 +482,8 @@ pub async fn route(
     Path(incident_id): Path<i64>,
     ApiJson(body): ApiJson<RouteIncident>,
 ) -> ApiResult<Json<IncidentView>> {
-    let stored = commanded(&state, &caller, incident_id).await?;
-    let field = "owner_org_ids";
-    let unique: BTreeSet<i64> = body.owner_org_ids.iter().copied().collect();
-    if body.owner_org_ids.is_empty() {
-        return Err(FieldError::new(field, Reason::Required).into());
-    }
-    if body.owner_org_ids.len() > MAX_OWNERS || unique.len() != body.owner_org_ids.len() {
-        return Err(FieldError::new(
-            field,
-            Reason::InvalidFormat {
-                expected: "distinct organisation ids, at most 10",
-            },
-        )
-        .into());
-    }
-    let (station, place) = station_and_place(&state, &stored).await?;
-    let mut owners: Vec<Organisation> = Vec::new();
-    for id in &body.owner_org_ids {
-        let org = state.store.organisation(*id).await?;
-        match org {
-            Some(org) if may_handle(&caller, &org, place.as_ref()) => owners.push(org),
-            _ => return Err(FieldError::new(field, Reason::NotFound).into()),
-        }
-    }
-    let category = stored
-        .triage
-        .as_ref()
-        .map(|t| t.category.code.as_str().to_owned());
-    let command_room = routing::command_room_of(&state.store, &station).await?;
-
-    let now = state.clock.now();
-    let actor = caller.actor.clone();
-    let mut tx = state.store.begin().await?;
-    let (locked, mut orders) = tx
-        .lock_incident(incident_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let mut incident = locked.to_core()?;
-    let deadlines = match &category {
-        Some(code) => Some(routing::deadlines(code)?),
-        None => None,
-    };
-    let mut pending: Vec<_> = awaiting_reroute(&orders).into_iter().cloned().collect();
-    let mut created = Vec::new();
-    for owner in &owners {
-        if orders
-            .iter()
-            .any(|o| o.owner_org_id == owner.id && o.status.is_open())
-        {
-            return Err(ApiError::from(Error::Conflict {
-                zh: format!("{}已有该警情未办结的流转单。", owner.name),
-                en: format!(
-                    "{} already holds an open work order of this incident.",
-                    owner.name
-                ),
-            }));
-        }
-        let Some(deadlines) = deadlines else {
-            // Not triaged: the core says so.
-            return Err(
-                incident_refused(fengqiao_core::incident::IncidentError::NotTriaged).into(),
-            );
-        };
-        let new = NewWorkOrder {
-            id: tx.next_work_order_id().await?,
-            originator_org_id: command_room.id,
-            owner_org_id: owner.id,
-            supervisor_org_id: owner.parent_id,
-            deadlines,
-        };
-        let replaced = pending.iter().position(|r| r.owner_org_id != owner.id);
-        let diversion = match replaced {
-            Some(i) => incident.reroute(&pending.remove(i), new, actor.clone(), now),
-            None => incident.divert(new, actor.clone(), now),
-        }
-        .map_err(incident_refused)?;
-        tx.insert_work_order(&diversion.work_order.state, now)
-            .await?;
-        tx.append_timeline(incident_id, None, &diversion.incident.events)
-            .await?;
-        tx.append_timeline(
-            incident_id,
-            Some(diversion.work_order.state.id),
-            &diversion.work_order.events,
-        )
-        .await?;
-        incident = diversion.incident.state;
-        created.push(diversion.work_order.state.id);
-        orders.push(diversion.work_order.state);
-    }
-    tx.update_incident(&incident, now).await?;
-    let event = caller
-        .audit(AuditAction::Update, "incident")
-        .object(incident_id)
-        .detail(format!(
-            "route to {}; work orders {}",
-            body.owner_org_ids
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(","),
-            created
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(",")
-        ));
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
-    publish(&state, &stored, "routed".into(), &body.owner_org_ids).await?;
-    for (id, owner) in created.iter().zip(&owners) {
-        state.live.publish(LiveEvent {
-            kind: LiveKind::WorkOrder,
-            id: *id,
-            incident_id: Some(incident_id),
-            change: "created".into(),
-            orgs: vec![
-                owner.path.clone(),
-                command_room.path.clone(),
-                station.path.clone(),
-            ],
-        });
-    }
-    answer(&state, incident_id).await
+    let record = incidents::route(&state, &caller, incident_id, &body.owner_org_ids).await?;
+    answer(&state, &record)
 }
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -748,60 +509,15 @@ pub async fn feedback(
     Path(incident_id): Path<i64>,
     ApiJson(body): ApiJson<RecordFeedback>,
 ) -> ApiResult<Json<IncidentView>> {
-    let stored = commanded(&state, &caller, incident_id).await?;
-    let mut errors = Vec::new();
-    let satisfaction = Satisfaction::parse(body.satisfaction)
-        .map_err(|e| errors.push(e))
-        .ok();
-    let note = body
-        .note
-        .as_deref()
-        .filter(|n| !n.trim().is_empty())
-        .map(|n| HandlingNote::parse("note", n))
-        .transpose()
-        .map_err(|e| errors.push(e))
-        .ok()
-        .flatten();
-    let Some(satisfaction) = satisfaction.filter(|_| errors.is_empty()) else {
-        return Err(ApiError::from(Error::Validation(errors)));
-    };
-    let answer_given = Feedback {
-        resolved: body.resolved,
-        satisfaction,
-    };
-
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let (locked, orders) = tx
-        .lock_incident(incident_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let moved = locked
-        .to_core()?
-        .record_feedback(answer_given, &orders, caller.actor.clone(), now)
-        .map_err(incident_refused)?;
-    tx.update_incident(&moved.state, now).await?;
-    tx.append_timeline(incident_id, None, &moved.events).await?;
-    let mut detail = format!(
-        "feedback resolved={} satisfaction={}",
+    let note = body.note.as_deref();
+    let record = incidents::feedback(
+        &state,
+        &caller,
+        incident_id,
         body.resolved,
-        satisfaction.get()
-    );
-    if let Some(note) = &note {
-        detail.push_str("; ");
-        detail.push_str(note.as_str());
-    }
-    let event = caller
-        .audit(AuditAction::Update, "incident")
-        .object(incident_id)
-        .detail(detail);
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
-    let change = moved
-        .events
-        .last()
-        .map(|e| event_name(&e.event))
-        .unwrap_or_default();
-    publish(&state, &stored, change, &[]).await?;
-    answer(&state, incident_id).await
+        body.satisfaction,
+        note,
+    )
+    .await?;
+    answer(&state, &record)
 }

@@ -25,11 +25,11 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use fengqiao_core::error::{FieldError, Reason};
 
 use crate::error::ApiResult;
-use crate::services::idempotency::IDEMPOTENCY_KEY;
+use crate::services::idempotency::{Outcome, IDEMPOTENCY_KEY};
 use crate::state::AppState;
 
 const MAX_KEY_CHARS: usize = 200;
@@ -178,4 +178,13 @@ pub(crate) fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> 
         .into());
     }
     Ok(Some(key.to_owned()))
+}
+
+/// 201 for a record a request made, 200 for the one its key (or its
+/// source, or the same request before) already made.
+pub(crate) fn created_or_found(outcome: Outcome) -> StatusCode {
+    match outcome {
+        Outcome::Created => StatusCode::CREATED,
+        Outcome::Replayed => StatusCode::OK,
+    }
 }

@@ -5,7 +5,6 @@ use std::str::FromStr;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::label::Label;
 use fengqiao_core::org::{DivisionCode, NewOrganisation, OrgKind, Organisation};
@@ -16,7 +15,7 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::services::access::Caller;
-use crate::services::organisations::visible;
+use crate::services::organisations::{self, visible};
 use crate::services::Error;
 use crate::state::AppState;
 
@@ -137,17 +136,7 @@ pub async fn create(
         name,
         division_codes: codes,
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let org = tx.insert_organisation(&new, now).await?;
-    tx.append_audit(
-        &caller
-            .audit(AuditAction::Create, "organisation")
-            .object(org.id),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let org = organisations::create(&state, &caller, &new).await?;
     Ok((StatusCode::CREATED, Json(OrganisationView::from(&org))))
 }
 
@@ -169,17 +158,6 @@ pub async fn update(
     if let Some(codes) = &body.division_codes {
         org.division_codes = parse_codes(codes)?;
     }
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    tx.update_organisation(org.id, &org.name, &org.division_codes, now)
-        .await?;
-    tx.append_audit(
-        &caller
-            .audit(AuditAction::Update, "organisation")
-            .object(org.id),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    organisations::update(&state, &caller, &org).await?;
     Ok(Json(OrganisationView::from(&org)))
 }

@@ -7,13 +7,12 @@ use std::collections::BTreeSet;
 
 use axum::extract::{Path, State};
 use axum::Json;
-use fengqiao_core::audit::AuditAction;
 use fengqiao_core::category::CategoryCode;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::incident::Group;
 use fengqiao_core::org::DivisionCode;
 use fengqiao_core::role::Permission;
-use fengqiao_store::{RoutingRule, StoreError};
+use fengqiao_store::RoutingRule;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -21,7 +20,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::services::access::Caller;
 use crate::services::format::rfc3339;
-use crate::services::routing::{may_handle, triage};
+use crate::services::routing::{self, may_handle, triage};
 use crate::services::Error;
 use crate::state::AppState;
 
@@ -165,33 +164,6 @@ pub async fn set(
     if !errors.is_empty() {
         return Err(ApiError::from(Error::Validation(errors)));
     }
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    match tx
-        .replace_routing_rules(&code, |c| caller.covers(c.as_str()), &rules, now)
-        .await
-    {
-        Ok(()) => {}
-        // Another request set a rule for one of these places meanwhile.
-        Err(StoreError::Duplicate(_)) => {
-            return Err(ApiError::from(Error::Conflict {
-                zh: "分流规则刚被他人修改，请刷新后重试。".into(),
-                en: "The routing rules were changed meanwhile; reload and try again.".into(),
-            }))
-        }
-        Err(e) => return Err(e.into()),
-    }
-    let detail = rules
-        .iter()
-        .map(|(place, org)| format!("{}→{org}", place.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let event = caller
-        .audit(AuditAction::Update, "routing_rule")
-        .object(code.as_str())
-        .detail(detail);
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
-    let rules = state.store.routing_rules_for(code.as_str()).await?;
+    let rules = routing::replace_rules(&state, &caller, &code, &rules).await?;
     Ok(Json(views(&state, &caller, rules).await?))
 }

@@ -6,7 +6,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
-use fengqiao_core::audit::AuditAction;
 use fengqiao_core::china_time::ChinaDay;
 use fengqiao_core::label::Label;
 use fengqiao_core::role::Permission;
@@ -15,12 +14,13 @@ use fengqiao_core::{FieldError, Reason};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::api::created_or_found;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::services::access::Caller;
 use crate::services::format::rfc3339;
 use crate::services::tasks::{
-    caller_user, generate_for, record_done, sort_list, task_doer_of, visible_task, DoneBody,
+    self, caller_user, generate_for, record_done, sort_list, task_doer_of, visible_task, DoneBody,
     Generated,
 };
 use crate::services::Error;
@@ -257,27 +257,9 @@ pub async fn assign(
         caller.actor.clone(),
         now,
     );
-    let mut tx = state.store.begin().await?;
-    let Some(id) = tx.insert_task(&new, now).await? else {
-        // Assigned before (a retry): answer with the task already there.
-        let existing = tx
-            .same_task(assignee.user_id, &new.natural_key, day)
-            .await?
-            .ok_or_else(|| Error::Internal("assigned task vanished".into()))?;
-        return Ok((StatusCode::OK, Json(TaskView::of(&existing, today))));
-    };
-    let audit = caller
-        .audit(AuditAction::Create, "task")
-        .object(id)
-        .detail(format!("assigned to user {} for {day}", assignee.user_id));
-    tx.append_audit(&audit, now).await?;
-    tx.commit().await?;
-    let task = state
-        .store
-        .task(id)
-        .await?
-        .ok_or_else(|| Error::Internal("task not stored".into()))?;
-    Ok((StatusCode::CREATED, Json(TaskView::of(&task, today))))
+    let (outcome, task) = tasks::assign(&state, &caller, &new).await?;
+    let status = created_or_found(outcome);
+    Ok((status, Json(TaskView::of(&task, today))))
 }
 
 /// 所内工作清单: the lists of the caller's station (and below) for a day:

@@ -3,10 +3,8 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::role::{token_permissions, Permission};
-use fengqiao_core::secret::{self, API_TOKEN_PREFIX};
 use fengqiao_store::ApiToken;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,6 +14,7 @@ use crate::json::ApiJson;
 use crate::services::access::Caller;
 use crate::services::format::rfc3339;
 use crate::services::organisations::visible;
+use crate::services::tokens;
 use crate::services::Error;
 use crate::state::AppState;
 
@@ -98,33 +97,12 @@ pub async fn create(
     let (Some(permissions), true) = (permissions, errors.is_empty()) else {
         return Err(ApiError::from(Error::Validation(errors)));
     };
-    let secret = secret::generate(API_TOKEN_PREFIX);
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let id = tx
-        .insert_api_token(
-            name,
-            body.org_id,
-            &permissions,
-            &secret.hash,
-            &caller.actor.to_stored(),
-            now,
-        )
-        .await?;
-    tx.append_audit(
-        &caller
-            .audit(AuditAction::TokenCreated, "api_token")
-            .object(id),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    let token = state.store.api_token(id).await?.ok_or(Error::NotFound)?;
+    let (token, secret) = tokens::issue(&state, &caller, name, body.org_id, &permissions).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
             token: TokenView::from(&token),
-            secret: secret.text,
+            secret,
         }),
     ))
 }
@@ -138,24 +116,6 @@ pub async fn revoke(
     caller: Caller,
     Path(token_id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    caller.require(Permission::ManageTokens)?;
-    let token = state
-        .store
-        .api_token(token_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    visible(&state, &caller, token.org_id).await?;
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    if tx.revoke_api_token(token_id, now).await? {
-        tx.append_audit(
-            &caller
-                .audit(AuditAction::TokenRevoked, "api_token")
-                .object(token_id),
-            now,
-        )
-        .await?;
-    }
-    tx.commit().await?;
+    tokens::revoke(&state, &caller, token_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,6 +18,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::services::access::Caller;
 use crate::services::accounts::{self, NewAccount};
+use crate::services::audit;
 use crate::services::format::rfc3339;
 use crate::services::organisations::visible;
 use crate::services::Error;
@@ -251,26 +252,8 @@ pub async fn update(
             },
         ))));
     }
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    if let Some(roles) = &roles {
-        tx.set_roles(user_id, roles, now).await?;
-        let event = caller
-            .audit(AuditAction::RolesChanged, "user")
-            .object(user_id)
-            .detail(roles.to_list());
-        tx.append_audit(&event, now).await?;
-    }
-    if body.disabled == Some(true) && !stored.user.disabled {
-        tx.disable_user(user_id, now).await?;
-        tx.append_audit(
-            &caller.audit(AuditAction::Disable, "user").object(user_id),
-            now,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    let stored = state.store.user(user_id).await?.ok_or(Error::NotFound)?;
+    let disable = body.disabled == Some(true) && !stored.user.disabled;
+    let stored = accounts::change(&state, &caller, user_id, roles.as_ref(), disable).await?;
     Ok(Json(UserView::of(&stored, &state.cipher)?))
 }
 
@@ -285,18 +268,7 @@ pub async fn unlock(
 ) -> ApiResult<Json<UserView>> {
     caller.require(Permission::UnlockUsers)?;
     visible_user(&state, &caller, user_id).await?;
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    tx.unlock_user(user_id, now).await?;
-    tx.append_audit(
-        &caller
-            .audit(AuditAction::AccountUnlocked, "user")
-            .object(user_id),
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    let stored = state.store.user(user_id).await?.ok_or(Error::NotFound)?;
+    let stored = accounts::unlock(&state, &caller, user_id).await?;
     Ok(Json(UserView::of(&stored, &state.cipher)?))
 }
 
@@ -343,13 +315,10 @@ pub async fn reveal_personal_data(
         full_name: decrypt(&state.cipher, &stored.full_name)?.map(|v| v.reveal().to_owned()),
         phone: decrypt(&state.cipher, &stored.phone)?.map(|v| v.reveal().to_owned()),
     };
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
     let event = caller
         .audit(AuditAction::ViewPersonalData, "user")
         .object(user_id)
         .detail(reason);
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
+    audit::record(&state, &event).await?;
     Ok(Json(view))
 }

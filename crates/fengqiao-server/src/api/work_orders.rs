@@ -1,33 +1,23 @@
 //! 流转单: a department's inbox and its actions on a work order — accept,
 //! start, return with a result, reject with a reason — and the originator's
-//! confirmation. The core's transitions decide; one transaction writes the
-//! work order, what it did to the incident (handling started, sent back to
-//! the command room, resolved), their timeline events and the audit entry.
+//! confirmation, each one call of `services::work_orders::act`.
 
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use fengqiao_core::audit::AuditAction;
 use fengqiao_core::error::{FieldError, Reason};
-use fengqiao_core::incident::{Group, IncidentStatus};
-use fengqiao_core::label::Label;
-use fengqiao_core::org::Organisation;
 use fengqiao_core::role::Permission;
-use fengqiao_core::work_order::{
-    HandlingNote, OrgActor, WorkOrder, WorkOrderError, WorkOrderStatus,
-};
+use fengqiao_core::work_order::{HandlingNote, WorkOrderStatus};
 use fengqiao_core::Timestamp;
 use fengqiao_store::InboxEntry;
 use serde::Deserialize;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::json::ApiJson;
-use crate::live::{LiveEvent, LiveKind};
 use crate::services::access::Caller;
 use crate::services::format::rfc3339;
-use crate::services::incidents::{awaiting_reroute, event_name, incident_refused};
-use crate::services::Error;
+use crate::services::work_orders::{self, Action};
 use crate::state::AppState;
 
 const LIST_LIMIT: i64 = 200;
@@ -146,40 +136,6 @@ pub async fn list(
     ))
 }
 
-async fn org(state: &AppState, id: i64) -> crate::services::Result<Organisation> {
-    state
-        .store
-        .organisation(id)
-        .await?
-        .ok_or_else(|| Error::Internal(format!("organisation {id} vanished")))
-}
-
-/// The work order with its incident's words, when the caller sees its
-/// owner or its originator; else 404 as if it did not exist.
-async fn visible(state: &AppState, caller: &Caller, id: i64) -> ApiResult<InboxEntry> {
-    let order = state.store.work_order(id).await?.ok_or(Error::NotFound)?;
-    let owner = org(state, order.owner_org_id).await?;
-    let originator = org(state, order.originator_org_id).await?;
-    if !caller.sees(&owner.path) && !caller.sees(&originator.path) {
-        return Err(Error::NotFound.into());
-    }
-    entry_of(state, order).await
-}
-
-async fn entry_of(state: &AppState, order: WorkOrder) -> ApiResult<InboxEntry> {
-    let record = state
-        .store
-        .incident(order.incident_id)
-        .await?
-        .ok_or_else(|| Error::Internal("incident of a work order vanished".into()))?;
-    Ok(InboxEntry {
-        order,
-        receipt_number: record.incident.receipt_number.to_string(),
-        incident_text: record.incident.text,
-        location_text: record.incident.location_text,
-    })
-}
-
 /// One work order, for its owner's or its originator's jurisdiction.
 #[utoipa::path(get, path = "/api/v1/work-orders/{work_order_id}",
     params(("work_order_id" = i64, Path, description = "work order id")),
@@ -190,7 +146,7 @@ pub async fn get(
     Path(work_order_id): Path<i64>,
 ) -> ApiResult<Json<WorkOrderItem>> {
     caller.require(Permission::ViewIncidents)?;
-    let entry = visible(&state, &caller, work_order_id).await?;
+    let entry = work_orders::visible(&state, &caller, work_order_id).await?;
     Ok(Json(WorkOrderItem::of(&entry, state.clock.now())))
 }
 
@@ -208,164 +164,14 @@ pub struct RejectWorkOrder {
     reason: String,
 }
 
-enum Action {
-    Accept,
-    Start,
-    Return(HandlingNote),
-    Reject(HandlingNote),
-    Confirm,
-}
-
-impl Action {
-    /// The timeline's name of what the action does.
-    fn change(&self) -> &'static str {
-        match self {
-            Action::Accept => "accepted",
-            Action::Start => "started",
-            Action::Return(_) => "returned",
-            Action::Reject(_) => "rejected",
-            Action::Confirm => "confirmed",
-        }
-    }
-}
-
-/// A refused work-order transition as a 409 that names the state.
-fn refused(err: WorkOrderError) -> ApiError {
-    let zh = match &err {
-        WorkOrderError::NotAllowed { action, from } => {
-            let action = match *action {
-                "accepted" => "签收",
-                "started" => "开始处置",
-                "returned" => "反馈结果",
-                "confirmed" => "确认办结",
-                "rejected" => "退回",
-                other => other,
-            };
-            format!("该流转单当前状态为「{}」，不能{action}。", from.zh())
-        }
-        WorkOrderError::NotOwner { .. } => "只有承办单位可以执行此操作。".into(),
-        WorkOrderError::NotOriginator { .. } => "只有交办单位可以确认办结。".into(),
-    };
-    ApiError::from(Error::Conflict {
-        zh,
-        en: format!("{err}."),
-    })
-}
-
 async fn act(
     state: &AppState,
     caller: &Caller,
     id: i64,
     action: Action,
 ) -> ApiResult<Json<WorkOrderItem>> {
-    // The department handles; the originator confirms. Each acts for its
-    // side's organisation when that organisation is within its jurisdiction.
-    let confirming = matches!(action, Action::Confirm);
-    caller.require(if confirming {
-        Permission::DispatchIncidents
-    } else {
-        Permission::HandleWorkOrders
-    })?;
-    let order = state.store.work_order(id).await?.ok_or(Error::NotFound)?;
-    let side = org(
-        state,
-        if confirming {
-            order.originator_org_id
-        } else {
-            order.owner_org_id
-        },
-    )
-    .await?;
-    if !caller.sees(&side.path) {
-        return Err(Error::NotFound.into());
-    }
-    let by = OrgActor::new(caller.actor.clone(), side.id);
-    let actor = caller.actor.clone();
-
-    let now = state.clock.now();
-    let mut tx = state.store.begin().await?;
-    let (stored, mut orders) = tx
-        .lock_incident(order.incident_id)
-        .await?
-        .ok_or(Error::NotFound)?;
-    let index = orders
-        .iter()
-        .position(|o| o.id == id)
-        .ok_or(Error::NotFound)?;
-    let current = &orders[index];
-    let moved = match &action {
-        Action::Accept => current.accept(&by, now),
-        Action::Start => current.start(&by, now),
-        Action::Return(result) => current.return_result(&by, result.clone(), now),
-        Action::Reject(reason) => current.reject(&by, reason.clone(), now),
-        Action::Confirm => current.confirm(&by, now),
-    }
-    .map_err(refused)?;
-    tx.update_work_order(&moved.state, now).await?;
-    tx.append_timeline(stored.id, Some(id), &moved.events)
-        .await?;
-    orders[index] = moved.state.clone();
-
-    // What the work order's move does to its incident.
-    let incident = stored.to_core()?;
-    let non_police = incident.triage.as_ref().map(|t| t.group) == Some(Group::NonPolice);
-    let follow = match action {
-        Action::Accept if incident.status == IncidentStatus::Diverted => {
-            Some(incident.start_handling(actor.clone(), now))
-        }
-        Action::Reject(_) => Some(incident.send_back(&moved.state, actor.clone(), now)),
-        Action::Confirm
-            if non_police
-                && incident.status == IncidentStatus::InProgress
-                && !orders.iter().any(|o| o.status.is_open())
-                && awaiting_reroute(&orders).is_empty() =>
-        {
-            Some(incident.resolve(&orders, actor.clone(), now))
-        }
-        _ => None,
-    };
-    let mut incident_change = None;
-    if let Some(follow) = follow {
-        let follow = follow.map_err(incident_refused)?;
-        tx.update_incident(&follow.state, now).await?;
-        tx.append_timeline(stored.id, None, &follow.events).await?;
-        incident_change = follow.events.last().map(|e| event_name(&e.event));
-    }
-    let change = action.change();
-    let event = caller
-        .audit(AuditAction::Update, "work_order")
-        .object(id)
-        .detail(format!("{change}; incident {}", stored.receipt_number));
-    tx.append_audit(&event, now).await?;
-    tx.commit().await?;
-
-    let owner = org(state, moved.state.owner_org_id).await?;
-    let originator = org(state, moved.state.originator_org_id).await?;
-    let station = org(state, stored.station_org_id).await?;
-    let orgs = vec![owner.path, originator.path, station.path];
-    state.live.publish(LiveEvent {
-        kind: LiveKind::WorkOrder,
-        id,
-        incident_id: Some(stored.id),
-        change: change.into(),
-        orgs: orgs.clone(),
-    });
-    if let Some(change) = incident_change {
-        state.live.publish(LiveEvent {
-            kind: LiveKind::Incident,
-            id: stored.id,
-            incident_id: Some(stored.id),
-            change,
-            orgs,
-        });
-    }
-    let entry = InboxEntry {
-        order: moved.state,
-        receipt_number: stored.receipt_number.to_string(),
-        incident_text: stored.text,
-        location_text: stored.location_text,
-    };
-    Ok(Json(WorkOrderItem::of(&entry, now)))
+    let entry = work_orders::act(state, caller, id, action).await?;
+    Ok(Json(WorkOrderItem::of(&entry, state.clock.now())))
 }
 
 /// 签收: the owning department takes the work order. The first acceptance

@@ -4,10 +4,12 @@
 use fengqiao_core::audit::{AuditAction, AuditEvent};
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::personal::PersonalData;
+use fengqiao_core::role::Permission;
 use fengqiao_core::role::Roles;
 use fengqiao_core::user::{Password, Username};
-use fengqiao_store::{NewUser, StoreError};
+use fengqiao_store::{NewUser, StoreError, StoredUser};
 
+use super::access::Caller;
 use super::{Error, Result};
 use crate::state::AppState;
 
@@ -75,4 +77,60 @@ pub async fn set_password(
     tx.append_audit(&event, now).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Sets an account's roles and/or disables it (which ends its sessions),
+/// each audited, in one transaction; the caller's checks (its own account,
+/// the jurisdiction) are the entry point's. Returns the account as it is
+/// now.
+pub async fn change(
+    state: &AppState,
+    caller: &Caller,
+    user_id: i64,
+    roles: Option<&Roles>,
+    disable: bool,
+) -> Result<StoredUser> {
+    if roles.is_some() {
+        caller.require(Permission::AssignRoles)?;
+    }
+    if disable {
+        caller.require(Permission::ManageUsers)?;
+    }
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    if let Some(roles) = roles {
+        tx.set_roles(user_id, roles, now).await?;
+        let event = caller
+            .audit(AuditAction::RolesChanged, "user")
+            .object(user_id)
+            .detail(roles.to_list());
+        tx.append_audit(&event, now).await?;
+    }
+    if disable {
+        tx.disable_user(user_id, now).await?;
+        tx.append_audit(
+            &caller.audit(AuditAction::Disable, "user").object(user_id),
+            now,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.store.user(user_id).await?.ok_or(Error::NotFound)
+}
+
+/// Lifts the lock that failed sign-ins put on an account, audited.
+pub async fn unlock(state: &AppState, caller: &Caller, user_id: i64) -> Result<StoredUser> {
+    caller.require(Permission::UnlockUsers)?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    tx.unlock_user(user_id, now).await?;
+    tx.append_audit(
+        &caller
+            .audit(AuditAction::AccountUnlocked, "user")
+            .object(user_id),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.store.user(user_id).await?.ok_or(Error::NotFound)
 }

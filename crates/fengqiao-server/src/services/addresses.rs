@@ -1,16 +1,21 @@
 //! Address resolution against the registry, shared by the API and the
 //! command line: free text → structured address (pure resolver) → the
-//! registry's building, room and grid, with who answers for that grid.
+//! registry's building, room and grid, with who answers for that grid;
+//! and setting who answers for a grid (网格责任).
 
 use std::sync::OnceLock;
 
 use fengqiao_address::{DivisionTable, ResolvedAddress, Resolver, Village};
+use fengqiao_core::audit::AuditAction;
 use fengqiao_core::personal::PersonalDataCipher;
+use fengqiao_core::role::Permission;
 use fengqiao_store::{Building, BuildingQuery, Store};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::access::Caller;
 use super::Result;
+use crate::state::AppState;
 
 static RESOLVER: OnceLock<Resolver> = OnceLock::new();
 
@@ -311,4 +316,38 @@ pub fn plate(building: &Building, public_url: &str) -> fengqiao_plates::Plate {
 
 pub fn report_url(public_url: &str, plate_code: &str) -> String {
     format!("{}/r/{plate_code}", public_url.trim_end_matches('/'))
+}
+
+/// 网格责任: the station, community officer and grid workers answering for
+/// a grid (each checked by the entry point to lie in the caller's
+/// jurisdiction and hold the role), audited.
+pub async fn set_responsibility(
+    state: &AppState,
+    caller: &Caller,
+    grid_id: i64,
+    station_org_id: i64,
+    officer_user_id: Option<i64>,
+    grid_worker_ids: &[i64],
+) -> Result<()> {
+    caller.require(Permission::ManageGrids)?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    tx.set_grid_responsibility(
+        grid_id,
+        Some(station_org_id),
+        officer_user_id,
+        grid_worker_ids,
+        now,
+    )
+    .await?;
+    tx.append_audit(
+        &caller
+            .audit(AuditAction::Update, "grid")
+            .object(grid_id)
+            .detail("responsibility"),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -29,7 +29,7 @@ use fengqiao_store::{
 };
 
 use super::access::Caller;
-use super::incidents::{commanded_incident, incident_refused};
+use super::incidents::{self, commanded_incident, incident_refused};
 use super::{Error, Result};
 use crate::live::{LiveEvent, LiveKind};
 use crate::state::AppState;
@@ -613,26 +613,12 @@ async fn publish_sent(state: &AppState, incident_id: i64, sent: &[Unit]) -> Resu
     Ok(())
 }
 
+/// The incident as the commit left it, told as every incident change is.
 async fn publish_incident(state: &AppState, incident_id: i64, change: &str) -> Result<()> {
-    let Some(record) = state.store.incident(incident_id).await? else {
-        return Ok(());
-    };
-    let mut orgs = Vec::new();
-    for id in [record.incident.station_org_id]
-        .into_iter()
-        .chain(record.incident.owner_org_id)
-    {
-        if let Some(org) = state.store.organisation(id).await? {
-            orgs.push(org.path);
-        }
+    if let Some(incident) = state.store.incident_row(incident_id).await? {
+        let (station, owner) = (incident.station_org_id, incident.owner_org_id);
+        incidents::publish(state, incident_id, station, change, owner).await;
     }
-    state.live.publish(LiveEvent {
-        kind: LiveKind::Incident,
-        id: incident_id,
-        incident_id: Some(incident_id),
-        change: change.to_owned(),
-        orgs,
-    });
     Ok(())
 }
 

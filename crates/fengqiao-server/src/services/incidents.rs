@@ -1,18 +1,32 @@
 //! Reading incidents: within a caller's jurisdiction, and what a reporter
-//! may know of their own.
+//! may know of their own; and the command room's moves of an incident, each
+//! through [`transition::apply`]: override the category (改分类), dispatch a
+//! held police incident (派警), route or re-route it to one or several
+//! departments (分流, 联动), record the caller's feedback (回访).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use fengqiao_core::incident::{Group, IncidentError, IncidentStatus};
+use fengqiao_core::category::Category;
+use fengqiao_core::error::{FieldError, Reason};
+use fengqiao_core::incident::{
+    Feedback, Group, Incident, IncidentError, IncidentEvent, IncidentStatus, Priority,
+    Satisfaction, Triage as CoreTriage, TriagedBy,
+};
 use fengqiao_core::label::Label;
+use fengqiao_core::org::{DivisionCode, OrgPath, Organisation};
 use fengqiao_core::role::Permission;
-use fengqiao_core::work_order::{WorkOrder, WorkOrderStatus};
-use fengqiao_store::{IncidentRecord, StoredIncident};
+use fengqiao_core::timeline::Transition;
+use fengqiao_core::work_order::{HandlingNote, NewWorkOrder, WorkOrder, WorkOrderStatus};
+use fengqiao_core::Timestamp;
+use fengqiao_store::{IncidentRecord, StoredIncident, Tx};
 use serde::Serialize;
 use serde_json::Value;
 
 use super::access::Caller;
-use super::{Error, Result};
+use super::routing::{self, may_handle, triage};
+use super::transition::{self, Record};
+use super::{work_orders, Error, Result};
+use crate::live::{LiveEvent, LiveKind};
 use crate::state::AppState;
 
 /// The names of the organisations an incident mentions, so a reader sees
@@ -261,4 +275,380 @@ pub fn event_name<E: Serialize>(event: &E) -> String {
         .ok()
         .and_then(|v| v.get("event").and_then(|e| e.as_str()).map(str::to_owned))
         .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------------------
+// The command room's hand on an incident: 改分类, 派警, 分流, 回访
+
+/// Work orders asked for in one routing (联动).
+const MAX_OWNERS: usize = 10;
+
+/// What a move of an incident made: the incident with its events, the work
+/// orders it handed out (written by the move, each with its events in
+/// order with the incident's), the change it publishes and what the audit
+/// entry says.
+pub struct IncidentMove {
+    pub moved: Transition<Incident, IncidentEvent>,
+    /// Who held it before the move: told of the change too.
+    held_by: Option<i64>,
+    pub created: Vec<WorkOrder>,
+    change: String,
+    detail: String,
+}
+
+impl IncidentMove {
+    fn new(
+        locked: &StoredIncident,
+        moved: Transition<Incident, IncidentEvent>,
+        change: impl Into<String>,
+        detail: String,
+    ) -> IncidentMove {
+        IncidentMove {
+            moved,
+            held_by: locked.owner_org_id,
+            created: Vec::new(),
+            change: change.into(),
+            detail,
+        }
+    }
+}
+
+/// A move writes the incident and its events; its station, whoever held or
+/// holds it and each organisation handed a work order see it.
+impl Record for Incident {
+    const AUDITED_AS: &'static str = "incident";
+    /// The incident with its work orders.
+    type Locked = (StoredIncident, Vec<WorkOrder>);
+    type Moved = IncidentMove;
+    type Written = ();
+
+    async fn lock(tx: &mut Tx, id: i64) -> Result<Self::Locked> {
+        tx.lock_incident(id).await?.ok_or(Error::NotFound)
+    }
+
+    fn audited(moved: &IncidentMove) -> (i64, String) {
+        (moved.moved.state.id, moved.detail.clone())
+    }
+
+    async fn write(tx: &mut Tx, _: &Caller, moved: &IncidentMove, now: Timestamp) -> Result<()> {
+        let incident = &moved.moved.state;
+        tx.update_incident(incident, now).await?;
+        tx.append_timeline(incident.id, None, &moved.moved.events)
+            .await?;
+        Ok(())
+    }
+
+    async fn publish(state: &AppState, moved: &IncidentMove, (): ()) {
+        let incident = &moved.moved.state;
+        let orgs = [moved.held_by, incident.owner_org_id]
+            .into_iter()
+            .flatten()
+            .chain(moved.created.iter().map(|w| w.owner_org_id));
+        publish(state, incident.id, incident.station_id, &moved.change, orgs).await;
+        for order in &moved.created {
+            work_orders::publish(state, order, incident.station_id, "created").await;
+        }
+    }
+}
+
+/// After the commit: the one way an incident's change is told — to its
+/// station and to `orgs` (who held it before the change and holds it now,
+/// those it was handed to), each once.
+pub async fn publish(
+    state: &AppState,
+    incident_id: i64,
+    station_org_id: i64,
+    change: &str,
+    orgs: impl IntoIterator<Item = i64>,
+) {
+    let mut ids = vec![station_org_id];
+    for id in orgs {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    let Some(orgs) = paths(state, &ids).await else {
+        tracing::warn!(
+            incident = incident_id,
+            change,
+            "incident change not published"
+        );
+        return;
+    };
+    state.live.publish(LiveEvent {
+        kind: LiveKind::Incident,
+        id: incident_id,
+        incident_id: Some(incident_id),
+        change: change.to_owned(),
+        orgs,
+    });
+}
+
+/// The paths of the organisations that exist among `ids`; `None` when the
+/// store cannot say (the failure is logged).
+pub async fn paths(state: &AppState, ids: &[i64]) -> Option<Vec<OrgPath>> {
+    let mut paths = Vec::new();
+    for id in ids {
+        match state.store.organisation(*id).await {
+            Ok(Some(org)) => paths.push(org.path),
+            Ok(None) => {}
+            Err(err) => {
+                tracing::warn!(error = %err, org = id, "organisation not read");
+                return None;
+            }
+        }
+    }
+    Some(paths)
+}
+
+/// The incident as it is after a move, for the answer.
+async fn reread(state: &AppState, id: i64) -> Result<IncidentRecord> {
+    state.store.incident(id).await?.ok_or(Error::NotFound)
+}
+
+/// The incident's station and the place its work is done: the community
+/// its address lies in, else the station's first division.
+pub async fn station_and_place(
+    state: &AppState,
+    incident: &StoredIncident,
+) -> Result<(Organisation, Option<DivisionCode>)> {
+    let station = state
+        .store
+        .organisation(incident.station_org_id)
+        .await?
+        .ok_or_else(|| Error::Internal("station vanished".into()))?;
+    let place = incident
+        .community_code
+        .as_deref()
+        .and_then(|c| DivisionCode::parse(c).ok())
+        .or_else(|| station.division_codes.first().cloned());
+    Ok((station, place))
+}
+
+/// 改分类: the operator sets the category (a code of the triage table);
+/// group and priority follow from the table. Allowed while the incident
+/// awaits routing; the timeline keeps the rules' suggestion and the
+/// override.
+pub async fn override_triage(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    category: &str,
+) -> Result<IncidentRecord> {
+    commanded_incident(state, caller, id).await?;
+    let table = triage().table();
+    let code = category.trim();
+    let category = table.category(code).ok_or_else(|| {
+        FieldError::new(
+            "category",
+            Reason::UnknownValue {
+                allowed: table.categories.iter().map(|c| c.code.clone()).collect(),
+            },
+        )
+    })?;
+    let chosen = CoreTriage {
+        category: Category::new(&category.code, &category.class)?,
+        group: category.group,
+        priority: Priority::parse(category.priority)?,
+    };
+    transition::apply::<Incident>(state, caller, id, async |_, (locked, _), now| {
+        let moved = locked
+            .to_core()?
+            .triage(chosen, TriagedBy::Operator, caller.actor.clone(), now)
+            .map_err(incident_refused)?;
+        let detail = format!("triage {}", category.code);
+        Ok(IncidentMove::new(&locked, moved, "triaged", detail))
+    })
+    .await?;
+    reread(state, id).await
+}
+
+/// 派警: a police incident the command room held (its category set by the
+/// operator) goes to the station's command room for a unit to attend, as
+/// intake does for police calls it can read.
+pub async fn dispatch(state: &AppState, caller: &Caller, id: i64) -> Result<IncidentRecord> {
+    let record = commanded_record(state, caller, id).await?;
+    let (station, _) = station_and_place(state, &record.incident).await?;
+    let command_room = routing::command_room_of(&state.store, &station).await?;
+    transition::apply::<Incident>(state, caller, id, async |_, (locked, _), now| {
+        let moved = locked
+            .to_core()?
+            .dispatch(command_room.id, caller.actor.clone(), now)
+            .map_err(incident_refused)?;
+        let detail = format!("dispatch to {}", command_room.id);
+        Ok(IncidentMove::new(&locked, moved, "dispatched", detail))
+    })
+    .await?;
+    reread(state, id).await
+}
+
+/// 分流 / 重新分流: a work order for each organisation named (1 to 10,
+/// distinct; 联动 when several), each serving the incident's place or
+/// within the caller's jurisdiction. A work order rejected and not yet
+/// replaced is re-routed first: the new one names it as the one it
+/// replaces.
+pub async fn route(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    owner_org_ids: &[i64],
+) -> Result<IncidentRecord> {
+    let stored = commanded_incident(state, caller, id).await?;
+    let field = "owner_org_ids";
+    let unique: BTreeSet<i64> = owner_org_ids.iter().copied().collect();
+    if owner_org_ids.is_empty() {
+        return Err(FieldError::new(field, Reason::Required).into());
+    }
+    if owner_org_ids.len() > MAX_OWNERS || unique.len() != owner_org_ids.len() {
+        return Err(FieldError::new(
+            field,
+            Reason::InvalidFormat {
+                expected: "distinct organisation ids, at most 10",
+            },
+        )
+        .into());
+    }
+    let (station, place) = station_and_place(state, &stored).await?;
+    let mut owners: Vec<Organisation> = Vec::new();
+    for owner_id in owner_org_ids {
+        let org = state.store.organisation(*owner_id).await?;
+        match org {
+            Some(org) if may_handle(caller, &org, place.as_ref()) => owners.push(org),
+            _ => return Err(FieldError::new(field, Reason::NotFound).into()),
+        }
+    }
+    let category = stored
+        .triage
+        .as_ref()
+        .map(|t| t.category.code.as_str().to_owned());
+    let command_room = routing::command_room_of(&state.store, &station).await?;
+
+    let actor = caller.actor.clone();
+    transition::apply::<Incident>(state, caller, id, async |tx, (locked, mut orders), now| {
+        let mut incident = locked.to_core()?;
+        let deadlines = match &category {
+            Some(code) => Some(routing::deadlines(code)?),
+            None => None,
+        };
+        let mut pending: Vec<_> = awaiting_reroute(&orders).into_iter().cloned().collect();
+        let mut created = Vec::new();
+        for owner in &owners {
+            if orders
+                .iter()
+                .any(|o| o.owner_org_id == owner.id && o.status.is_open())
+            {
+                return Err(Error::Conflict {
+                    zh: format!("{}已有该警情未办结的流转单。", owner.name),
+                    en: format!(
+                        "{} already holds an open work order of this incident.",
+                        owner.name
+                    ),
+                });
+            }
+            let Some(deadlines) = deadlines else {
+                // Not triaged: the core says so.
+                return Err(incident_refused(IncidentError::NotTriaged));
+            };
+            let new = NewWorkOrder {
+                id: tx.next_work_order_id().await?,
+                originator_org_id: command_room.id,
+                owner_org_id: owner.id,
+                supervisor_org_id: owner.parent_id,
+                deadlines,
+            };
+            let replaced = pending.iter().position(|r| r.owner_org_id != owner.id);
+            let diversion = match replaced {
+                Some(i) => incident.reroute(&pending.remove(i), new, actor.clone(), now),
+                None => incident.divert(new, actor.clone(), now),
+            }
+            .map_err(incident_refused)?;
+            tx.insert_work_order(&diversion.work_order.state, now)
+                .await?;
+            tx.append_timeline(id, None, &diversion.incident.events)
+                .await?;
+            tx.append_timeline(
+                id,
+                Some(diversion.work_order.state.id),
+                &diversion.work_order.events,
+            )
+            .await?;
+            incident = diversion.incident.state;
+            created.push(diversion.work_order.state.clone());
+            orders.push(diversion.work_order.state);
+        }
+        let detail = format!(
+            "route to {}; work orders {}",
+            joined(owner_org_ids.iter()),
+            joined(created.iter().map(|w| &w.id))
+        );
+        // Each diversion's events are written above, in order with its
+        // work order's.
+        let moved = Transition {
+            state: incident,
+            events: Vec::new(),
+        };
+        let mut routed = IncidentMove::new(&locked, moved, "routed", detail);
+        routed.created = created;
+        Ok(routed)
+    })
+    .await?;
+    reread(state, id).await
+}
+
+fn joined<'a>(ids: impl Iterator<Item = &'a i64>) -> String {
+    ids.map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+/// 回访: the caller's answer (satisfaction 1 to 5, a note of up to 1000
+/// characters kept in the audit log). Solved closes a resolved incident;
+/// not solved reopens it for routing again.
+pub async fn feedback(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    resolved: bool,
+    satisfaction: u8,
+    note: Option<&str>,
+) -> Result<IncidentRecord> {
+    commanded_incident(state, caller, id).await?;
+    let mut errors = Vec::new();
+    let satisfaction = Satisfaction::parse(satisfaction)
+        .map_err(|e| errors.push(e))
+        .ok();
+    let note = note
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| HandlingNote::parse("note", n))
+        .transpose()
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    let Some(satisfaction) = satisfaction.filter(|_| errors.is_empty()) else {
+        return Err(Error::Validation(errors));
+    };
+    let answer = Feedback {
+        resolved,
+        satisfaction,
+    };
+    transition::apply::<Incident>(state, caller, id, async |_, (locked, orders), now| {
+        let moved = locked
+            .to_core()?
+            .record_feedback(answer, &orders, caller.actor.clone(), now)
+            .map_err(incident_refused)?;
+        let mut detail = format!(
+            "feedback resolved={resolved} satisfaction={}",
+            satisfaction.get()
+        );
+        if let Some(note) = &note {
+            detail.push_str("; ");
+            detail.push_str(note.as_str());
+        }
+        let change = moved
+            .events
+            .last()
+            .map(|e| event_name(&e.event))
+            .unwrap_or_default();
+        Ok(IncidentMove::new(&locked, moved, change, detail))
+    })
+    .await?;
+    reread(state, id).await
 }

@@ -18,7 +18,6 @@ use fengqiao_core::incident::{
 };
 use fengqiao_core::org::DivisionCode;
 use fengqiao_core::personal::PersonalData;
-use fengqiao_core::secret;
 use fengqiao_core::Timestamp;
 use fengqiao_store::{Building, IncidentExtras, IncidentRecord, Tx};
 use fengqiao_triage::TriageSuggestion;
@@ -26,11 +25,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::Caller;
-use super::group_commit::{Created, PreparedIntake, Written};
-use super::incidents::visible_incident;
+use super::group_commit::{self, Created, PreparedIntake};
+use super::idempotency::{self, Outcome, Written};
+use super::incidents::{self, visible_incident};
 use super::routing::{route, triage, Target};
-use super::{addresses, idempotency, warnings, Error, Result};
-use crate::live::{LiveEvent, LiveKind};
+use super::{addresses, warnings, Error, Result};
 use crate::state::AppState;
 
 #[derive(Deserialize, Serialize, ToSchema)]
@@ -69,13 +68,6 @@ impl ReportIncident {
 
 const TEN_MINUTES_MS: i64 = 10 * 60_000;
 
-/// Whether intake made a new incident or found the one its key made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Intake {
-    Created,
-    Replayed,
-}
-
 /// The intake pipeline every source goes through — the API, Open311, the
 /// public plate page: validate, resolve, triage, route and store in one
 /// transaction, with `key` making a retry return the first incident. The
@@ -85,7 +77,7 @@ pub async fn take_in(
     caller: &Caller,
     key: Option<&str>,
     body: &ReportIncident,
-) -> Result<(Intake, IncidentRecord)> {
+) -> Result<(Outcome, IncidentRecord)> {
     take_in_known(state, caller, key, body, &Known::default()).await
 }
 
@@ -110,14 +102,32 @@ pub async fn take_in_known(
     key: Option<&str>,
     body: &ReportIncident,
     known: &Known<'_>,
-) -> Result<(Intake, IncidentRecord)> {
-    let request_hash = secret::hash(&serde_json::to_string(body).map_err(Error::internal)?);
+) -> Result<(Outcome, IncidentRecord)> {
+    let hash = idempotency::body_hash(body)?;
     let actor = caller.actor.to_stored();
-    if let Some(key) = key {
-        if let Some(first) = replay(state, caller, &actor, key, &request_hash).await? {
-            return Ok((Intake::Replayed, first));
-        }
-    }
+    let actor = &actor;
+    idempotency::once(
+        key,
+        &hash,
+        |key| async move {
+            let first = state.store.idempotency_key(actor, key).await?;
+            Ok(first.map(|first| (first.request_hash, first.incident_id)))
+        },
+        |id| visible_incident(state, caller, id),
+        take_in_new(state, caller, key, &hash, body, known),
+    )
+    .await
+}
+
+/// The intake of a request its key (if any) has not made yet.
+async fn take_in_new(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<&str>,
+    request_hash: &[u8],
+    body: &ReportIncident,
+    known: &Known<'_>,
+) -> Result<Written<IncidentRecord>> {
     let new = parse_body(body)?;
     let (name, phone) = (reporter_name(body)?, reporter_phone(body)?);
 
@@ -155,9 +165,9 @@ pub async fn take_in_known(
         community_code: location_code.map(|c| c.as_str().to_owned()),
         triage_matched: suggestion.matched.iter().map(|m| m.word.clone()).collect(),
     };
-    let mut orgs = vec![route.station.path.clone(), route.command_room.path.clone()];
+    let (station, mut orgs) = (route.station.id, vec![route.command_room.id]);
     if let Target::Department { owner, .. } = &route.target {
-        orgs.push(owner.path.clone());
+        orgs.push(owner.id);
     }
     let limit = known.limit.zip(building).map(|(l, b)| (*l, b.id));
     let prepared = PreparedIntake {
@@ -172,50 +182,20 @@ pub async fn take_in_known(
         limit,
     };
     let created = match state.intake.write(prepared).await? {
-        Written::Created(created) => created,
-        Written::KeyUsed => {
-            // An intake with the same key committed first: it answers.
-            let key = key.ok_or_else(|| Error::Internal("a key used without a key".into()))?;
-            let first = replay(state, caller, &actor, key, &request_hash)
-                .await?
-                .ok_or_else(|| Error::Internal("idempotency key vanished".into()))?;
-            return Ok((Intake::Replayed, first));
-        }
+        group_commit::Written::Created(created) => created,
+        // An intake with the same key committed first: it answers.
+        group_commit::Written::KeyUsed => return Ok(Written::KeyUsed),
     };
     let Created {
         record,
         warnings: raised,
     } = *created;
     let id = record.incident.id;
-    state.live.publish(LiveEvent {
-        kind: LiveKind::Incident,
-        id,
-        incident_id: Some(id),
-        change: "created".into(),
-        orgs,
-    });
+    incidents::publish(state, id, station, "created", orgs).await;
     for warning_id in raised {
         warnings::publish(state, warning_id, "raised").await;
     }
-    Ok((Intake::Created, record))
-}
-
-/// The answer to a key already used: the first incident for the same body,
-/// a 422 for another; `None` when the key is new.
-async fn replay(
-    state: &AppState,
-    caller: &Caller,
-    actor: &str,
-    key: &str,
-    request_hash: &[u8],
-) -> Result<Option<IncidentRecord>> {
-    let Some(first) = state.store.idempotency_key(actor, key).await? else {
-        return Ok(None);
-    };
-    idempotency::same_request(&first.request_hash, request_hash)?;
-    Ok(Some(
-        visible_incident(state, caller, first.incident_id).await?,
-    ))
+    Ok(Written::Created(record))
 }
 
 fn optional(text: &Option<String>) -> Option<&str> {

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod accounts;
 pub mod addresses;
+pub mod audit;
 pub mod bulk_intake;
 pub mod dispatch;
 pub mod dispute_warnings;
@@ -27,6 +28,9 @@ pub mod routing;
 pub mod sessions;
 pub mod tasks;
 pub mod threat_words;
+pub mod tokens;
+pub mod transition;
 pub mod warnings;
+pub mod work_orders;
 
 pub use error::{Error, Result};

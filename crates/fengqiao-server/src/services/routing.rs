@@ -9,9 +9,12 @@
 
 use std::sync::OnceLock;
 
+use fengqiao_core::audit::AuditAction;
+use fengqiao_core::category::CategoryCode;
 use fengqiao_core::org::{DivisionCode, OrgKind, Organisation};
+use fengqiao_core::role::Permission;
 use fengqiao_core::work_order::DeadlinePolicy;
-use fengqiao_store::Store;
+use fengqiao_store::{RoutingRule, Store, StoreError};
 use fengqiao_triage::{Category, Group, RouteTo, Triage, TriageSuggestion};
 use serde_json::Value;
 
@@ -234,4 +237,45 @@ pub(crate) fn may_handle(
     let serves = matches!(org.kind, OrgKind::Department | OrgKind::GovernanceCentre)
         && place.is_some_and(|p| org.covers(p));
     serves || caller.sees(&org.path)
+}
+
+/// 分流规则: replaces a category's rules for the places of the caller's
+/// jurisdiction (each place and organisation checked by the entry point),
+/// keeping other jurisdictions' rules, audited. Returns the category's
+/// rules as they are now.
+pub async fn replace_rules(
+    state: &AppState,
+    caller: &Caller,
+    code: &CategoryCode,
+    rules: &[(DivisionCode, i64)],
+) -> Result<Vec<RoutingRule>> {
+    caller.require(Permission::ManageRoutingRules)?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    match tx
+        .replace_routing_rules(code, |c| caller.covers(c.as_str()), rules, now)
+        .await
+    {
+        Ok(()) => {}
+        // Another request set a rule for one of these places meanwhile.
+        Err(StoreError::Duplicate(_)) => {
+            return Err(Error::Conflict {
+                zh: "分流规则刚被他人修改，请刷新后重试。".into(),
+                en: "The routing rules were changed meanwhile; reload and try again.".into(),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let detail = rules
+        .iter()
+        .map(|(place, org)| format!("{}→{org}", place.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let event = caller
+        .audit(AuditAction::Update, "routing_rule")
+        .object(code.as_str())
+        .detail(detail);
+    tx.append_audit(&event, now).await?;
+    tx.commit().await?;
+    Ok(state.store.routing_rules_for(code.as_str()).await?)
 }

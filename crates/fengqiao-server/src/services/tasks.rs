@@ -30,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::Caller;
+use super::idempotency::Outcome;
 use super::{Error, Result};
 use crate::state::AppState;
 
@@ -437,4 +438,36 @@ pub async fn task_doer_of(
         user_id: user.id,
         role: assignee_role(&user.roles),
     }))
+}
+
+/// 交办: puts a task a station chief assigned on its assignee's list,
+/// audited. The same task (same person, text, building and day) assigned
+/// again answers with the one already there, not made twice.
+pub async fn assign(state: &AppState, caller: &Caller, new: &NewTask) -> Result<(Outcome, Task)> {
+    caller.require(Permission::AssignTasks)?;
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let Some(id) = tx.insert_task(new, now).await? else {
+        // Assigned before (a retry): the task already there answers.
+        let existing = tx
+            .same_task(new.assignee.user_id, &new.natural_key, new.day)
+            .await?
+            .ok_or_else(|| Error::Internal("assigned task vanished".into()))?;
+        return Ok((Outcome::Replayed, existing));
+    };
+    let audit = caller
+        .audit(AuditAction::Create, "task")
+        .object(id)
+        .detail(format!(
+            "assigned to user {} for {}",
+            new.assignee.user_id, new.day
+        ));
+    tx.append_audit(&audit, now).await?;
+    tx.commit().await?;
+    let task = state
+        .store
+        .task(id)
+        .await?
+        .ok_or_else(|| Error::Internal("task not stored".into()))?;
+    Ok((Outcome::Created, task))
 }

@@ -1,7 +1,8 @@
 //! The server's layers, checked from its source: services never reach up
 //! into the ways in (`api`, `pages`, `adapters`) or the `jobs`, and know no
 //! HTTP; no `api` module imports another; adapters and jobs go through the
-//! services. docs/ARCHITECTURE.md states the same rules.
+//! services; only services open a transaction. docs/ARCHITECTURE.md states
+//! the same rules.
 
 use std::path::{Path, PathBuf};
 
@@ -146,6 +147,72 @@ fn violations(src: &Path) -> Vec<String> {
         }
     }
     found
+}
+
+/// The ways in, which call services and never open a transaction.
+const WAYS_IN: &[&str] = &["api", "pages", "adapters"];
+
+/// Lines that open a transaction (`.begin()`) or hold one (`Tx`), with
+/// their numbers; comments are skipped.
+fn transactions(source: &str) -> Vec<usize> {
+    source
+        .lines()
+        .enumerate()
+        .filter(|(_, line)| {
+            let code = match line.find("//") {
+                Some(at) => &line[..at],
+                None => line,
+            };
+            code.contains(".begin()")
+                || code
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|word| word == "Tx")
+        })
+        .map(|(number, _)| number + 1)
+        .collect()
+}
+
+/// Transactions opened or held by a way in, one line each.
+fn transactions_outside_services(src: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for layer in WAYS_IN {
+        for file in rust_files(&src.join(layer)) {
+            let source = std::fs::read_to_string(&file).expect("a readable source file");
+            let shown = file
+                .strip_prefix(src)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            for line in transactions(&source) {
+                found.push(format!(
+                    "{shown}:{line}: {layer} must not open or hold a transaction"
+                ));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn only_services_open_transactions() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let found = transactions_outside_services(&src);
+    assert!(
+        found.is_empty(),
+        "transactions outside services (docs/ARCHITECTURE.md):\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_check_sees_a_transaction_opened_or_held() {
+    let source = "let mut tx = state.store.begin().await?;\n\
+                  // state.store.begin() in a comment\n\
+                  async fn record_key(tx: &mut Tx) {}\n\
+                  use fengqiao_store::{StoredParty, Tx};\n\
+                  let begin = TxLike::begin;\n\
+                  services::disputes::register(&state).await?;";
+    assert_eq!(transactions(source), [1, 3, 4]);
 }
 
 #[test]
