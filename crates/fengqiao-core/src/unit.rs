@@ -402,8 +402,52 @@ pub struct DispatchPolicy {
     /// A station with more police incidents waiting for a unit than this is
     /// overloaded, and its war zone reinforces it.
     pub max_waiting: usize,
-    /// Days a unit's track is kept before it is forgotten.
+    /// Days a unit's track is kept as reported: one point every few
+    /// seconds, what a review of an arrival needs.
     pub track_retention_days: i64,
+    /// Then thinned to the first point of every this many minutes…
+    pub thinned_track_minutes: i64,
+    /// …and kept so for this many days more before it is forgotten: a
+    /// patrol's coverage over the months, without its every step.
+    pub thinned_track_days: i64,
+}
+
+impl DispatchPolicy {
+    /// The limits a deployment may set, checked once at start.
+    pub fn new(
+        track_retention_days: i64,
+        thinned_track_minutes: i64,
+        thinned_track_days: i64,
+    ) -> Result<Self, FieldError> {
+        let check = |field: &'static str, value: i64, max: i64, expected: &'static str| {
+            if (1..=max).contains(&value) {
+                Ok(value)
+            } else {
+                Err(FieldError::new(field, Reason::InvalidFormat { expected }))
+            }
+        };
+        Ok(DispatchPolicy {
+            track_retention_days: check(
+                "track_retention_days",
+                track_retention_days,
+                365,
+                "1 to 365 days",
+            )?,
+            thinned_track_minutes: check(
+                "thinned_track_minutes",
+                thinned_track_minutes,
+                1440,
+                "1 to 1440 minutes",
+            )?,
+            thinned_track_days: check(
+                "thinned_track_days",
+                thinned_track_days,
+                3650,
+                "1 to 3650 days",
+            )?,
+            ..DispatchPolicy::default()
+        })
+    }
 }
 
 impl Default for DispatchPolicy {
@@ -411,6 +455,8 @@ impl Default for DispatchPolicy {
         DispatchPolicy {
             max_waiting: 3,
             track_retention_days: 30,
+            thinned_track_minutes: 5,
+            thinned_track_days: 365,
         }
     }
 }

@@ -403,7 +403,25 @@ impl Tx {
         Ok(())
     }
 
-    /// Forgets track points older than `before` (the retention).
+    /// Thins track points older than `before` to the first of every
+    /// `every_ms` of each unit (buckets counted from the epoch, so a run
+    /// repeated keeps what the first kept); the count removed.
+    pub async fn thin_positions_before(&mut self, before: Timestamp, every_ms: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM unit_positions WHERE at < $1 AND EXISTS (
+                 SELECT 1 FROM unit_positions earlier
+                 WHERE earlier.unit_id = unit_positions.unit_id
+                   AND earlier.at < unit_positions.at
+                   AND earlier.at >= unit_positions.at - unit_positions.at % $2)",
+        )
+        .bind(before.millis())
+        .bind(every_ms)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Forgets track points older than `before` (the end of the retention).
     pub async fn forget_positions_before(&mut self, before: Timestamp) -> Result<u64> {
         let done = sqlx::query("DELETE FROM unit_positions WHERE at < $1")
             .bind(before.millis())

@@ -51,6 +51,12 @@ pub struct Settings {
     /// 回访: days after a dispute's agreement its follow-up visits fall,
     /// ascending and comma-separated (1 to 6 visits, each 1 to 365 days).
     pub dispute_follow_up_days: String,
+    /// 轨迹: days a unit's track is kept as reported (1 to 365)…
+    pub track_retention_days: i64,
+    /// …then thinned to one point every this many minutes (1 to 1440)…
+    pub thinned_track_minutes: i64,
+    /// …and forgotten this many days later (1 to 3650).
+    pub thinned_track_days: i64,
 }
 
 impl Default for Settings {
@@ -68,6 +74,9 @@ impl Default for Settings {
             visit_period_days: 30,
             stalled_dispute_days: 14,
             dispute_follow_up_days: "7,30".into(),
+            track_retention_days: 30,
+            thinned_track_minutes: 5,
+            thinned_track_days: 365,
         }
     }
 }
@@ -96,7 +105,7 @@ impl<T: Serialize> Provider for Named<T> {
     }
 }
 
-pub const KEYS: [&str; 12] = [
+pub const KEYS: [&str; 15] = [
     "bind",
     "data_dir",
     "database_url",
@@ -109,6 +118,9 @@ pub const KEYS: [&str; 12] = [
     "visit_period_days",
     "stalled_dispute_days",
     "dispute_follow_up_days",
+    "track_retention_days",
+    "thinned_track_minutes",
+    "thinned_track_days",
 ];
 
 pub struct Loaded {
@@ -196,6 +208,9 @@ impl Settings {
             "visit_period_days" => self.visit_period_days.to_string(),
             "stalled_dispute_days" => self.stalled_dispute_days.to_string(),
             "dispute_follow_up_days" => self.dispute_follow_up_days.clone(),
+            "track_retention_days" => self.track_retention_days.to_string(),
+            "thinned_track_minutes" => self.thinned_track_minutes.to_string(),
+            "thinned_track_days" => self.thinned_track_days.to_string(),
             _ => String::new(),
         }
     }

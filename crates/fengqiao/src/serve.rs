@@ -10,6 +10,7 @@ use fengqiao_core::org::OrgKind;
 use fengqiao_core::personal::PersonalDataCipher;
 use fengqiao_core::repeat_call::RepeatCallPolicy;
 use fengqiao_core::task::{StalledPolicy, VisitPolicy};
+use fengqiao_core::unit::DispatchPolicy;
 use fengqiao_core::user::PasswordHashing;
 use fengqiao_core::SystemClock;
 use fengqiao_server::{AppState, ServerSettings};
@@ -106,6 +107,18 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
                  invalid dispute_follow_up_days: 1 to 6 ascending day counts, each 1 to 365, comma-separated"
             )
         })?;
+    let dispatch = DispatchPolicy::new(
+        settings.track_retention_days,
+        settings.thinned_track_minutes,
+        settings.thinned_track_days,
+    )
+    .map_err(|e| {
+        anyhow::anyhow!(
+            "配置项 {0} 无效：轨迹保留 1–365 天，抽稀间隔 1–1440 分钟，抽稀后保留 1–3650 天 / \
+             invalid {0}: a track is kept 1 to 365 days, thinned to 1 to 1440 minutes, then kept 1 to 3650 days",
+            e.field
+        )
+    })?;
     let store = open_store(settings).await?;
     let cipher = cipher(settings)?;
     let hashing = PasswordHashing::recommended();
@@ -154,6 +167,7 @@ pub async fn serve(settings: &Settings, demo: Option<DemoOptions>) -> anyhow::Re
             visits,
             stalled_disputes,
             dispute_follow_ups,
+            dispatch,
             ..ServerSettings::default()
         },
     );

@@ -25,9 +25,10 @@ pub enum Job {
     DailyTaskLists,
     /// Sessions idle too long that nobody came back for.
     EndIdleSessions,
-    /// Unit tracks older than the retention are forgotten: officers'
-    /// movements are personal data, kept no longer than needed.
-    ForgetOldTracks,
+    /// Unit tracks older than the retention are thinned, and forgotten
+    /// later: officers' movements are personal data, kept no longer and no
+    /// finer than needed.
+    KeepTracks,
 }
 
 impl Job {
@@ -37,7 +38,7 @@ impl Job {
         Job::EscalateWarnings,
         Job::DailyTaskLists,
         Job::EndIdleSessions,
-        Job::ForgetOldTracks,
+        Job::KeepTracks,
     ];
 
     pub fn name(self) -> &'static str {
@@ -47,7 +48,7 @@ impl Job {
             Job::EscalateWarnings => "escalate_warnings",
             Job::DailyTaskLists => "daily_task_lists",
             Job::EndIdleSessions => "end_idle_sessions",
-            Job::ForgetOldTracks => "forget_old_tracks",
+            Job::KeepTracks => "keep_tracks",
         }
     }
 
@@ -58,7 +59,7 @@ impl Job {
                 Duration::from_secs(30)
             }
             Job::DailyTaskLists => Duration::from_secs(60),
-            Job::EndIdleSessions | Job::ForgetOldTracks => Duration::from_secs(300),
+            Job::EndIdleSessions | Job::KeepTracks => Duration::from_secs(300),
         }
     }
 
@@ -73,7 +74,7 @@ impl Job {
                 .await?
                 .map_or(0, |done| done.created)),
             Job::EndIdleSessions => sessions::end_idle(state).await,
-            Job::ForgetOldTracks => Ok(dispatch::forget_old_positions(state).await? as usize),
+            Job::KeepTracks => Ok(dispatch::keep_tracks(state).await? as usize),
         }
     }
 

@@ -923,16 +923,26 @@ pub async fn track(
     Ok(state.store.unit_track(unit_id, from, to).await?)
 }
 
-/// Forgets track points older than the retention: the job's one step.
-pub async fn forget_old_positions(state: &AppState) -> fengqiao_store::Result<u64> {
-    let before = state
+/// Keeps tracks no longer and no finer than needed, the job's one step:
+/// past the retention each unit's track is thinned to one point every
+/// [`DispatchPolicy::thinned_track_minutes`], and past the thinned days too
+/// it is forgotten. The count of points removed.
+///
+/// [`DispatchPolicy::thinned_track_minutes`]: fengqiao_core::unit::DispatchPolicy
+pub async fn keep_tracks(state: &AppState) -> fengqiao_store::Result<u64> {
+    let policy = &state.settings.dispatch;
+    let thin_before = state
         .clock
         .now()
-        .plus_minutes(-state.settings.dispatch.track_retention_days * 24 * 60);
+        .plus_minutes(-policy.track_retention_days * 24 * 60);
+    let forget_before = thin_before.plus_minutes(-policy.thinned_track_days * 24 * 60);
     let mut tx = state.store.begin().await?;
-    let forgotten = tx.forget_positions_before(before).await?;
+    let forgotten = tx.forget_positions_before(forget_before).await?;
+    let thinned = tx
+        .thin_positions_before(thin_before, policy.thinned_track_minutes * 60_000)
+        .await?;
     tx.commit().await?;
-    Ok(forgotten)
+    Ok(forgotten + thinned)
 }
 
 // ---------------------------------------------------------------------------

@@ -413,12 +413,30 @@ backend_tests! {
         let audit = app.db.store.audit_entries(0, 1000).await.unwrap();
         assert!(audit.entries.iter().any(|e| e.object_type == "unit_track" && e.action == "view_personal_data" && e.detail.as_deref().is_some_and(|d| d.contains("核查出警"))));
 
-        // Past the retention (30 days) the track is forgotten; the unit
-        // keeps its last position.
+        // The phone's track, a point a minute for the ten minutes before.
+        let earlier: Vec<_> = (1..=10)
+            .map(|m| json!({"unit_id": unit, "lat": SCENE_LAT, "lon": SCENE_LON,
+                "at": format!("2025-11-24T23:{:02}:00+08:00", 60 - m)}))
+            .collect();
+        let r = app.request(Method::POST, "/api/v1/units/positions", Some(&officer), Some(&json!({"positions": earlier}))).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let track_at = |track: Vec<fengqiao_store::PositionReport>| track.iter().map(|p| p.at).collect::<Vec<_>>();
+        assert_eq!(app.db.store.unit_track(unit, T0.plus_minutes(-60), T0.plus_minutes(1)).await.unwrap().len(), 11);
+
+        // Past the retention (30 days) the track is thinned to a point
+        // every 5 minutes; a second run changes nothing.
         app.clock.advance_minutes(31 * 24 * 60);
-        // This unit's point and the world's foreign unit's.
-        assert_eq!(fengqiao_server::jobs::Job::ForgetOldTracks.run(&app.state).await.unwrap(), 2);
-        let track = app.db.store.unit_track(unit, T0, app.clock.now()).await.unwrap();
+        assert_eq!(fengqiao_server::jobs::Job::KeepTracks.run(&app.state).await.unwrap(), 8);
+        assert_eq!(fengqiao_server::jobs::Job::KeepTracks.run(&app.state).await.unwrap(), 0);
+        let track = app.db.store.unit_track(unit, T0.plus_minutes(-60), T0.plus_minutes(1)).await.unwrap();
+        assert_eq!(track_at(track), [T0.plus_minutes(-10), T0.plus_minutes(-5), T0]);
+
+        // A year later the thinned track is forgotten too (this unit's
+        // three points and the world's foreign unit's one); the unit keeps
+        // its last position.
+        app.clock.advance_minutes(365 * 24 * 60);
+        assert_eq!(fengqiao_server::jobs::Job::KeepTracks.run(&app.state).await.unwrap(), 4);
+        let track = app.db.store.unit_track(unit, T0.plus_minutes(-60), app.clock.now()).await.unwrap();
         assert!(track.is_empty());
         assert!(app.db.store.unit(unit).await.unwrap().unwrap().position.is_some());
     }
