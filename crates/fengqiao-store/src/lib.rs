@@ -50,6 +50,7 @@ pub use disputes::{
 pub use field_reports::ReportKey;
 pub use figures::{BuildingPoint, Narrowing, RoadLine};
 pub use incidents::{
+    EarlierCall,
     IdempotencyRecord, IncidentExtras, IncidentRecord, NewIdempotencyKey, StoredIncident,
     TimelineEntry,
 };
