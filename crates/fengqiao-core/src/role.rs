@@ -99,6 +99,8 @@ impl Role {
                 ViewWarnings,
                 HandleWarnings,
                 ViewDisputes,
+                // A walk-in's dispute is registered at the desk (接警台).
+                HandleDisputes,
                 ManageUnits,
             ],
             Role::CommunityOfficer => &[
