@@ -99,8 +99,6 @@ impl Role {
                 ViewWarnings,
                 HandleWarnings,
                 ViewDisputes,
-                // A walk-in's dispute is registered at the desk (接警台).
-                HandleDisputes,
                 ManageUnits,
             ],
             Role::CommunityOfficer => &[

@@ -16,13 +16,13 @@ use std::collections::BTreeMap;
 use fengqiao_core::error::FieldError;
 use fengqiao_core::incident::{IncidentSource, Location};
 use fengqiao_core::personal::PersonalData;
+use fengqiao_core::org::{OrgKind, Organisation};
 use fengqiao_core::role::Permission;
 use fengqiao_store::IncidentRecord;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::access::Caller;
-use super::field_reports::visible_report;
 use super::format::rfc3339;
 use super::idempotency::Outcome;
 use super::incidents::visible_incident;
@@ -214,23 +214,31 @@ pub async fn preview(state: &AppState, caller: &Caller, draft: &DeskDraft) -> Re
             EARLIER_LIMIT,
         )
         .await?;
-    // Only what the caller may see: by the incident's station.
+    // Only what the caller may see: by the incident's station or whoever
+    // holds it (a command room sees what it holds, not its station's
+    // subtree), as reading the incident would decide.
     let mut sees: BTreeMap<i64, bool> = BTreeMap::new();
     let mut earlier = Vec::new();
     for call in found {
-        let station = call.incident.station_org_id;
-        let visible = match sees.get(&station) {
-            Some(v) => *v,
-            None => {
-                let v = state
-                    .store
-                    .organisation(station)
-                    .await?
-                    .is_some_and(|o| caller.sees(&o.path));
-                sees.insert(station, v);
-                v
-            }
-        };
+        let mut visible = false;
+        for org in [call.incident.station_org_id]
+            .into_iter()
+            .chain(call.incident.owner_org_id)
+        {
+            let seen = match sees.get(&org) {
+                Some(v) => *v,
+                None => {
+                    let v = state
+                        .store
+                        .organisation(org)
+                        .await?
+                        .is_some_and(|o| caller.sees(&o.path));
+                    sees.insert(org, v);
+                    v
+                }
+            };
+            visible |= seen;
+        }
         if !visible {
             continue;
         }
@@ -260,8 +268,8 @@ pub async fn preview(state: &AppState, caller: &Caller, draft: &DeskDraft) -> Re
 /// once per report — a second time answers with the first incident, also
 /// when two requests race. The report names the incident, and the
 /// incident's view names the report. Those who may report incidents and
-/// whose jurisdiction holds the report's station may do it; others get
-/// 404 as if the report did not exist.
+/// act for the report's station (its jurisdiction, or its command room)
+/// may do it; others get 404 as if the report did not exist.
 #[tracing::instrument(skip_all, err(level = "info"), fields(field_report.id = report_id))]
 pub async fn take_in_field_report(
     state: &AppState,
@@ -269,13 +277,17 @@ pub async fn take_in_field_report(
     report_id: i64,
 ) -> Result<(Outcome, IncidentRecord)> {
     caller.require(Permission::ReportIncidents)?;
-    let report = visible_report(state, caller, report_id).await?;
+    let report = state
+        .store
+        .field_report(report_id)
+        .await?
+        .ok_or(Error::NotFound)?;
     let station = state
         .store
         .organisation(report.place.station_org_id)
         .await?
         .ok_or(Error::NotFound)?;
-    if !caller.sees(&station.path) {
+    if !acts_for(caller, &station) {
         return Err(Error::NotFound);
     }
     if let Some(incident) = report.incident_id {
@@ -304,3 +316,10 @@ pub async fn take_in_field_report(
     intake::take_in_known(state, caller, None, &body, &known).await
 }
 
+/// Whether the caller acts for `station`: the station lies in the caller's
+/// jurisdiction, or the caller is the station's command room, which takes
+/// its station's reports in (as it sends its station's units).
+fn acts_for(caller: &Caller, station: &Organisation) -> bool {
+    caller.sees(&station.path)
+        || (caller.org.kind == OrgKind::CommandRoom && caller.org.parent_id == Some(station.id))
+}
