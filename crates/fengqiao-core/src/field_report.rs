@@ -515,7 +515,10 @@ mod tests {
             dispute_id: None,
             incident_id: None,
         };
-        assert_eq!(report.incident_text(), "【网格上报·矛盾纠纷·邻里纠纷】漏水争吵");
+        assert_eq!(
+            report.incident_text(),
+            "【网格上报·矛盾纠纷·邻里纠纷】漏水争吵"
+        );
         let registered = report.register_as_dispute(40).unwrap();
         assert_eq!(registered.dispute_id, Some(40));
         assert_eq!(

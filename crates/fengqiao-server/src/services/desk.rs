@@ -15,8 +15,8 @@ use std::collections::BTreeMap;
 
 use fengqiao_core::error::FieldError;
 use fengqiao_core::incident::{IncidentSource, Location};
-use fengqiao_core::personal::PersonalData;
 use fengqiao_core::org::{OrgKind, Organisation};
+use fengqiao_core::personal::PersonalData;
 use fengqiao_core::role::Permission;
 use fengqiao_store::IncidentRecord;
 use serde::{Deserialize, Serialize};

@@ -390,7 +390,9 @@ impl Batches {
                     .audit(AuditAction::Create, "incident")
                     .object(m.incident.id)
                     .detail(match m.intake.field_report {
-                        Some(report) => format!("{} from field report {report}", m.incident.receipt),
+                        Some(report) => {
+                            format!("{} from field report {report}", m.incident.receipt)
+                        }
                         None => m.incident.receipt.to_string(),
                     })
             })
@@ -583,9 +585,7 @@ fn make<'a>(
                 supervisor_org_id: owner.parent_id,
                 deadlines: *deadlines,
             };
-            let diversion = triaged
-                .divert(new, Actor::System, now)
-                .map_err(internal)?;
+            let diversion = triaged.divert(new, Actor::System, now).map_err(internal)?;
             events.extend(diversion.incident.events);
             order = Some((diversion.work_order.state, diversion.work_order.events));
             diversion.incident.state

@@ -628,7 +628,12 @@ pub async fn settle_on_the_spot(
             )
             .map_err(incident_refused)?;
         let detail = format!("settled on the spot: {}", how.as_str());
-        Ok(IncidentMove::new(&locked, moved, "settled_on_the_spot", detail))
+        Ok(IncidentMove::new(
+            &locked,
+            moved,
+            "settled_on_the_spot",
+            detail,
+        ))
     })
     .await?;
     reread(state, id).await

@@ -19,10 +19,10 @@ use fengqiao_core::incident::{
     IncidentInput, IncidentSource, IncidentStatus, NewIncident, Priority, Settlement,
     Triage as CoreTriage, TriagedBy,
 };
-use fengqiao_core::role::Permission;
-use fengqiao_core::work_order::HandlingNote;
 use fengqiao_core::org::DivisionCode;
 use fengqiao_core::personal::PersonalData;
+use fengqiao_core::role::Permission;
+use fengqiao_core::work_order::HandlingNote;
 use fengqiao_core::Timestamp;
 use fengqiao_store::{Building, IncidentExtras, IncidentRecord, Tx};
 use fengqiao_triage::TriageSuggestion;
@@ -191,9 +191,7 @@ fn desk_choices(
         };
     };
     let mut errors = Vec::new();
-    let how = Settlement::from_str(how)
-        .map_err(|e| errors.push(e))
-        .ok();
+    let how = Settlement::from_str(how).map_err(|e| errors.push(e)).ok();
     let note = HandlingNote::parse(
         "settlement_note",
         body.settlement_note.as_deref().unwrap_or(""),
@@ -255,9 +253,7 @@ async fn take_in_new(
         route.target = Target::Unrouted;
     }
     let overridden = match overridden {
-        Some(chosen) if chosen.category != suggestion.category => {
-            Some(self::core_triage(&chosen)?)
-        }
+        Some(chosen) if chosen.category != suggestion.category => Some(self::core_triage(&chosen)?),
         _ => None,
     };
 

@@ -20,10 +20,22 @@ const JINLI_CARELESS: &str = "浆洗街 锦里小区3幢";
 /// November 2025 in Beijing time, which holds T0.
 const NOVEMBER: &str = "from=2025-11-01T00:00:00%2B08:00&to=2025-12-01T00:00:00%2B08:00";
 
-async fn post(app: &TestApp, secret: &str, path: &str, body: &Value, key: Option<&str>) -> Response {
+async fn post(
+    app: &TestApp,
+    secret: &str,
+    path: &str,
+    body: &Value,
+    key: Option<&str>,
+) -> Response {
     let headers: Vec<(&str, &str)> = key.map(|k| ("Idempotency-Key", k)).into_iter().collect();
-    app.raw(Method::POST, path, Some(secret), Some(body.to_string()), &headers)
-        .await
+    app.raw(
+        Method::POST,
+        path,
+        Some(secret),
+        Some(body.to_string()),
+        &headers,
+    )
+    .await
 }
 
 /// Incidents stored besides the world's own (station B's fight).
@@ -42,7 +54,10 @@ fn events(incident: &Value) -> Vec<String> {
 
 fn on_scene(figures: &Value) -> (u64, u64) {
     let rate = &figures["on_scene_resolution"];
-    (rate["count"].as_u64().unwrap(), rate["of"].as_u64().unwrap())
+    (
+        rate["count"].as_u64().unwrap(),
+        rate["of"].as_u64().unwrap(),
+    )
 }
 
 backend_tests! {
@@ -62,7 +77,7 @@ backend_tests! {
         let preview = preview.json();
         assert_eq!(preview["address"]["building_id"], app.world.own_building.id, "{preview}");
         assert!(preview["address"]["standard"].as_str().unwrap().contains("锦里小区"), "{preview}");
-        assert!(preview["triage"]["matched"].as_array().unwrap().len() > 0, "{preview}");
+        assert!(!preview["triage"]["matched"].as_array().unwrap().is_empty(), "{preview}");
         assert_eq!(preview["earlier"].as_array().unwrap().len(), 2, "{preview}");
         assert_eq!(preview["call_number"], 3);
         assert_eq!(preview["earlier"][0]["same_place"], true);
