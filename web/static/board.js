@@ -20,6 +20,8 @@
   );
   // The command room may triage and route from the detail pane.
   const mayDispatch = board.dataset.dispatch === 'true';
+  // The community officer and the operator may register a dispute case.
+  const mayRegisterCases = board.dataset.cases === 'true';
   const incidents = new Map(); // id → summary as the API gives it
   let openId = null;
   let loaded = false;
@@ -450,6 +452,102 @@
     return section;
   }
 
+  // 登记矛盾纠纷: a case from this incident, the caller a party (the
+  // server reads the caller from the incident's record: the page only
+  // ever has the masked words), the type suggested from the category, the
+  // risk level with its reason. The server answers a second registration
+  // with the first case.
+  const caseKeys = new Map();
+  function caseSection(incident) {
+    if (!mayRegisterCases || !incident.triage) return null;
+    // A live update of the same incident keeps what was typed.
+    const shown = detail.querySelector(`form.case-form[data-incident="${incident.id}"]`);
+    if (shown) return shown;
+    const choices = (name) => document.querySelector(`#case-choices [data-choices="${name}"]`).cloneNode(true);
+    const type = choices('dispute_type');
+    type.name = 'dispute_type';
+    const suggested = filters.category.querySelector(`option[value="${incident.triage.category}"]`)?.dataset.disputeType;
+    if (suggested) type.value = suggested;
+    const risk = choices('risk_level');
+    risk.name = 'risk_level';
+    const reason = el('textarea', { name: 'risk_reason', rows: 2, maxlength: 500 });
+    const named = Boolean(incident.reporter_name);
+    const reporter = el('input', { type: 'checkbox', name: 'reporter_as_party', checked: named, disabled: !named });
+    const partyName = el('input', { name: 'party_name', maxlength: 50 });
+    const partyPhone = el('input', { name: 'party_phone', inputmode: 'tel', maxlength: 20 });
+    const button = el('button', { type: 'submit', text: label('case.submit') });
+    const error = errorBox();
+    const done = el('p', { class: 'hint', hidden: true });
+    const caller = [incident.reporter_name, incident.reporter_phone, incident.reporter_id_number].filter(Boolean).join(' ');
+    const form = el('form', { class: 'case-form', 'data-incident': incident.id, 'aria-label': label('case.title') },
+      el('h3', { text: label('case.title') }),
+      el('label', { class: 'choice' }, reporter,
+        named ? `${label('case.reporter')}：${caller}` : label('case.reporter_unnamed')),
+      el('label', {}, label('case.type'), type),
+      el('label', {}, label('case.risk'), risk),
+      el('label', {}, label('case.reason'), reason),
+      el('label', {}, label('case.party'), partyName),
+      el('label', {}, label('case.party_phone'), partyPhone),
+      button, error, done);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      const parties = partyName.value.trim()
+        ? [{ name: partyName.value.trim(), phone: partyPhone.value.trim() || undefined }] : [];
+      const body = {
+        source: 'incident', incident_id: incident.id, dispute_type: type.value,
+        risk_level: risk.value, risk_reason: reason.value.trim(),
+        reporter_as_party: reporter.checked, parties,
+      };
+      if (!caseKeys.has(incident.id)) caseKeys.set(incident.id, window.crypto?.randomUUID?.() ?? `case-${Date.now()}`);
+      button.disabled = true;
+      try {
+        const response = await fetch('/api/v1/disputes', {
+          method: 'POST', credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Idempotency-Key': caseKeys.get(incident.id) },
+          body: JSON.stringify(body),
+        });
+        const json = await response.json().catch(() => null);
+        if (!response.ok) throw new window.Fengqiao.Problem(response.status, json);
+        caseKeys.delete(incident.id);
+        done.replaceChildren(`${label('case.registered')} #${json.id} · `,
+          el('a', { href: `/disputes/${json.id}`, id: 'case-link', text: label('case.open') }));
+        done.hidden = false;
+      } catch (problem) {
+        fail(error, problem.message);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+
+  // 当场答复 / 告知转办 from the pane: a question awaiting routing ends here.
+  function settleForm(incident) {
+    if (!mayDispatch || !awaitsRouting(incident)) return null;
+    const how = el('select', { name: 'settlement' },
+      ['answered', 'referred'].map((code) => el('option', { value: code, text: label(`settlement.${code}`) })));
+    const note = el('textarea', { name: 'settlement_note', rows: 2, maxlength: 1000 });
+    const button = el('button', { type: 'submit', class: 'secondary', text: label('submit') });
+    const error = errorBox();
+    const form = el('form', { class: 'dispatch-settle' },
+      el('div', { class: 'row' }, how), note, button, error);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      error.hidden = true;
+      button.disabled = true;
+      try {
+        await api('POST', `/api/v1/incidents/${incident.id}/settle`, { settlement: how.value, settlement_note: note.value.trim() });
+        await refresh(incident.id);
+      } catch (problem) {
+        fail(error, problem.message);
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return form;
+  }
+
   function showDetail(incident) {
     const triage = incident.triage;
     const close = el('button', { type: 'button', class: 'secondary close', text: label('close') });
@@ -464,13 +562,15 @@
         fact('received_at', time(incident.received_at)),
         fact('source', label(`source.${incident.source}`, incident.source)),
         fact('location', incident.location.text),
-        fact('reporter', [incident.reporter_name, incident.reporter_phone].filter(Boolean).join(' ')),
+        fact('reporter', [incident.reporter_name, incident.reporter_phone, incident.reporter_id_number].filter(Boolean).join(' ')),
         fact('category', triage && `${categoryNames.get(triage.category) ?? triage.category} · ${label(`group.${triage.group}`)} · ${triage.priority}${label('priority')}`),
         fact('matched', [...new Set(triage?.matched ?? [])].join('、')),
         fact('owner', incident.owner_org_id && orgName(incident, incident.owner_org_id)),
         fact('text', incident.text)),
       unitsSection(incident),
       dispatchSection(incident),
+      settleForm(incident),
+      caseSection(incident),
       el('h3', { text: label('work_orders') }),
       orders.length
         ? el('ul', { class: 'work-orders' }, orders.map((o) => workOrder(incident, o)))
@@ -507,6 +607,9 @@
   // Deadlines pass without a change being pushed: read the open incident
   // again now and then, so its overdue marks (the server's) stay true.
   setInterval(() => { if (openId !== null) open(openId); }, 30000);
+
+  // The desk (desk.js) opens the incident it saved.
+  window.Fengqiao.openIncident = open;
 
   const reload = () => { drawMap().catch(showProblem); return loadList(); };
   follow({ onOpen: reload, onChange: changed, onReload: reload });

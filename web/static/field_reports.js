@@ -183,6 +183,26 @@
   const empty = document.getElementById('empty');
   const filterKind = document.getElementById('filter-kind');
   const canRegister = document.getElementById('reports-card')?.dataset.register === 'true';
+  const canTakeIn = document.getElementById('reports-card')?.dataset.takeIn === 'true';
+
+  // 转为警情: police work or a department's becomes an incident through the
+  // one intake, once per report (the server answers a second time with the
+  // first incident).
+  function takeInButton(report) {
+    const outcome = el('span', { class: 'hint', role: 'status' });
+    const button = el('button', { type: 'button', class: 'secondary take-in', text: label('take_in') });
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        await api('POST', `/api/v1/field-reports/${report.id}/incident`);
+        upsert(await api('GET', `/api/v1/field-reports/${report.id}`), true);
+      } catch (problem) {
+        outcome.textContent = problem.message;
+        button.disabled = false;
+      }
+    });
+    return el('p', {}, button, outcome);
+  }
   const known = new Map();
 
   // 登记为纠纷: the station turns a report of a dispute into a case through
@@ -227,13 +247,15 @@
         el('span', { class: `tag kind-${report.kind}`, text: report.kind_name }),
         el('span', { class: 'category', text: report.category_name }),
         el('time', { datetime: report.reported_at, text: time(report.reported_at) }),
-        report.dispute_id && el('a', { class: 'status', href: `/disputes/${report.dispute_id}`, text: label('dispute_registered') })),
+        report.dispute_id && el('a', { class: 'status', href: `/disputes/${report.dispute_id}`, text: label('dispute_registered') }),
+        report.incident_id && el('span', { class: 'status', 'data-incident': report.incident_id, text: `${label('incident_made')} #${report.incident_id}` })),
       el('p', { class: 'where', text: report.address || report.address_text }),
       el('p', { class: 'description', text: report.description }),
       report.photo && el('a', { href: report.photo.url, target: '_blank', rel: 'noopener' },
         el('img', { class: 'thumb', src: report.photo.url, alt: report.category_name, loading: 'lazy' })),
       el('p', { class: 'hint', text: `${label('reporter')} ${report.reporter?.name ?? ''}（${report.reporter?.username ?? ''}）` }),
-      canRegister && report.kind === 'dispute' && !report.dispute_id && registerForm(report));
+      canRegister && report.kind === 'dispute' && !report.dispute_id && registerForm(report),
+      canTakeIn && !report.incident_id && takeInButton(report));
   }
 
   function applyFilter() {

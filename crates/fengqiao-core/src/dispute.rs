@@ -121,6 +121,27 @@ named_enum! {
     }
 }
 
+impl DisputeType {
+    /// The type a case registered from an incident of `category` (a code
+    /// of the triage table) most likely has; the officer may choose
+    /// another.
+    pub fn suggested_for(category: &str) -> DisputeType {
+        match category {
+            "neighbour_dispute" | "noise" | "construction_noise" | "pet_nuisance" => {
+                DisputeType::Neighbour
+            }
+            "family_dispute" | "domestic_violence" => DisputeType::FamilyMarriage,
+            "wage_arrears" | "labour_dispute" => DisputeType::LabourWages,
+            "property_management" => DisputeType::PropertyManagement,
+            "illegal_building" => DisputeType::LandDemolition,
+            "rental_dispute" => DisputeType::Rental,
+            "consumer_dispute" => DisputeType::Consumer,
+            "traffic_accident" => DisputeType::Traffic,
+            _ => DisputeType::Other,
+        }
+    }
+}
+
 named_enum! {
     /// 风险等级: how likely the dispute is to turn violent (民转刑).
     RiskLevel, "risk_level" {
@@ -1321,6 +1342,11 @@ mod tests {
         assert!(FollowUpPolicy::new(vec![0]).is_err());
         assert_eq!(FollowUpPolicy::default().days(), [7, 30]);
         assert!("neighbour".parse::<DisputeType>().is_ok());
+        assert_eq!(
+            DisputeType::suggested_for("wage_arrears"),
+            DisputeType::LabourWages
+        );
+        assert_eq!(DisputeType::suggested_for("theft"), DisputeType::Other);
         assert!("shared_court".parse::<TransferTarget>().is_ok());
         assert!(Mediators::parse(&vec!["甲".to_owned(); 11]).is_err());
     }

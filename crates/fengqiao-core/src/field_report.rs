@@ -342,6 +342,8 @@ pub struct FieldReport {
     pub photo: Option<PhotoInfo>,
     /// The dispute case it was registered as, if any.
     pub dispute_id: Option<i64>,
+    /// The incident the station took it in as (警情), if any: once.
+    pub incident_id: Option<i64>,
 }
 
 /// Why a report cannot be registered as a dispute case. Nothing changed.
@@ -366,6 +368,29 @@ impl FieldReport {
             dispute_id: Some(dispute_id),
             ..self.clone()
         })
+    }
+}
+
+impl FieldReport {
+    /// What the incident taken in from this report says: the kind and
+    /// category the grid worker chose, then their words, so the triage
+    /// reads both; cut at an incident text's length.
+    pub fn incident_text(&self) -> String {
+        let category = self
+            .kind
+            .categories()
+            .iter()
+            .find(|(code, _, _)| *code == self.category)
+            .map_or(self.category.as_str(), |(_, zh, _)| zh);
+        let text = format!(
+            "【网格上报·{}·{category}】{}",
+            crate::label::Label::zh(self.kind),
+            self.description
+        );
+        // A report's description may be as long as an incident's text.
+        text.chars()
+            .take(crate::incident::IncidentText::MAX_CHARS)
+            .collect()
     }
 }
 
@@ -488,7 +513,12 @@ mod tests {
             reported_at: Timestamp(1_764_000_000_000),
             photo: None,
             dispute_id: None,
+            incident_id: None,
         };
+        assert_eq!(
+            report.incident_text(),
+            "【网格上报·矛盾纠纷·邻里纠纷】漏水争吵"
+        );
         let registered = report.register_as_dispute(40).unwrap();
         assert_eq!(registered.dispute_id, Some(40));
         assert_eq!(

@@ -41,10 +41,13 @@ pub enum IncidentSource {
     Sensor,
     VideoAnalytics,
     Open311,
+    /// 民警当面: told in person to an officer in the street or at a
+    /// joint-duty station, and entered by that officer.
+    ToldOfficer,
 }
 
 impl IncidentSource {
-    pub const ALL: [IncidentSource; 8] = [
+    pub const ALL: [IncidentSource; 9] = [
         IncidentSource::Call110,
         IncidentSource::WalkIn,
         IncidentSource::Phone,
@@ -53,6 +56,15 @@ impl IncidentSource {
         IncidentSource::Sensor,
         IncidentSource::VideoAnalytics,
         IncidentSource::Open311,
+        IncidentSource::ToldOfficer,
+    ];
+
+    /// What a person at the station's desk (the command room, a joint-duty
+    /// station, a community officer) enters by hand: 来所, 电话, 民警当面.
+    pub const DESK: [IncidentSource; 3] = [
+        IncidentSource::WalkIn,
+        IncidentSource::Phone,
+        IncidentSource::ToldOfficer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +77,7 @@ impl IncidentSource {
             IncidentSource::Sensor => "sensor",
             IncidentSource::VideoAnalytics => "video_analytics",
             IncidentSource::Open311 => "open311",
+            IncidentSource::ToldOfficer => "told_officer",
         }
     }
 
@@ -113,6 +126,54 @@ labels!(IncidentSource {
     Sensor => ("感知设备", "Sensor"),
     VideoAnalytics => ("视频分析", "Video analytics"),
     Open311 => ("Open311", "Open311"),
+    ToldOfficer => ("民警当面", "Told to an officer"),
+});
+
+/// How a call that is only a question ends at the desk: 当场答复 (the
+/// operator answered it) or 告知转办 (the caller was referred to the
+/// counter or hotline that serves it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Settlement {
+    Answered,
+    Referred,
+}
+
+impl Settlement {
+    pub const ALL: [Settlement; 2] = [Settlement::Answered, Settlement::Referred];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Settlement::Answered => "answered",
+            Settlement::Referred => "referred",
+        }
+    }
+}
+
+impl FromStr for Settlement {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Settlement::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                FieldError::new(
+                    "settlement",
+                    Reason::UnknownValue {
+                        allowed: Settlement::ALL
+                            .iter()
+                            .map(|k| k.as_str().to_owned())
+                            .collect(),
+                    },
+                )
+            })
+    }
+}
+
+labels!(Settlement {
+    Answered => ("当场答复", "Answered on the spot"),
+    Referred => ("告知转办", "Referred"),
 });
 
 /// 警务类 / 非警务类: whether the police must handle an incident.
@@ -524,6 +585,12 @@ pub enum IncidentEvent {
         unit_id: i64,
         result: HandlingNote,
     },
+    /// 当场答复 / 告知转办: a question answered at the desk, or referred to
+    /// the counter that serves it, with the answer or the referral.
+    SettledOnTheSpot {
+        how: Settlement,
+        note: HandlingNote,
+    },
 }
 
 /// Why an incident transition was refused. Nothing changed.
@@ -550,6 +617,8 @@ pub enum IncidentError {
     DuplicateOfItself,
     #[error("the street patrol force cannot be sent alone to a police incident")]
     PoliceNeedPolice,
+    #[error("a priority-1 incident is never settled at the desk")]
+    UrgentNotSettled,
 }
 
 /// An incident and the first work order it created, or a re-routed one.
@@ -1062,6 +1131,39 @@ impl Incident {
         self.resolved_with(event, work_orders, actor, at)
     }
 
+    /// 当场答复 / 告知转办: a call that is only a question ends at the desk
+    /// while it still awaits routing — answered, or referred to the counter
+    /// that serves it — and the command room that settled it holds it.
+    /// No work order was made, so the figures count it as resolved on the
+    /// spot. Priority 1 (danger to life) is never settled this way.
+    pub fn settle_on_the_spot(
+        &self,
+        how: Settlement,
+        note: HandlingNote,
+        command_room_org_id: i64,
+        work_orders: &[WorkOrder],
+        actor: Actor,
+        at: Timestamp,
+    ) -> IncidentResult {
+        if !self.status.awaits_routing() {
+            return Err(self.refuse("settled on the spot"));
+        }
+        let triage = self.triage.as_ref().ok_or(IncidentError::NotTriaged)?;
+        if triage.priority.get() == 1 {
+            return Err(IncidentError::UrgentNotSettled);
+        }
+        self.check_no_open_work_orders(work_orders)?;
+        Ok(self.moved(
+            |s| {
+                s.status = IncidentStatus::Resolved;
+                s.owner_org_id = Some(command_room_org_id);
+            },
+            vec![IncidentEvent::SettledOnTheSpot { how, note }],
+            actor,
+            at,
+        ))
+    }
+
     /// The same event reported twice: only before anyone was sent.
     pub fn cancel_as_duplicate(&self, of: i64, actor: Actor, at: Timestamp) -> IncidentResult {
         if of == self.id {
@@ -1169,6 +1271,34 @@ mod tests {
         }
         incident.status = status;
         incident
+    }
+
+    #[test]
+    fn a_question_is_settled_at_the_desk_only_while_it_awaits_routing() {
+        let note = HandlingNote::parse("note", "已告知落户所需材料").unwrap();
+        let waiting = in_status(IncidentStatus::Triaged, Group::NonPolice);
+        let settled = waiting
+            .settle_on_the_spot(Settlement::Answered, note.clone(), 20, &[], OPERATOR, T0)
+            .unwrap();
+        assert_eq!(settled.state.status, IncidentStatus::Resolved);
+        assert_eq!(settled.state.owner_org_id, Some(20));
+        assert!(matches!(
+            settled.events[0].event,
+            IncidentEvent::SettledOnTheSpot {
+                how: Settlement::Answered,
+                ..
+            }
+        ));
+        let diverted = in_status(IncidentStatus::Diverted, Group::NonPolice);
+        assert!(diverted
+            .settle_on_the_spot(Settlement::Referred, note.clone(), 20, &[], OPERATOR, T0)
+            .is_err());
+        let mut urgent = in_status(IncidentStatus::Triaged, Group::Police);
+        urgent.triage.as_mut().unwrap().priority = Priority::parse(1).unwrap();
+        assert_eq!(
+            urgent.settle_on_the_spot(Settlement::Answered, note, 20, &[], OPERATOR, T0),
+            Err(IncidentError::UrgentNotSettled)
+        );
     }
 
     fn new_order(id: i64, owner: i64) -> NewWorkOrder {

@@ -233,6 +233,14 @@ fn conflict(lang: Lang, detail: &str) -> String {
             "must be the station of the incident",
         ),
         "after_session" => ("应晚于本次调解时间", "must be after this session"),
+        "reporter_needs_incident" => (
+            "只有从警情登记的案件才能把报警人列为当事人",
+            "is only for a case registered from an incident",
+        ),
+        "reporter_unnamed" => (
+            "报警人未留姓名，不能直接列为当事人，请手工填写当事人",
+            "the caller gave no name: enter the party by hand",
+        ),
         _ => ("与现有数据冲突", "conflicts with existing data"),
     };
     lang.pick(zh, en).to_owned()

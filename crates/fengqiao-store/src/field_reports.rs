@@ -15,7 +15,7 @@ use crate::{duplicate_as, get, Result, Store, StoreError, Tx};
 
 const COLUMNS: &str = "r.id, r.kind, r.category, r.description, r.address_text, r.building_id,
     r.grid_id, r.community_code, r.station_org_id, r.reporter_user_id, r.reported_at,
-    r.dispute_id, p.media_type, p.size";
+    r.dispute_id, r.incident_id, p.media_type, p.size";
 
 const FROM: &str = "field_reports r LEFT JOIN field_report_photos p ON p.field_report_id = r.id";
 
@@ -51,6 +51,7 @@ fn report_from_row(row: &AnyRow) -> Result<FieldReport> {
         reported_at: Timestamp(get(row, "reported_at")?),
         photo,
         dispute_id: get(row, "dispute_id")?,
+        incident_id: get(row, "incident_id")?,
     })
 }
 
@@ -212,5 +213,44 @@ impl Tx {
         .execute(self.conn())
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// The incident a report was taken in as, read in this transaction and
+    /// kept from other writers until it ends: `None` when there is no such
+    /// report, `Some(None)` while it is not an incident yet.
+    pub async fn lock_field_report_incident(&mut self, id: i64) -> Result<Option<Option<i64>>> {
+        let sql = format!(
+            "SELECT incident_id FROM field_reports WHERE id = $1{}",
+            self.lock_clause()
+        );
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.conn())
+            .await?;
+        row.as_ref().map(|r| get(r, "incident_id")).transpose()
+    }
+
+    /// Links a report to the incident it was taken in as; `false` when it
+    /// already names one, and nothing is written.
+    pub async fn set_field_report_incident(&mut self, id: i64, incident_id: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE field_reports SET incident_id = $1 WHERE id = $2 AND incident_id IS NULL",
+        )
+        .bind(incident_id)
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+impl Store {
+    /// The field report an incident was taken in from, if any.
+    pub async fn field_report_of_incident(&self, incident_id: i64) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT id FROM field_reports WHERE incident_id = $1")
+            .bind(incident_id)
+            .fetch_optional(self.reader())
+            .await?;
+        row.as_ref().map(|r| get(r, "id")).transpose()
     }
 }

@@ -37,6 +37,8 @@ pub struct StoredIncident {
     /// Encrypted (see `PersonalDataCipher`).
     pub reporter_name: Option<Vec<u8>>,
     pub reporter_phone: Option<Vec<u8>>,
+    /// The caller's resident ID number, encrypted; never indexed.
+    pub reporter_id_number: Option<Vec<u8>>,
     pub text: String,
     pub location_text: String,
     pub building_id: Option<i64>,
@@ -56,6 +58,8 @@ pub struct IncidentExtras {
     pub reporter_name: Option<Vec<u8>>,
     pub reporter_phone: Option<Vec<u8>>,
     pub reporter_phone_index: Option<Vec<u8>>,
+    /// 身份证号, encrypted: the desk may take it from a walk-in caller.
+    pub reporter_id_number: Option<Vec<u8>>,
     pub community_code: Option<String>,
     pub triage_matched: Vec<String>,
 }
@@ -78,6 +82,14 @@ pub struct IncidentRecord {
     pub timeline: Vec<TimelineEntry>,
     pub work_orders: Vec<WorkOrder>,
     pub repeats: Vec<RepeatLink>,
+}
+
+/// An earlier incident at the same place or from the same caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlierCall {
+    pub incident: StoredIncident,
+    pub same_place: bool,
+    pub same_caller: bool,
 }
 
 /// A key to record with the incident its request made.
@@ -169,6 +181,55 @@ impl Store {
             .fetch_all(self.reader())
             .await?;
         rows.iter().map(incident_from_row).collect()
+    }
+
+    /// The incidents received since `since` at `building_id` and those
+    /// from the caller whose phone has the blind index `caller_index`
+    /// (cancelled duplicates left out), at most `limit` of each, newest
+    /// first, each once with whether it was the place and whether the
+    /// caller that matched: what the intake desk shows before a call is
+    /// saved. Each arm uses its own index.
+    pub async fn earlier_calls(
+        &self,
+        building_id: Option<i64>,
+        caller_index: Option<&[u8]>,
+        since: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<EarlierCall>> {
+        let mut found: Vec<EarlierCall> = Vec::new();
+        for (column, by_building) in [("building_id", true), ("reporter_phone_index", false)] {
+            let sql = format!(
+                "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE {column} = $1
+                 AND received_at >= $2 AND status <> 'cancelled'
+                 ORDER BY received_at DESC, id DESC LIMIT $3"
+            );
+            let query = sqlx::query(&sql);
+            let query = match (by_building, building_id, caller_index) {
+                (true, Some(building), _) => query.bind(building),
+                (false, _, Some(index)) => query.bind(index.to_vec()),
+                _ => continue,
+            };
+            let rows = query
+                .bind(since.millis())
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+            for row in &rows {
+                let incident = incident_from_row(row)?;
+                match found.iter_mut().find(|e| e.incident.id == incident.id) {
+                    Some(known) => known.same_caller = true,
+                    None => found.push(EarlierCall {
+                        incident,
+                        same_place: by_building,
+                        same_caller: !by_building,
+                    }),
+                }
+            }
+        }
+        found.sort_by(|a, b| {
+            (b.incident.received_at, b.incident.id).cmp(&(a.incident.received_at, a.incident.id))
+        });
+        Ok(found)
     }
 
     /// How many incidents are stored: a benchmark checks that every

@@ -50,8 +50,8 @@ pub use disputes::{
 pub use field_reports::ReportKey;
 pub use figures::{BuildingPoint, Narrowing, RoadLine};
 pub use incidents::{
-    IdempotencyRecord, IncidentExtras, IncidentRecord, NewIdempotencyKey, StoredIncident,
-    TimelineEntry,
+    EarlierCall, IdempotencyRecord, IncidentExtras, IncidentRecord, NewIdempotencyKey,
+    StoredIncident, TimelineEntry,
 };
 pub use public_reports::SourceQuery;
 pub use reinforcements::NewReinforcement;

@@ -88,14 +88,15 @@ pub(crate) const INCIDENT_INSERT: Columns = Columns {
     names: "id, receipt_number, station_org_id, source, received_at,
         reporter_name, reporter_phone, reporter_phone_index, text, location_text,
         building_id, community_code, lat, lon, category, category_family, grp, priority,
-        status, owner_org_id, triage_matched, created_at, updated_at",
-    count: 23,
+        status, owner_org_id, triage_matched, created_at, updated_at, reporter_id_number",
+    count: 24,
 };
 
 /// The incident row as reads select it, for [`incident_from_row`].
 pub(crate) const INCIDENT_COLUMNS: &str = "id, receipt_number, station_org_id, source, received_at,
     reporter_name, reporter_phone, text, location_text, building_id, community_code, lat, lon,
-    category, category_family, triage_matched, grp, priority, status, owner_org_id";
+    category, category_family, triage_matched, grp, priority, status, owner_org_id,
+    reporter_id_number";
 
 impl IncidentRow<'_> {
     /// Binds the row's values in [`INCIDENT_INSERT`]'s order.
@@ -129,7 +130,8 @@ impl IncidentRow<'_> {
                     .map_err(|e| StoreError::Corrupt(format!("matched: {e}")))?,
             )
             .bind(self.created_at.millis())
-            .bind(self.updated_at.millis()))
+            .bind(self.updated_at.millis())
+            .bind(extras.reporter_id_number.clone()))
     }
 
     /// The incident as a read of this row returns it, without reading it.
@@ -143,6 +145,7 @@ impl IncidentRow<'_> {
             received_at: incident.received_at,
             reporter_name: extras.reporter_name.clone(),
             reporter_phone: extras.reporter_phone.clone(),
+            reporter_id_number: extras.reporter_id_number.clone(),
             text: incident.text.as_str().to_owned(),
             location_text: incident.location.text.clone(),
             building_id: incident.location.address_id,
@@ -197,6 +200,7 @@ pub(crate) fn incident_from_row(row: &AnyRow) -> Result<StoredIncident> {
         received_at: Timestamp(get(row, "received_at")?),
         reporter_name: get(row, "reporter_name")?,
         reporter_phone: get(row, "reporter_phone")?,
+        reporter_id_number: get(row, "reporter_id_number")?,
         text: get(row, "text")?,
         location_text: get(row, "location_text")?,
         building_id: get(row, "building_id")?,

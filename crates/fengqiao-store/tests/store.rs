@@ -747,6 +747,7 @@ mod incidents {
                 reporter_name: record.incident.reporter_name.clone(),
                 reporter_phone: record.incident.reporter_phone.clone(),
                 reporter_phone_index: None,
+                reporter_id_number: record.incident.reporter_id_number.clone(),
                 community_code: record.incident.community_code.clone(),
                 triage_matched: record.incident.triage_matched.clone(),
             };

@@ -550,6 +550,7 @@ fn prototypes(
                 reporter_name: None,
                 reporter_phone: phone.as_ref().map(|p| cipher.encrypt(p)),
                 reporter_phone_index: phone.as_ref().map(|p| cipher.blind_index(p)),
+                reporter_id_number: None,
                 community_code: None,
                 triage_matched: suggestion.matched.iter().map(|m| m.word.clone()).collect(),
             };

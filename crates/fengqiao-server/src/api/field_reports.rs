@@ -66,6 +66,8 @@ pub struct FieldReportView {
     photo: Option<PhotoView>,
     /// The dispute case it was registered as.
     dispute_id: Option<i64>,
+    /// The incident the station took it in as (警情).
+    incident_id: Option<i64>,
 }
 
 fn category_name(kind: FieldReportKind, code: &str) -> String {
@@ -106,6 +108,7 @@ impl FieldReportView {
                 url: format!("{PATH}/{}/photo", report.id),
             }),
             dispute_id: report.dispute_id,
+            incident_id: report.incident_id,
         })
     }
 }

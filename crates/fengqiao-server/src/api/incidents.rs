@@ -26,6 +26,7 @@ use super::{created_or_found, idempotency_key};
 use crate::error::{ApiResult, Problem};
 use crate::json::ApiJson;
 use crate::services::access::Caller;
+use crate::services::desk::{self, DeskDraft, DeskPreview};
 use crate::services::format::{masked, rfc3339};
 use crate::services::incidents::{
     self, awaiting_reroute, commanded_record, org_names, station_and_place, visible_incident,
@@ -111,6 +112,9 @@ pub struct IncidentView {
     reporter_name: Option<String>,
     /// Masked: 138****5678.
     reporter_phone: Option<String>,
+    /// Masked: 5101**********1234; given at the desk only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reporter_id_number: Option<String>,
     text: String,
     location: LocationView,
     triage: Option<TriageView>,
@@ -129,6 +133,10 @@ pub struct IncidentView {
     /// (station, owner, work orders, timeline), by id.
     #[serde(skip_serializing_if = "Option::is_none")]
     org_names: Option<BTreeMap<i64, String>>,
+    /// On reading one incident: the field report (e治采) it was taken in
+    /// from, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field_report_id: Option<i64>,
 }
 
 impl IncidentView {
@@ -141,6 +149,7 @@ impl IncidentView {
             received_at: rfc3339(incident.received_at),
             reporter_name: masked(cipher, &incident.reporter_name)?,
             reporter_phone: masked(cipher, &incident.reporter_phone)?,
+            reporter_id_number: masked(cipher, &incident.reporter_id_number)?,
             text: incident.text.clone(),
             location: LocationView {
                 text: incident.location_text.clone(),
@@ -167,6 +176,7 @@ impl IncidentView {
             repeats: Vec::new(),
             timeline: Vec::new(),
             org_names: None,
+            field_report_id: None,
         })
     }
 
@@ -266,7 +276,42 @@ pub async fn get(
     let record = visible_incident(&state, &caller, incident_id).await?;
     let mut view = IncidentView::of(&record, &state.cipher, state.clock.now())?;
     view.org_names = Some(org_names(&state, &record).await?);
+    view.field_report_id = state.store.field_report_of_incident(incident_id).await?;
     Ok(Json(view))
+}
+
+/// 接警台预判: what intake would make of what the desk has typed so far —
+/// the standard address with its grid, station and officer, the rules'
+/// category with its words, and the earlier calls at the place or from the
+/// phone within the repeat-call window. Writes nothing. A POST so the
+/// caller's phone number stays out of URLs and access logs.
+#[utoipa::path(post, path = "/api/v1/incidents/preview", request_body = DeskDraft,
+    responses((status = 200, body = DeskPreview), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<DeskDraft>,
+) -> ApiResult<Json<DeskPreview>> {
+    Ok(Json(desk::preview(&state, &caller, &body).await?))
+}
+
+/// 网格上报转警情: the station takes a grid worker's field report in as an
+/// incident, once: 201 with the incident made, 200 with the one made
+/// before. The report's `incident_id` and the incident's
+/// `field_report_id` name each other.
+#[utoipa::path(post, path = "/api/v1/field-reports/{field_report_id}/incident",
+    params(("field_report_id" = i64, Path, description = "field report id")),
+    responses((status = 201, body = IncidentView), (status = 200, body = IncidentView, description = "the incident the report already became"),
+        (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn take_in_field_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(field_report_id): Path<i64>,
+) -> ApiResult<(StatusCode, Json<IncidentView>)> {
+    let (outcome, record) = desk::take_in_field_report(&state, &caller, field_report_id).await?;
+    let mut view = IncidentView::of(&record, &state.cipher, state.clock.now())?;
+    view.field_report_id = Some(field_report_id);
+    Ok((created_or_found(outcome), Json(view)))
 }
 
 /// Takes an incident in: validates it, resolves the location, triages the
@@ -483,6 +528,40 @@ pub async fn route(
     ApiJson(body): ApiJson<RouteIncident>,
 ) -> ApiResult<Json<IncidentView>> {
     let record = incidents::route(&state, &caller, incident_id, &body.owner_org_ids).await?;
+    answer(&state, &record)
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettleIncident {
+    /// answered (当场答复) or referred (告知转办).
+    settlement: String,
+    /// The answer given, or where the caller was referred: 1 to 1000
+    /// characters.
+    settlement_note: String,
+}
+
+/// 当场答复 / 告知转办: a call that is only a question, awaiting routing,
+/// ends with the command room, the answer or referral in its timeline. No
+/// work order is made; the figures count it resolved on the spot.
+#[utoipa::path(post, path = "/api/v1/incidents/{incident_id}/settle", request_body = SettleIncident,
+    params(("incident_id" = i64, Path, description = "incident id")),
+    responses((status = 200, body = IncidentView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub async fn settle(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(incident_id): Path<i64>,
+    ApiJson(body): ApiJson<SettleIncident>,
+) -> ApiResult<Json<IncidentView>> {
+    let record = incidents::settle(
+        &state,
+        &caller,
+        incident_id,
+        &body.settlement,
+        &body.settlement_note,
+    )
+    .await?;
     answer(&state, &record)
 }
 

@@ -8,7 +8,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use fengqiao_core::incident::{IncidentSource, IncidentStatus};
+use fengqiao_core::dispute::{DisputeType, RiskLevel};
+use fengqiao_core::incident::{IncidentSource, IncidentStatus, Settlement};
 use fengqiao_core::role::Permission;
 use fengqiao_core::work_order::WorkOrderStatus;
 use fengqiao_triage::Group;
@@ -38,6 +39,18 @@ impl Label {
 pub(crate) struct Choice {
     code: String,
     name: String,
+    /// For a category: the dispute type a case from it is suggested.
+    dispute_type: &'static str,
+}
+
+impl Choice {
+    fn of<T: Copy + fengqiao_core::label::Label>(lang: Lang, code: &str, value: T) -> Choice {
+        Choice {
+            code: code.into(),
+            name: lang.label(value).into(),
+            dispute_type: "",
+        }
+    }
 }
 
 #[derive(Template)]
@@ -59,6 +72,14 @@ struct BoardPage {
     /// The caller may triage and route (the command room): the detail
     /// pane offers the actions.
     may_dispatch: bool,
+    /// The caller may take reports in at the desk (接警登记).
+    may_report: bool,
+    /// The caller may register a dispute case from an incident.
+    may_register_cases: bool,
+    /// 来所, 电话, 民警当面.
+    sources: Vec<Choice>,
+    dispute_types: Vec<Choice>,
+    risk_levels: Vec<Choice>,
     statuses: Vec<Choice>,
     police: Vec<Choice>,
     non_police: Vec<Choice>,
@@ -100,6 +121,7 @@ const EVENTS: &[(&str, &str, &str)] = &[
     ("unit_arrived", "警力到场", "Unit on scene"),
     ("unit_cleared", "警力撤离", "Unit cleared"),
     ("resolved_on_scene", "现场处置完毕", "Resolved on scene"),
+    ("settled_on_the_spot", "当场办结", "Settled on the spot"),
     (
         "reinforcement_requested",
         "申请战区增援",
@@ -266,6 +288,69 @@ const WORDS: &[(&str, &str, &str)] = &[
     ),
     ("cancel", "取消", "Cancel"),
     ("rejection", "退回理由", "Reason"),
+    ("desk.resolving", "正在识别地址…", "Resolving the address…"),
+    (
+        "desk.unresolved",
+        "未匹配到辖区标准地址，请补充小区、楼栋",
+        "No standard address of the jurisdiction yet: add the compound and building",
+    ),
+    ("desk.grid", "网格", "Grid"),
+    ("desk.station", "派出所", "Station"),
+    ("desk.officer", "社区民警", "Community officer"),
+    ("desk.suggested", "规则建议", "Rules suggest"),
+    ("desk.decided_by", "依据", "decided by"),
+    (
+        "desk.unread",
+        "规则未能识别，请选择类别",
+        "The rules could not read it: choose a category",
+    ),
+    (
+        "desk.no_earlier",
+        "窗口期内无此前报警",
+        "No earlier call in the window",
+    ),
+    ("desk.same_place", "同地址", "same address"),
+    ("desk.same_caller", "同号码", "same phone"),
+    ("desk.call_number_pre", "近", "Call no. "),
+    ("desk.call_number_mid", "天内第", " within "),
+    ("desk.call_number_post", "次报警", " days"),
+    ("desk.saved", "已登记", "Saved"),
+    (
+        "desk.note_required",
+        "请填写答复内容或转办去向",
+        "Write the answer or where the caller was referred",
+    ),
+    (
+        "desk.network",
+        "网络连接失败，请稍后重试。",
+        "Network error: try again.",
+    ),
+    ("case.title", "登记矛盾纠纷", "Register a dispute case"),
+    ("case.type", "纠纷类型", "Type"),
+    ("case.risk", "风险等级", "Risk level"),
+    ("case.reason", "定级理由", "Why this level"),
+    ("case.reporter", "报警人列为当事人", "The caller is a party"),
+    (
+        "case.reporter_unnamed",
+        "报警人未留姓名，请填写当事人",
+        "The caller gave no name: enter a party",
+    ),
+    ("case.party", "其他当事人姓名", "Another party's name"),
+    (
+        "case.party_phone",
+        "其他当事人电话",
+        "Another party's phone",
+    ),
+    ("case.submit", "登记案件", "Register"),
+    (
+        "case.registered",
+        "已登记纠纷案件",
+        "Dispute case registered",
+    ),
+    ("case.open", "查看案件", "Open the case"),
+    ("field.source", "来源", "source"),
+    ("field.text", "报警内容", "report"),
+    ("field.location_text", "地点", "location"),
 ];
 
 fn labels(lang: Lang) -> Vec<Label> {
@@ -294,6 +379,11 @@ fn labels(lang: Lang) -> Vec<Label> {
             .into_iter()
             .map(|s| word(format!("source.{s}"), lang.label(s))),
     );
+    labels.extend(
+        Settlement::ALL
+            .into_iter()
+            .map(|s| word(format!("settlement.{}", s.as_str()), lang.label(s))),
+    );
     labels.extend(prefixed("", WORDS));
     labels.extend(prefixed("", LIVE_WORDS));
     labels.extend(
@@ -313,6 +403,7 @@ fn categories(lang: Lang, group: Group) -> Vec<Choice> {
         .map(|c| Choice {
             code: c.code.clone(),
             name: lang.pick(&c.name_zh, &c.name_en).to_owned(),
+            dispute_type: DisputeType::suggested_for(&c.code).as_str(),
         })
         .collect()
 }
@@ -333,15 +424,26 @@ pub async fn board(
     }
     let statuses = IncidentStatus::ALL
         .into_iter()
-        .map(|s| Choice {
-            code: s.as_str().into(),
-            name: lang.label(s).into(),
-        })
+        .map(|s| Choice::of(lang, s.as_str(), s))
         .collect();
     render(&BoardPage {
         lang,
         org_name: caller.org.name.clone(),
         may_dispatch: caller.require(Permission::DispatchIncidents).is_ok(),
+        may_report: caller.require(Permission::ReportIncidents).is_ok(),
+        may_register_cases: caller.require(Permission::HandleDisputes).is_ok(),
+        sources: IncidentSource::DESK
+            .into_iter()
+            .map(|s| Choice::of(lang, s.as_str(), s))
+            .collect(),
+        dispute_types: DisputeType::ALL
+            .iter()
+            .map(|t| Choice::of(lang, t.as_str(), *t))
+            .collect(),
+        risk_levels: RiskLevel::ALL
+            .iter()
+            .map(|r| Choice::of(lang, r.as_str(), *r))
+            .collect(),
         statuses,
         police: categories(lang, Group::Police),
         non_police: categories(lang, Group::NonPolice),
@@ -369,10 +471,7 @@ pub async fn inbox(
     }
     let statuses = WorkOrderStatus::ALL
         .into_iter()
-        .map(|s| Choice {
-            code: s.as_str().into(),
-            name: lang.label(s).into(),
-        })
+        .map(|s| Choice::of(lang, s.as_str(), s))
         .collect();
     render(&InboxPage {
         lang,

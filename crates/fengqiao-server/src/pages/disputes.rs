@@ -206,6 +206,8 @@ struct CasePage {
     timeline: Vec<EventRow>,
     /// Which forms to show: what the caller may do in this state.
     can_mediate: bool,
+    /// 关联警情: further incidents about the same dispute.
+    can_link: bool,
     can_agree: bool,
     can_transfer: bool,
     can_follow_up: bool,
@@ -380,6 +382,7 @@ fn case_page(view: &DisputeView, lang: Lang, handles: bool, follow_up_days: &[u3
             })
             .collect(),
         timeline,
+        can_link: handles,
         can_mediate: handles
             && matches!(status, DisputeStatus::Registered | DisputeStatus::Mediating),
         can_agree: handles && status == DisputeStatus::Mediating && !view.sessions.is_empty(),

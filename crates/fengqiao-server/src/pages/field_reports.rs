@@ -43,6 +43,8 @@ struct FieldReportsPage {
     can_view: bool,
     /// May register a dispute report as a case (HandleDisputes).
     can_register: bool,
+    /// May take a report in as an incident (ReportIncidents): 转为警情.
+    can_take_in: bool,
     kinds: Vec<Kind>,
     labels: Vec<Label>,
     max_photo_mb: usize,
@@ -76,6 +78,8 @@ const WORDS: &[(&str, &str, &str)] = &[
         "Registered as dispute",
     ),
     ("error", "操作失败", "Failed"),
+    ("take_in", "转为警情", "Take in as an incident"),
+    ("incident_made", "已转为警情", "Taken in as incident"),
     ("register", "登记为纠纷", "Register as dispute"),
     ("party", "当事人姓名", "Party's name"),
     (
@@ -137,6 +141,7 @@ pub async fn page(
         can_file,
         can_view,
         can_register: caller.permissions.contains(&Permission::HandleDisputes),
+        can_take_in: can_view && caller.permissions.contains(&Permission::ReportIncidents),
         kinds,
         labels,
         max_photo_mb: Photo::MAX_BYTES / (1024 * 1024),

@@ -449,6 +449,7 @@ impl BulkIntake {
             reporter_name: name.as_ref().map(|n| self.state.cipher.encrypt(n)),
             reporter_phone: phone.as_ref().map(|p| self.state.cipher.encrypt(p)),
             reporter_phone_index: phone.as_ref().map(|p| self.state.cipher.blind_index(p)),
+            reporter_id_number: None,
             community_code: community,
             triage_matched: suggestion.matched.iter().map(|m| m.word.clone()).collect(),
         };

@@ -254,8 +254,15 @@ pub struct RegisterDispute {
     /// From an incident, always the incident's station.
     org_id: Option<i64>,
     dispute_type: String,
-    /// 1 to 20 parties.
+    /// 1 to 20 parties, besides the incident's caller when
+    /// `reporter_as_party`.
+    #[serde(default)]
     parties: Vec<PartyInput>,
+    /// From an incident: its caller (报警人) becomes the first party, read
+    /// from the incident's encrypted record — the page that offers it only
+    /// ever shows the caller masked. The caller must have given a name.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    reporter_as_party: bool,
     /// Where, 1 to 200 characters; from an incident, its location.
     address_text: Option<String>,
     /// 纠纷简要情况, 1 to 2000 characters; from an incident, its text when
@@ -317,6 +324,33 @@ fn parse_parties(parties: &[PartyInput], errors: &mut Vec<FieldError>) -> Vec<Pa
             .ok()
         })
         .collect()
+}
+
+/// The incident's caller as a party: their name, phone and ID number as
+/// the incident keeps them. A caller who gave no name cannot be one.
+fn reporter_party(
+    state: &AppState,
+    incident: &fengqiao_store::StoredIncident,
+) -> std::result::Result<Party, FieldError> {
+    let open = |stored: &Option<Vec<u8>>| {
+        stored
+            .as_deref()
+            .and_then(|bytes| state.cipher.decrypt(bytes).ok())
+    };
+    let unnamed = || {
+        FieldError::new(
+            "reporter_as_party",
+            Reason::Conflict {
+                detail: "reporter_unnamed",
+            },
+        )
+    };
+    let name = open(&incident.reporter_name).ok_or_else(unnamed)?;
+    Ok(Party::Person {
+        name,
+        phone: open(&incident.reporter_phone),
+        id_number: open(&incident.reporter_id_number),
+    })
 }
 
 fn stored_party(cipher: &PersonalDataCipher, party: &Party) -> StoredParty {
@@ -468,7 +502,19 @@ async fn register_once(
     let dispute_type = DisputeType::from_str(&body.dispute_type)
         .map_err(|e| errors.push(e))
         .ok();
-    let parties = parse_parties(&body.parties, &mut errors);
+    let mut parties = if body.reporter_as_party && body.parties.is_empty() {
+        Vec::new()
+    } else {
+        parse_parties(&body.parties, &mut errors)
+    };
+    if body.reporter_as_party && source != Some(DisputeSource::Incident) {
+        errors.push(FieldError::new(
+            "reporter_as_party",
+            Reason::Conflict {
+                detail: "reporter_needs_incident",
+            },
+        ));
+    }
     let risk = Risk::parse(Some(&body.risk_level), Some(&body.risk_reason))
         .map_err(|e| errors.extend(e))
         .ok();
@@ -514,6 +560,12 @@ async fn register_once(
                             detail: "incident_station",
                         },
                     ));
+                }
+                if body.reporter_as_party {
+                    match reporter_party(state, &i) {
+                        Ok(party) => parties.insert(0, party),
+                        Err(e) => errors.push(e),
+                    }
                 }
                 let facts = body.facts.clone().unwrap_or_else(|| i.text.clone());
                 let address = body

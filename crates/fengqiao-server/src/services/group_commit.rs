@@ -72,6 +72,12 @@ pub(crate) struct PreparedIntake {
     pub route: Route,
     /// A plate's limit, counted at the building, in the transaction.
     pub limit: Option<(PlateLimit, i64)>,
+    /// The category the operator chose at the desk over the rules'
+    /// suggestion: recorded as an override, so both stay in the timeline.
+    pub overridden: Option<CoreTriage>,
+    /// The field report (e治采) this intake takes in: linked in the
+    /// transaction, once per report.
+    pub field_report: Option<i64>,
 }
 
 /// What the writer did with an intake.
@@ -80,6 +86,9 @@ pub(crate) enum Written {
     /// An earlier intake used the key (in this batch or committed before):
     /// the first incident answers.
     KeyUsed,
+    /// The field report was taken in before, as this incident: nothing
+    /// was written.
+    Found(i64),
 }
 
 /// A committed incident, as a read would return it, and what to publish.
@@ -246,6 +255,7 @@ impl Batches {
 
         // 1. Checks, each intake alone.
         let mut keys: HashSet<(String, &str)> = HashSet::new();
+        let mut reports: HashSet<i64> = HashSet::new();
         let mut accepted = Vec::with_capacity(intakes.len());
         for (index, intake) in intakes.iter().enumerate() {
             let key = intake
@@ -264,6 +274,26 @@ impl Batches {
                     continue;
                 }
                 tx.release_savepoint().await?;
+            }
+            if let Some(report) = intake.field_report {
+                // A second intake of one report in the batch is refused
+                // alone: written one by one, it finds the first incident.
+                if reports.contains(&report) {
+                    return Err(Error::Internal("one field report twice in a batch".into()));
+                }
+                match tx.lock_field_report_incident(report).await? {
+                    None => {
+                        answers[index] = Some(Err(Error::NotFound));
+                        continue;
+                    }
+                    Some(Some(incident)) => {
+                        answers[index] = Some(Ok(Written::Found(incident)));
+                        continue;
+                    }
+                    Some(None) => {
+                        reports.insert(report);
+                    }
+                }
             }
             keys.extend(key);
             accepted.push(index);
@@ -312,7 +342,18 @@ impl Batches {
         // 4. Repeat calls and threat words.
         self.link_and_warn(&mut tx, &mut made, now).await?;
 
-        // 5. Keys and audit entries.
+        // 5. Field reports, keys and audit entries. A report another
+        // transaction linked first fails the batch; written alone, the
+        // intake then finds that incident in its checks.
+        for m in &made {
+            if let Some(report) = m.intake.field_report {
+                if !tx.set_field_report_incident(report, m.incident.id).await? {
+                    return Err(Error::Internal(format!(
+                        "field report {report} was taken in concurrently"
+                    )));
+                }
+            }
+        }
         let actors: Vec<String> = made
             .iter()
             .map(|m| m.intake.caller.actor.to_stored())
@@ -348,7 +389,12 @@ impl Batches {
                     .caller
                     .audit(AuditAction::Create, "incident")
                     .object(m.incident.id)
-                    .detail(m.incident.receipt.to_string())
+                    .detail(match m.intake.field_report {
+                        Some(report) => {
+                            format!("{} from field report {report}", m.incident.receipt)
+                        }
+                        None => m.incident.receipt.to_string(),
+                    })
             })
             .collect();
         tx.append_audit_many(&audits, now).await?;
@@ -504,11 +550,26 @@ fn make<'a>(
         .map_err(internal)?;
     let mut events = received.events;
     events.extend(triaged.events);
+    let triaged = match &intake.overridden {
+        Some(chosen) => {
+            let overridden = triaged
+                .state
+                .triage(
+                    chosen.clone(),
+                    TriagedBy::Operator,
+                    intake.caller.actor.clone(),
+                    now,
+                )
+                .map_err(internal)?;
+            events.extend(overridden.events);
+            overridden.state
+        }
+        None => triaged.state,
+    };
     let mut order = None;
     let incident = match &route.target {
         Target::CommandRoom(room) => {
             let dispatched = triaged
-                .state
                 .dispatch(room.id, Actor::System, now)
                 .map_err(internal)?;
             events.extend(dispatched.events);
@@ -524,10 +585,7 @@ fn make<'a>(
                 supervisor_org_id: owner.parent_id,
                 deadlines: *deadlines,
             };
-            let diversion = triaged
-                .state
-                .divert(new, Actor::System, now)
-                .map_err(internal)?;
+            let diversion = triaged.divert(new, Actor::System, now).map_err(internal)?;
             events.extend(diversion.incident.events);
             order = Some((diversion.work_order.state, diversion.work_order.events));
             diversion.incident.state
@@ -535,7 +593,6 @@ fn make<'a>(
         // Held without an event of its own, as intake has always written it.
         Target::Unrouted => {
             triaged
-                .state
                 .hold(route.command_room.id, Actor::System, now)
                 .map_err(internal)?
                 .state

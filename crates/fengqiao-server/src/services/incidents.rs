@@ -2,15 +2,17 @@
 //! may know of their own; and the command room's moves of an incident, each
 //! through [`transition::apply`]: override the category (改分类), dispatch a
 //! held police incident (派警), route or re-route it to one or several
-//! departments (分流, 联动), record the caller's feedback (回访).
+//! departments (分流, 联动), record the caller's feedback (回访), settle a
+//! question at the desk (当场答复, 告知转办).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
 
 use fengqiao_core::category::Category;
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::incident::{
     Feedback, Group, Incident, IncidentError, IncidentEvent, IncidentStatus, Priority,
-    Satisfaction, Triage as CoreTriage, TriagedBy,
+    Satisfaction, Settlement, Triage as CoreTriage, TriagedBy,
 };
 use fengqiao_core::label::Label;
 use fengqiao_core::org::{DivisionCode, OrgPath, Organisation};
@@ -237,6 +239,7 @@ pub fn incident_refused(err: IncidentError) -> Error {
                 "sent back" => "退回指挥室",
                 "sent a unit" => "派出警力",
                 "attended" => "到场",
+                "settled on the spot" => "当场答复或告知转办",
                 other => other,
             };
             format!("该警情当前状态为「{}」，不能{action}。", from.zh())
@@ -261,6 +264,9 @@ pub fn incident_refused(err: IncidentError) -> Error {
         IncidentError::DuplicateOfItself => "警情不能与自身重复。".into(),
         IncidentError::PoliceNeedPolice => {
             "警务类警情必须派出民警警力，不能只派综治路面力量或志愿者。".into()
+        }
+        IncidentError::UrgentNotSettled => {
+            "一级警情（危及生命）必须派警处置，不能当场答复结束。".into()
         }
     };
     Error::Conflict {
@@ -593,6 +599,67 @@ pub async fn route(
     })
     .await?;
     reread(state, id).await
+}
+
+/// 当场答复 / 告知转办: a call that is only a question, awaiting routing,
+/// ends with the command room — answered, or the caller referred to the
+/// counter that serves it — with what was said in the timeline. No work
+/// order is made, so the figures count it resolved on the spot.
+pub async fn settle_on_the_spot(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    how: Settlement,
+    note: HandlingNote,
+) -> Result<IncidentRecord> {
+    let record = commanded_record(state, caller, id).await?;
+    let (station, _) = station_and_place(state, &record.incident).await?;
+    let command_room = routing::command_room_of(&state.store, &station).await?;
+    transition::apply::<Incident>(state, caller, id, async |_, (locked, orders), now| {
+        let moved = locked
+            .to_core()?
+            .settle_on_the_spot(
+                how,
+                note.clone(),
+                command_room.id,
+                &orders,
+                caller.actor.clone(),
+                now,
+            )
+            .map_err(incident_refused)?;
+        let detail = format!("settled on the spot: {}", how.as_str());
+        Ok(IncidentMove::new(
+            &locked,
+            moved,
+            "settled_on_the_spot",
+            detail,
+        ))
+    })
+    .await?;
+    reread(state, id).await
+}
+
+/// [`settle_on_the_spot`] from the words of a request: `how` is answered
+/// or referred, `note` 1 to 1000 characters; every wrong field at once.
+pub async fn settle(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    how: &str,
+    note: &str,
+) -> Result<IncidentRecord> {
+    commanded_incident(state, caller, id).await?;
+    let mut errors = Vec::new();
+    let how = Settlement::from_str(how.trim())
+        .map_err(|e| errors.push(e))
+        .ok();
+    let note = HandlingNote::parse("settlement_note", note)
+        .map_err(|e| errors.push(e))
+        .ok();
+    match (how, note) {
+        (Some(how), Some(note)) => settle_on_the_spot(state, caller, id, how, note).await,
+        _ => Err(Error::Validation(errors)),
+    }
 }
 
 fn joined<'a>(ids: impl Iterator<Item = &'a i64>) -> String {

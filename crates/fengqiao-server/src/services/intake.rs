@@ -13,11 +13,16 @@ use fengqiao_core::category::Category;
 use fengqiao_core::china_time::{ChinaDay, DAY_MS};
 use fengqiao_core::error::{FieldError, Reason};
 use fengqiao_core::geo::Wgs84;
+use std::str::FromStr;
+
 use fengqiao_core::incident::{
-    IncidentInput, IncidentSource, NewIncident, Priority, Triage as CoreTriage, TriagedBy,
+    IncidentInput, IncidentSource, IncidentStatus, NewIncident, Priority, Settlement,
+    Triage as CoreTriage, TriagedBy,
 };
 use fengqiao_core::org::DivisionCode;
 use fengqiao_core::personal::PersonalData;
+use fengqiao_core::role::Permission;
+use fengqiao_core::work_order::HandlingNote;
 use fengqiao_core::Timestamp;
 use fengqiao_store::{Building, IncidentExtras, IncidentRecord, Tx};
 use fengqiao_triage::TriageSuggestion;
@@ -36,7 +41,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct ReportIncident {
     /// call_110, walk_in, phone, grid_worker, qr_report, sensor,
-    /// video_analytics or open311.
+    /// video_analytics, open311 or told_officer.
     source: String,
     /// What the caller said, 1 to 2000 characters.
     text: String,
@@ -45,6 +50,29 @@ pub struct ReportIncident {
     /// Personal data: stored encrypted, shown masked.
     reporter_name: Option<String>,
     reporter_phone: Option<String>,
+    /// 身份证号, from a caller at the desk: stored encrypted, shown masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reporter_id_number: Option<String>,
+    /// The category the operator chose over the rules' suggestion (a code
+    /// of the triage table); needs `dispatch_incidents`. Both are kept in
+    /// the timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    category: Option<String>,
+    /// A call that is only a question, ended at the desk: answered (当场答复)
+    /// or referred (告知转办), with `settlement_note`; needs
+    /// `dispatch_incidents`. No work order is made, and the figures count
+    /// it as resolved on the spot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    settlement: Option<String>,
+    /// The answer given, or where the caller was referred: 1 to 1000
+    /// characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    settlement_note: Option<String>,
+    /// The operator at the desk routes or dispatches it from the board's
+    /// pane: intake triages it and the command room holds it, handing
+    /// nothing to anyone. Needs `dispatch_incidents`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hold_for_routing: Option<bool>,
 }
 
 impl ReportIncident {
@@ -62,6 +90,11 @@ impl ReportIncident {
             location_text,
             reporter_name,
             reporter_phone,
+            reporter_id_number: None,
+            category: None,
+            settlement: None,
+            settlement_note: None,
+            hold_for_routing: None,
         }
     }
 }
@@ -91,6 +124,8 @@ pub struct Known<'a> {
     pub coordinates: Option<Wgs84>,
     /// Counted in the intake's transaction; over it, nothing is stored.
     pub limit: Option<&'a PlateLimit>,
+    /// The field report (e治采) taken in: once per report.
+    pub field_report: Option<i64>,
 }
 
 /// [`take_in`] with what the entry point already knows used instead of
@@ -103,10 +138,12 @@ pub async fn take_in_known(
     body: &ReportIncident,
     known: &Known<'_>,
 ) -> Result<(Outcome, IncidentRecord)> {
+    let settlement = desk_choices(caller, body)?;
+    let hold = settlement.is_some() || body.hold_for_routing == Some(true);
     let hash = idempotency::body_hash(body)?;
     let actor = caller.actor.to_stored();
     let actor = &actor;
-    idempotency::once(
+    let (outcome, record) = idempotency::once(
         key,
         &hash,
         |key| async move {
@@ -114,9 +151,57 @@ pub async fn take_in_known(
             Ok(first.map(|first| (first.request_hash, first.incident_id)))
         },
         |id| visible_incident(state, caller, id),
-        take_in_new(state, caller, key, &hash, body, known),
+        take_in_new(state, caller, key, &hash, body, known, hold),
     )
-    .await
+    .await?;
+    // A question ends at the desk: the incident the intake held is settled
+    // (a replay finds it settled already). Held and durable before this
+    // step, it waits on the board should the step fail.
+    match settlement {
+        Some((how, note)) if awaits_routing(&record) => {
+            let settled =
+                incidents::settle_on_the_spot(state, caller, record.incident.id, how, note).await?;
+            Ok((outcome, settled))
+        }
+        _ => Ok((outcome, record)),
+    }
+}
+
+fn awaits_routing(record: &IncidentRecord) -> bool {
+    matches!(
+        record.incident.status,
+        IncidentStatus::Triaged | IncidentStatus::Reopened
+    )
+}
+
+/// What only the command room may decide at intake — the category over
+/// the rules' and a settlement on the spot — checked before anything is
+/// written: the permission, then every field at once.
+fn desk_choices(
+    caller: &Caller,
+    body: &ReportIncident,
+) -> Result<Option<(Settlement, HandlingNote)>> {
+    if body.category.is_some() || body.settlement.is_some() || body.hold_for_routing.is_some() {
+        caller.require(Permission::DispatchIncidents)?;
+    }
+    let Some(how) = optional(&body.settlement) else {
+        return match optional(&body.settlement_note) {
+            Some(_) => Err(FieldError::new("settlement", Reason::Required).into()),
+            None => Ok(None),
+        };
+    };
+    let mut errors = Vec::new();
+    let how = Settlement::from_str(how).map_err(|e| errors.push(e)).ok();
+    let note = HandlingNote::parse(
+        "settlement_note",
+        body.settlement_note.as_deref().unwrap_or(""),
+    )
+    .map_err(|e| errors.push(e))
+    .ok();
+    match (how, note) {
+        (Some(how), Some(note)) => Ok(Some((how, note))),
+        _ => Err(Error::Validation(errors)),
+    }
 }
 
 /// The intake of a request its key (if any) has not made yet.
@@ -127,9 +212,12 @@ async fn take_in_new(
     request_hash: &[u8],
     body: &ReportIncident,
     known: &Known<'_>,
+    hold: bool,
 ) -> Result<Written<IncidentRecord>> {
     let new = parse_body(body)?;
     let (name, phone) = (reporter_name(body)?, reporter_phone(body)?);
+    let id_number = reporter_id_number(body)?;
+    let overridden = optional(&body.category).map(chosen).transpose()?;
 
     let (address, found) = addresses::locate(&state.store, new.location.text.as_str(), |code| {
         caller.covers(code)
@@ -156,12 +244,24 @@ async fn take_in_new(
         ),
     };
     let core_triage = core_triage(&suggestion)?;
-    let route = route(state, caller, location_code.as_ref(), &suggestion).await?;
+    // The operator's category decides who handles it.
+    let decided = overridden.as_ref().unwrap_or(&suggestion);
+    let mut route = route(state, caller, location_code.as_ref(), decided).await?;
+    if hold {
+        // To be settled at the desk: the command room holds it, no one
+        // else is handed anything.
+        route.target = Target::Unrouted;
+    }
+    let overridden = match overridden {
+        Some(chosen) if chosen.category != suggestion.category => Some(self::core_triage(&chosen)?),
+        _ => None,
+    };
 
     let extras = IncidentExtras {
         reporter_name: name.as_ref().map(|n| state.cipher.encrypt(n)),
         reporter_phone: phone.as_ref().map(|p| state.cipher.encrypt(p)),
         reporter_phone_index: phone.as_ref().map(|p| state.cipher.blind_index(p)),
+        reporter_id_number: id_number.as_ref().map(|n| state.cipher.encrypt(n)),
         community_code: location_code.map(|c| c.as_str().to_owned()),
         triage_matched: suggestion.matched.iter().map(|m| m.word.clone()).collect(),
     };
@@ -180,11 +280,17 @@ async fn take_in_new(
         triage_actor,
         route,
         limit,
+        overridden,
+        field_report: known.field_report,
     };
     let created = match state.intake.write(prepared).await? {
         group_commit::Written::Created(created) => created,
         // An intake with the same key committed first: it answers.
         group_commit::Written::KeyUsed => return Ok(Written::KeyUsed),
+        // The field report is an incident already: that one answers.
+        group_commit::Written::Found(id) => {
+            return Ok(Written::Found(visible_incident(state, caller, id).await?))
+        }
     };
     let Created {
         record,
@@ -214,6 +320,12 @@ fn reporter_phone(body: &ReportIncident) -> Result<Option<PersonalData>, FieldEr
         .transpose()
 }
 
+fn reporter_id_number(body: &ReportIncident) -> Result<Option<PersonalData>, FieldError> {
+    optional(&body.reporter_id_number)
+        .map(|n| PersonalData::id_number("reporter_id_number", n))
+        .transpose()
+}
+
 /// Every wrong field at once, named as the body names them.
 fn parse_body(body: &ReportIncident) -> Result<NewIncident> {
     let mut errors = Vec::new();
@@ -225,10 +337,24 @@ fn parse_body(body: &ReportIncident) -> Result<NewIncident> {
         .map_err(|e| errors.push(e))
         .ok()
         .flatten();
-    // The core decides which sources may carry whom: a name says more than
-    // a phone, so it is the one checked when both are given.
+    let id_number = reporter_id_number(body)
+        .map_err(|e| errors.push(e))
+        .ok()
+        .flatten();
+    if let Some(code) = optional(&body.category) {
+        if let Err(e) = chosen(code) {
+            errors.extend(match e {
+                Error::Validation(fields) => fields,
+                _ => Vec::new(),
+            });
+        }
+    }
+    // The core decides which sources may carry whom: a name or an ID
+    // number says more than a phone, so it is the one checked when given.
     let reporter_field = if name.is_some() {
         "reporter_name"
+    } else if id_number.is_some() {
+        "reporter_id_number"
     } else {
         "reporter_phone"
     };
@@ -236,7 +362,7 @@ fn parse_body(body: &ReportIncident) -> Result<NewIncident> {
         source: &body.source,
         text: &body.text,
         location_text: &body.location_text,
-        reporter: name.or(phone),
+        reporter: name.or(id_number).or(phone),
         ..Default::default()
     });
     match parsed {

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod addresses;
 pub mod audit;
 pub mod bulk_intake;
+pub mod desk;
 pub mod dispatch;
 pub mod dispute_warnings;
 pub mod disputes;

@@ -191,6 +191,10 @@ fn foreign_body(app: &TestApp, op: &Operation, document: &Value) -> Option<Value
             "status" => json!("en_route"),
             "positions" => json!([{"unit_id": app.world.foreign_unit, "lat": 30.64, "lon": 104.07}]),
             "accept" => json!(true),
+            "reporter_as_party" => json!(false),
+            "reporter_id_number" | "settlement" | "settlement_note" | "hold_for_routing" => {
+                Value::Null
+            }
             other => panic!(
                 "{} {}: no test value for body property `{other}`; add one to the authorisation matrix",
                 op.method, op.path

@@ -122,7 +122,7 @@ backend_tests! {
         assert_eq!(page.status, StatusCode::OK, "{}", page.text);
         assert!(page.text.contains("<h1>指挥室 · 实时警情</h1>"));
         assert!(page.text.contains(r#"<script src="/assets/board.js"></script>"#));
-        assert!(page.text.contains(r#"<option value="wage_arrears" data-group="non_police">拖欠工资</option>"#), "categories from the triage table");
+        assert!(page.text.contains(r#"<option value="wage_arrears" data-group="non_police" data-dispute-type="labour_wages">拖欠工资</option>"#), "categories from the triage table");
         assert!(page.text.contains(r#"<span data-key="work_order.created">待签收</span>"#), "the script's words come from the page");
         assert!(!page.text.contains("<script>") && !page.text.contains("style="), "nothing inline for the CSP to refuse");
         let home = app.request(Method::GET, "/", Some(&operator), None).await;

@@ -5,6 +5,7 @@ mod addresses;
 mod audit;
 mod authz;
 mod closed_loop;
+mod desk;
 mod dispatch;
 mod disputes;
 mod errors;
