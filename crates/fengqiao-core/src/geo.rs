@@ -188,6 +188,13 @@ pub struct Bounds {
     pub east: f64,
 }
 
+impl Bounds {
+    pub fn contains(&self, point: &Wgs84) -> bool {
+        (self.south..=self.north).contains(&point.lat())
+            && (self.west..=self.east).contains(&point.lon())
+    }
+}
+
 impl Gcj02 {
     /// The WGS-84 point whose GCJ-02 image is this one, found by fixed-point
     /// iteration (the offset changes slowly, so each round shrinks the error

@@ -19,6 +19,7 @@ pub mod personal;
 pub mod receipt;
 pub mod reinforcement;
 pub mod repeat_call;
+pub mod road;
 pub mod role;
 pub mod secret;
 pub mod task;

@@ -23,6 +23,7 @@ use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
 use crate::geo::{in_offset_region, Wgs84};
 use crate::label::labels;
+use crate::road::{Reach, RoadNetwork};
 use crate::text::bounded_text;
 use crate::timeline::{TimelineEvent, Transition};
 
@@ -340,12 +341,6 @@ impl Unit {
         let incident = if to.is_assigned() { incident } else { None };
         Ok(self.moved(to, incident, event, actor, at))
     }
-
-    /// The estimate from the unit's last position to `to`, if it has one.
-    pub fn estimate_to(&self, to: &Wgs84) -> Option<Estimate> {
-        let from = self.position?.point();
-        Some(Estimate::straight_line(from.distance_m(to), self.kind))
-    }
 }
 
 /// How far the road is taken to be longer than the straight line in a
@@ -355,6 +350,8 @@ pub const ROAD_FACTOR: f64 = 1.4;
 /// Minutes to arrive, and how they were estimated.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Estimate {
+    /// The distance the minutes come from: over the roads, or as the crow
+    /// flies for the straight-line estimate.
     pub distance_m: f64,
     pub minutes: f64,
     pub method: EstimateMethod,
@@ -363,21 +360,32 @@ pub struct Estimate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EstimateMethod {
-    /// Straight-line distance × [`ROAD_FACTOR`] at the kind's town speed.
+    /// The shortest way over the jurisdiction's roads at the kind's town speed.
+    RoadNetwork,
+    /// Straight-line distance × [`ROAD_FACTOR`] at the kind's town speed,
+    /// where Fengqiao has no roads or the unit or the scene is off them.
     StraightLine,
 }
 
 labels!(EstimateMethod {
+    RoadNetwork => ("按道路网最短路径估算", "shortest way over the road network"),
     StraightLine => ("直线距离×道路系数1.4估算", "straight-line distance × road factor 1.4"),
 });
 
 impl Estimate {
     pub fn straight_line(distance_m: f64, kind: UnitKind) -> Estimate {
-        let road_km = distance_m * ROAD_FACTOR / 1000.0;
         Estimate {
             distance_m,
-            minutes: road_km / kind.speed_kmh() * 60.0,
+            minutes: distance_m * ROAD_FACTOR / 1000.0 / kind.speed_kmh() * 60.0,
             method: EstimateMethod::StraightLine,
+        }
+    }
+
+    pub fn over_roads(road_m: f64, kind: UnitKind) -> Estimate {
+        Estimate {
+            distance_m: road_m,
+            minutes: road_m / 1000.0 / kind.speed_kmh() * 60.0,
+            method: EstimateMethod::RoadNetwork,
         }
     }
 }
@@ -385,15 +393,50 @@ impl Estimate {
 /// 5分钟到达: the arrival standard of police and street force alike.
 pub const ARRIVAL_STANDARD_MINUTES: f64 = 5.0;
 
-/// The straight-line distance within which any unit of any kind must stand
-/// to be estimated at `minutes` or less: a unit farther away is estimated
-/// at more.
-pub fn reach_m(minutes: f64) -> f64 {
-    let fastest = UnitKind::ALL
-        .into_iter()
-        .map(UnitKind::speed_kmh)
-        .fold(0.0, f64::max);
-    minutes / 60.0 * fastest * 1000.0 / ROAD_FACTOR
+/// How arrival at one scene is estimated: over the roads when the scene and
+/// the unit are both on the network, else by the straight line.
+#[derive(Debug, Clone)]
+pub struct Travel<'a> {
+    scene: Wgs84,
+    roads: Option<Reach<'a>>,
+}
+
+impl<'a> Travel<'a> {
+    /// Searches `roads` towards the scene once, when there are roads.
+    pub fn to(scene: Wgs84, roads: &'a RoadNetwork) -> Travel<'a> {
+        Travel {
+            scene,
+            roads: roads.towards(&scene),
+        }
+    }
+
+    /// The estimate from the unit's last position, if it has one.
+    pub fn estimate(&self, unit: &Unit) -> Option<Estimate> {
+        let from = unit.position?.point();
+        let over_roads = self.roads.as_ref().and_then(|r| r.metres_from(&from));
+        Some(match over_roads {
+            Some(metres) => Estimate::over_roads(metres, unit.kind),
+            None => Estimate::straight_line(from.distance_m(&self.scene), unit.kind),
+        })
+    }
+
+    /// The straight-line distance within which any unit of any kind must
+    /// stand to be estimated at `minutes` or less: a unit farther away is
+    /// estimated at more. The way over the roads is never shorter than the
+    /// straight line (1% is left for the flat approximation of the legs to
+    /// the road).
+    pub fn reach_m(&self, minutes: f64) -> f64 {
+        let fastest = UnitKind::ALL
+            .into_iter()
+            .map(UnitKind::speed_kmh)
+            .fold(0.0, f64::max);
+        let factor = if self.roads.is_some() {
+            0.99
+        } else {
+            ROAD_FACTOR
+        };
+        minutes / 60.0 * fastest * 1000.0 / factor
+    }
 }
 
 /// What a deployment sets about dispatch.
@@ -476,7 +519,7 @@ pub struct Recommendation {
 /// organisations' units are the incident's own (the others reinforce).
 pub fn recommend(
     units: &[Unit],
-    to: &Wgs84,
+    travel: &Travel,
     force: Force,
     local: impl Fn(i64) -> bool,
 ) -> Vec<Recommendation> {
@@ -484,7 +527,7 @@ pub fn recommend(
         .iter()
         .filter(|u| u.status == UnitStatus::Available && u.kind.force() == force)
         .filter_map(|unit| {
-            let estimate = unit.estimate_to(to)?;
+            let estimate = travel.estimate(unit)?;
             Some(Recommendation {
                 unit: unit.clone(),
                 within_standard: estimate.minutes <= ARRIVAL_STANDARD_MINUTES,
@@ -512,6 +555,7 @@ pub fn needs_reinforcement(own: &[Recommendation], waiting: usize, max_waiting: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::road::RoadLine;
 
     const T0: Timestamp = Timestamp(1_700_000_000_000);
     const OPERATOR: Actor = Actor::System;
@@ -533,7 +577,8 @@ mod tests {
     #[test]
     fn no_unit_beyond_the_reach_of_a_time_arrives_within_it() {
         let scene = Wgs84::new(30.65, 104.05).unwrap();
-        let radius = reach_m(ARRIVAL_STANDARD_MINUTES);
+        let no_roads = RoadNetwork::default();
+        let radius = Travel::to(scene, &no_roads).reach_m(ARRIVAL_STANDARD_MINUTES);
         for kind in UnitKind::ALL {
             let just_beyond = Estimate::straight_line(radius * 1.001, kind);
             assert!(just_beyond.minutes > ARRIVAL_STANDARD_MINUTES, "{kind:?}");
@@ -630,7 +675,9 @@ mod tests {
                 ..unit(5, UnitKind::PatrolCar, 30.65, 104.05)
             },
         ];
-        let ranked = recommend(&units, &scene, Force::Police, |_| true);
+        let no_roads = RoadNetwork::default();
+        let travel = Travel::to(scene, &no_roads);
+        let ranked = recommend(&units, &travel, Force::Police, |_| true);
         let ids: Vec<i64> = ranked.iter().map(|r| r.unit.id).collect();
         assert_eq!(ids, [2, 3]);
         // 222 m × 1.4 at 5 km/h ≈ 3.7 min; 2.2 km × 1.4 at 30 km/h ≈ 6.2 min.
@@ -646,8 +693,53 @@ mod tests {
             "none within five minutes"
         );
         assert!(needs_reinforcement(&ranked, 4, 3), "too many waiting");
-        let street = recommend(&units, &scene, Force::Street, |id| id == 99);
+        let street = recommend(&units, &travel, Force::Street, |id| id == 99);
         assert_eq!(street.len(), 1);
         assert!(street[0].reinforcement);
+        assert!(ranked
+            .iter()
+            .all(|r| r.estimate.method == EstimateMethod::StraightLine));
+    }
+
+    #[test]
+    fn over_the_roads_the_way_round_counts_and_the_reach_still_holds() {
+        let at = |lat, lon| Wgs84::new(lat, lon).unwrap();
+        let line = |name: &str, points: [(f64, f64); 2]| {
+            RoadLine::new(name, points.iter().map(|&(a, o)| at(a, o)).collect()).unwrap()
+        };
+        // Two east–west streets 1.1 km apart, joined only 2 km to the west.
+        let roads = RoadNetwork::new(vec![
+            line("南街", [(30.60, 104.00), (30.60, 104.02)]),
+            line("北街", [(30.61, 104.00), (30.61, 104.02)]),
+            line("西路", [(30.60, 104.00), (30.61, 104.00)]),
+        ]);
+        let scene = at(30.61, 104.02);
+        let travel = Travel::to(scene, &roads);
+        let units = [
+            // 1.1 km as the crow flies, 5 km by road.
+            unit(1, UnitKind::PatrolCar, 30.60, 104.02),
+            // 1.9 km on the scene's street.
+            unit(2, UnitKind::PatrolCar, 30.61, 104.00),
+            // Off every road: the straight line.
+            unit(3, UnitKind::PatrolCar, 30.65, 104.02),
+        ];
+        let ranked = recommend(&units, &travel, Force::Police, |_| true);
+        let ids: Vec<i64> = ranked.iter().map(|r| r.unit.id).collect();
+        assert_eq!(ids, [2, 1, 3]);
+        assert_eq!(ranked[0].estimate.method, EstimateMethod::RoadNetwork);
+        assert!((ranked[0].estimate.minutes - 1914.0 / 500.0).abs() < 0.05);
+        assert!(ranked[1].estimate.distance_m > 4_900.0);
+        assert_eq!(ranked[2].estimate.method, EstimateMethod::StraightLine);
+        // No unit outside the reach arrives within the time, by either way.
+        let radius = travel.reach_m(ARRIVAL_STANDARD_MINUTES);
+        assert!(radius > Travel::to(scene, &RoadNetwork::default()).reach_m(5.0));
+        for r in &ranked {
+            let crow = units[(r.unit.id - 1) as usize]
+                .position
+                .unwrap()
+                .point()
+                .distance_m(&scene);
+            assert!(crow <= radius || r.estimate.minutes > ARRIVAL_STANDARD_MINUTES);
+        }
     }
 }

@@ -13,6 +13,7 @@ use fengqiao_store::Store;
 
 use crate::live::Live;
 use crate::services::group_commit::IntakeWriter;
+use crate::services::roads::RoadCache;
 
 /// Server settings that requests depend on; the binary fills them from the
 /// configuration.
@@ -68,6 +69,8 @@ pub struct Inner {
     pub live: Live,
     /// Commits concurrent intakes in groups (`services/group_commit.rs`).
     pub intake: IntakeWriter,
+    /// The road network as last read (`services/roads.rs`).
+    pub roads: RoadCache,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
             settings,
             live: Live::default(),
             intake,
+            roads: RoadCache::default(),
         }))
     }
 }

@@ -366,15 +366,6 @@ impl Store {
     }
 }
 
-/// A road as a map draws it: a west–east line at its buildings' latitude.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RoadLine {
-    pub name: String,
-    pub west: f64,
-    pub east: f64,
-    pub lat: f64,
-}
-
 /// A building as the overview's map draws it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BuildingPoint {
@@ -440,36 +431,6 @@ impl Store {
         points.sort_by_key(|p| p.id);
         points.dedup_by_key(|p| p.id);
         Ok(points)
-    }
-
-    /// The roads of the communities under any of `division_prefixes`, as
-    /// the registry places them: each road's located buildings give it a
-    /// line from its westernmost to its easternmost point (the town's
-    /// roads run east to west), drawn with its name.
-    pub async fn road_lines_under(&self, division_prefixes: &[String]) -> Result<Vec<RoadLine>> {
-        let sql = "SELECT road, MIN(lon) AS west, MAX(lon) AS east, AVG(lat) AS lat
-                   FROM buildings
-                   WHERE community_code LIKE $1 || '%' AND road IS NOT NULL AND road <> ''
-                     AND lat IS NOT NULL AND lon IS NOT NULL
-                   GROUP BY road ORDER BY road";
-        let mut lines: Vec<RoadLine> = Vec::new();
-        for prefix in division_prefixes {
-            for row in sqlx::query(sql)
-                .bind(prefix.clone())
-                .fetch_all(self.reader())
-                .await?
-            {
-                lines.push(RoadLine {
-                    name: get(&row, "road")?,
-                    west: get(&row, "west")?,
-                    east: get(&row, "east")?,
-                    lat: get(&row, "lat")?,
-                });
-            }
-        }
-        lines.sort_by(|a, b| a.name.cmp(&b.name));
-        lines.dedup_by(|a, b| a.name == b.name);
-        Ok(lines)
     }
 
     /// The buildings of `ids` as map points, in id order.

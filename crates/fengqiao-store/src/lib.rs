@@ -22,6 +22,7 @@ mod public_reports;
 mod reinforcements;
 mod repeats;
 mod responsibility;
+mod roads;
 mod rows;
 mod sessions;
 mod sqlite;
@@ -48,7 +49,7 @@ pub use disputes::{
     DisputeRecord, DisputeSummary, DisputeTimelineEntry, StoredParty, StoredSession,
 };
 pub use field_reports::ReportKey;
-pub use figures::{BuildingPoint, Narrowing, RoadLine};
+pub use figures::{BuildingPoint, Narrowing};
 pub use incidents::{
     EarlierCall, IdempotencyRecord, IncidentExtras, IncidentRecord, NewIdempotencyKey,
     StoredIncident, TimelineEntry,

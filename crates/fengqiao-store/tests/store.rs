@@ -1178,3 +1178,47 @@ mod units {
         }
     }
 }
+
+mod roads {
+    use fengqiao_core::geo::Wgs84;
+    use fengqiao_core::road::RoadLine;
+    use fengqiao_store::backend_tests;
+    use fengqiao_store::testing::TestDatabase;
+
+    fn line(name: &str, points: &[(f64, f64)]) -> RoadLine {
+        let points = points
+            .iter()
+            .map(|&(lat, lon)| Wgs84::new(lat, lon).unwrap())
+            .collect();
+        RoadLine::new(name, points).unwrap()
+    }
+
+    backend_tests! {
+        async fn roads_are_replaced_whole_and_the_revision_moves(db: TestDatabase) {
+            let store = &db.store;
+            let south = line("南街", &[(30.60, 104.00), (30.60, 104.01), (30.60, 104.02)]);
+            let west = line("西路", &[(30.60, 104.00), (30.61, 104.00)]);
+            assert!(store.roads().await.unwrap().is_empty());
+            let empty = store.roads_revision().await.unwrap();
+            let mut tx = store.begin().await.unwrap();
+            tx.replace_roads(&[south.clone(), west.clone()]).await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(store.roads().await.unwrap(), [south.clone(), west.clone()]);
+            let first = store.roads_revision().await.unwrap();
+            assert_ne!(first, empty);
+            // The same two again: the same roads, a new revision.
+            let mut tx = store.begin().await.unwrap();
+            tx.replace_roads(&[south.clone(), west]).await.unwrap();
+            tx.commit().await.unwrap();
+            assert_eq!(store.roads().await.unwrap().len(), 2);
+            let second = store.roads_revision().await.unwrap();
+            assert_ne!(second, first);
+            // A replacement rolled back changes nothing.
+            let mut tx = store.begin().await.unwrap();
+            tx.replace_roads(&[south]).await.unwrap();
+            drop(tx);
+            assert_eq!(store.roads_revision().await.unwrap(), second);
+            assert_eq!(store.roads().await.unwrap().len(), 2);
+        }
+    }
+}

@@ -10,7 +10,9 @@
 //! a map of the points looks like a town.
 
 use fengqiao_address::registry::RawAddressRecord;
+use fengqiao_core::geo::Wgs84;
 use fengqiao_core::org::OrgKind;
+use fengqiao_core::road::RoadLine;
 use fengqiao_core::role::Role;
 use rand::Rng;
 use rand::SeedableRng;
@@ -574,6 +576,60 @@ fn numbered(role: &str, index: usize, station: &str) -> String {
     }
 }
 
+impl Town {
+    /// The road network: each street's east–west roads, crossed at every
+    /// community boundary by north–south roads (纵一路, 纵二路, … counted
+    /// from the west across the town) that run the height of the street's
+    /// cell and meet the next street's at its edge. Roads meet only where
+    /// they share a point, as the core's network wants.
+    pub fn road_lines(&self) -> Vec<RoadLine> {
+        let (height, width) = cell_size(self.spec.scale);
+        let at = |lat: f64, lon: f64| Wgs84::new(lat, lon).expect("the town lies in China");
+        let crossing = |street: &Street, j: usize| {
+            street.origin.1 + width * j as f64 / COMMUNITIES_PER_STREET as f64
+        };
+        let mut lines = Vec::new();
+        for (index, street) in self.streets.iter().enumerate() {
+            let (south, _) = street.origin;
+            let mut lats: Vec<f64> = Vec::new();
+            for road in self
+                .roads
+                .iter()
+                .filter(|r| self.streets[r.street].key == street.key)
+            {
+                let points = (0..=COMMUNITIES_PER_STREET)
+                    .map(|j| at(road.lat, crossing(street, j)))
+                    .collect();
+                lines.push(RoadLine::new(&road.name, points).expect("a named road of points"));
+                lats.push(road.lat);
+            }
+            lats.sort_by(f64::total_cmp);
+            for j in 0..=COMMUNITIES_PER_STREET {
+                let lon = crossing(street, j);
+                let points = std::iter::once(south)
+                    .chain(lats.iter().copied())
+                    .chain(std::iter::once(south + height))
+                    .map(|lat| at(lat, lon))
+                    .collect();
+                let column = (index % 3) * COMMUNITIES_PER_STREET + j + 1;
+                let name = format!("纵{}路", chinese_number(column));
+                lines.push(RoadLine::new(&name, points).expect("a named road of points"));
+            }
+        }
+        lines
+    }
+}
+
+/// 1 to 99 as Chinese numerals: 一, 十, 十三, 二十一.
+fn chinese_number(n: usize) -> String {
+    const DIGITS: [&str; 10] = ["", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    match (n / 10, n % 10) {
+        (0, ones) => DIGITS[ones].to_owned(),
+        (1, ones) => format!("十{}", DIGITS[ones]),
+        (tens, ones) => format!("{}十{}", DIGITS[tens], DIGITS[ones]),
+    }
+}
+
 /// Larger towns get larger cells, so that density stays that of a town.
 fn cell_size(scale: u32) -> (f64, f64) {
     let grow = (scale as f64).sqrt();
@@ -689,6 +745,7 @@ fn organisations(streets: &[Street]) -> Vec<OrgPlan> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fengqiao_core::road::RoadNetwork;
     use std::collections::BTreeSet;
 
     #[test]
@@ -784,5 +841,24 @@ mod tests {
         });
         assert_eq!(large.grids.len(), small.grids.len());
         assert!(large.compounds.len() >= 8 * small.compounds.len());
+    }
+
+    #[test]
+    fn the_roads_join_every_street_into_one_network() {
+        let town = Town::generate(TownSpec::default());
+        let lines = town.road_lines();
+        assert_eq!(chinese_number(13), "十三");
+        assert_eq!(chinese_number(21), "二十一");
+        assert!(lines.iter().any(|l| l.name == "纵一路"));
+        let network = RoadNetwork::new(lines);
+        // From the first compound to every other, over the roads.
+        let first = &town.compounds[0];
+        let from = Wgs84::new(first.lat, first.lon).unwrap();
+        let reach = network.towards(&from).expect("compounds lie by roads");
+        for compound in &town.compounds {
+            let to = Wgs84::new(compound.lat, compound.lon).unwrap();
+            let metres = reach.metres_from(&to).expect("every compound is reached");
+            assert!(metres >= from.distance_m(&to) * 0.99, "{}", compound.name);
+        }
     }
 }

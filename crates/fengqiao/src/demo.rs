@@ -310,6 +310,9 @@ pub(crate) async fn seed_with_progress(
         tx.append_audit(&event, now).await?;
     }
     tx.commit().await?;
+    fengqiao_server::services::roads::replace(store, &town.road_lines(), "demo", now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let rows = town
         .addresses()
         .inspect(|_| progress.inc(1))

@@ -11,6 +11,7 @@ mod config;
 mod demo;
 mod gen;
 mod history;
+mod road_import;
 mod serve;
 mod simulator;
 mod triage_cli;
@@ -123,6 +124,9 @@ enum Command {
     /// Standard addresses: import the registry, resolve free text.
     #[command(subcommand)]
     Address(AddressCommand),
+    /// The road network that arrival estimates and maps use.
+    #[command(subcommand)]
+    Road(RoadCommand),
     /// Print QR address plates (e码) of the buildings under a division as an A4 PDF sheet.
     Qr {
         /// A community code (12 digits), or any division code above it.
@@ -161,6 +165,19 @@ enum AddressCommand {
     /// Load villages and communities (code, township code, name; tab-separated,
     /// as written by scripts/divisions/regenerate.sh VILLAGES_TSV).
     LoadVillages { file: PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+enum RoadCommand {
+    /// Replace the road network with the LineString and MultiLineString
+    /// features (each with properties.name) of a GeoJSON FeatureCollection;
+    /// any bad feature refuses the whole file.
+    Import {
+        file: PathBuf,
+        /// The coordinates are GCJ-02 (drawn on a Chinese web map), not WGS-84.
+        #[arg(long)]
+        gcj02: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -323,6 +340,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Command::Migrate => serve::migrate(&settings).await,
                     Command::Address(AddressCommand::Import { file }) => {
                         address_import::run(&settings, &file).await
+                    }
+                    Command::Road(RoadCommand::Import { file, gcj02 }) => {
+                        road_import::run(&settings, &file, gcj02).await
                     }
                     Command::Qr {
                         community,

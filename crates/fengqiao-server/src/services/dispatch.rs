@@ -19,7 +19,7 @@ use fengqiao_core::reinforcement::{Reinforcement, ReinforcementStatus};
 use fengqiao_core::role::Permission;
 use fengqiao_core::timeline::TimelineEvent;
 use fengqiao_core::unit::{
-    self, CallSign, Force, Position, Recommendation, Unit, UnitError, UnitEvent, UnitKind,
+    self, CallSign, Force, Position, Recommendation, Travel, Unit, UnitError, UnitEvent, UnitKind,
     UnitStatus, ARRIVAL_STANDARD_MINUTES,
 };
 use fengqiao_core::work_order::HandlingNote;
@@ -30,7 +30,7 @@ use fengqiao_store::{
 
 use super::access::Caller;
 use super::incidents::{self, commanded_incident, incident_refused};
-use super::{Error, Result};
+use super::{roads, Error, Result};
 use crate::live::{LiveEvent, LiveKind};
 use crate::state::AppState;
 
@@ -390,7 +390,7 @@ async fn zone_stations(state: &AppState, zone: &Organisation) -> Result<Vec<Orga
 /// first (all, when there are fewer), ranked by the core. Reading and decoding every unit of a war
 /// zone (10,000 rows) took ~60 ms of a request meant to take 5, so the
 /// units are read from a box around the scene first: one outside the box
-/// of [`unit::reach_m`]`(minutes)` is estimated at more than `minutes`,
+/// of [`Travel::reach_m`]`(minutes)` is estimated at more than `minutes`,
 /// so when the box holds enough units estimated within them, none outside
 /// could rank before them. Otherwise the box widens, and at last all are
 /// read.
@@ -398,6 +398,7 @@ async fn fastest(
     state: &AppState,
     orgs: &[i64],
     to: &Wgs84,
+    travel: &Travel<'_>,
     force: Force,
     local: impl Fn(i64) -> bool,
 ) -> Result<Vec<Recommendation>> {
@@ -406,9 +407,9 @@ async fn fastest(
     // rank (all of a station's when its nearest are a little far).
     let mut minutes = ARRIVAL_STANDARD_MINUTES / 4.0;
     for _ in 0..7 {
-        let bounds = to.bounds_within(unit::reach_m(minutes));
+        let bounds = to.bounds_within(travel.reach_m(minutes));
         let near = state.store.available_units_within(orgs, &bounds).await?;
-        let mut ranked = unit::recommend(&near, to, force, &local);
+        let mut ranked = unit::recommend(&near, travel, force, &local);
         if ranked
             .get(MAX_RECOMMENDED - 1)
             .is_some_and(|r| r.estimate.minutes <= minutes)
@@ -418,7 +419,8 @@ async fn fastest(
         }
         minutes *= 2.0;
     }
-    let mut ranked = unit::recommend(&state.store.available_units(orgs).await?, to, force, local);
+    let units = state.store.available_units(orgs).await?;
+    let mut ranked = unit::recommend(&units, travel, force, local);
     ranked.truncate(MAX_RECOMMENDED);
     Ok(ranked)
 }
@@ -432,14 +434,15 @@ async fn own_nearest(
     state: &AppState,
     own: &[i64],
     to: &Wgs84,
+    travel: &Travel<'_>,
     force: Force,
     local: impl Fn(i64) -> bool,
 ) -> Result<Vec<Recommendation>> {
     let mut ranked = Vec::new();
     for share in [0.25, 0.5, 1.0] {
-        let bounds = to.bounds_within(unit::reach_m(ARRIVAL_STANDARD_MINUTES * share));
+        let bounds = to.bounds_within(travel.reach_m(ARRIVAL_STANDARD_MINUTES * share));
         let near = state.store.available_units_within(own, &bounds).await?;
-        ranked = unit::recommend(&near, to, force, &local);
+        ranked = unit::recommend(&near, travel, force, &local);
         if ranked.iter().any(|r| r.within_standard) {
             break;
         }
@@ -457,6 +460,8 @@ pub async fn recommend(
 ) -> Result<Recommendations> {
     let record = commanded_incident(state, caller, incident_id).await?;
     let to = scene(&record)?;
+    let roads = roads::network(state).await?;
+    let travel = Travel::to(to, &roads);
     let force = force_for(&record)?;
     let station = station_of(state, &record).await?;
     let own = own_orgs(state, &record, &station).await?;
@@ -469,7 +474,7 @@ pub async fn recommend(
     if force == Force::Police {
         waiting = state.store.police_incidents_waiting(station.id).await?;
         overloaded = unit::needs_reinforcement(
-            &own_nearest(state, &own, &to, force, is_local).await?,
+            &own_nearest(state, &own, &to, &travel, force, is_local).await?,
             waiting as usize,
             state.settings.dispatch.max_waiting,
         );
@@ -482,7 +487,7 @@ pub async fn recommend(
             }
         }
     }
-    let units = fastest(state, &orgs, &to, force, is_local).await?;
+    let units = fastest(state, &orgs, &to, &travel, force, is_local).await?;
     Ok(Recommendations {
         incident_id,
         force,

@@ -25,6 +25,7 @@ pub mod intake;
 pub mod organisations;
 pub mod overview;
 pub mod repeat_calls;
+pub mod roads;
 pub mod routing;
 pub mod sessions;
 pub mod tasks;

@@ -110,7 +110,7 @@ pub struct GridShape {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Ground {
     pub grids: Vec<GridShape>,
-    pub roads: Vec<fengqiao_store::RoadLine>,
+    pub roads: Vec<fengqiao_core::road::RoadLine>,
 }
 
 /// A record drawn live on the board's map: a unit (a dot with its call
@@ -212,25 +212,32 @@ pub fn map(title: &str, ground: &Ground, spots: &[Spot], markers: &[Marker]) -> 
             }
         }
     }
+    // A road in several pieces is named once, at its first piece's start.
+    let mut named = std::collections::BTreeSet::new();
     for road in &ground.roads {
-        let west = projection.project(road.lat, road.west);
-        let east = projection.project(road.lat, road.east);
+        let points: Vec<Point> = road
+            .points
+            .iter()
+            .map(|p| projection.project(p.lat(), p.lon()))
+            .collect();
+        let line = points
+            .iter()
+            .map(|p| format!("{:.1},{:.1}", p.x, p.y))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let name = escape(&road.name);
         let _ = write!(
             svg,
-            r#"<line class="road" x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}"><title>{name}</title></line>"#,
-            west.x,
-            west.y,
-            east.x,
-            east.y,
-            name = escape(&road.name)
+            r#"<polyline class="road" points="{line}"><title>{name}</title></polyline>"#
         );
-        let _ = write!(
-            names,
-            r#"<text class="road-name" x="{:.1}" y="{:.1}">{}</text>"#,
-            west.x,
-            west.y - 2.0,
-            escape(&road.name)
-        );
+        if named.insert(road.name.as_str()) {
+            let _ = write!(
+                names,
+                r#"<text class="road-name" x="{:.1}" y="{:.1}">{name}</text>"#,
+                points[0].x + 1.0,
+                points[0].y - 2.0,
+            );
+        }
     }
     let max = spots.iter().map(|s| s.incidents).max().unwrap_or(1).max(1) as f64;
     // Many buildings get smaller dots, so a district's map is not a blot.
@@ -345,12 +352,16 @@ mod tests {
         };
         let ground = Ground {
             grids: vec![grid],
-            roads: vec![fengqiao_store::RoadLine {
-                name: "锦里<路>".into(),
-                west: 104.0,
-                east: 104.01,
-                lat: 30.607,
-            }],
+            roads: ["锦里<路>", "锦里<路>"]
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let at = |lon| fengqiao_core::geo::Wgs84::new(30.607, lon).unwrap();
+                    let west = 104.0 + 0.005 * i as f64;
+                    fengqiao_core::road::RoadLine::new(name, vec![at(west), at(west + 0.005)])
+                        .unwrap()
+                })
+                .collect(),
         };
         let unit = Marker {
             unit: true,
@@ -372,6 +383,12 @@ mod tests {
         // Names are drawn, escaped; the unit carries its status and call
         // sign.
         assert!(svg.contains(r#"<text class="road-name""#) && svg.contains("锦里&lt;路&gt;"));
+        assert_eq!(svg.matches(r#"<polyline class="road""#).count(), 2);
+        assert_eq!(
+            svg.matches(r#"class="road-name""#).count(),
+            1,
+            "one name a road"
+        );
         assert!(svg.contains(r#"<text class="grid-name""#));
         assert!(svg.contains(r#"<g class="unit unit-en_route" data-unit="3">"#));
         assert!(svg.contains(">浆洗街巡1</text>"));

@@ -341,15 +341,55 @@ pub(crate) async fn ground(
             points.entry(grid).or_default().push((lat, lon));
         }
     }
-    let grids = points
+    let grids: Vec<GridShape> = points
         .into_iter()
         .map(|(id, points)| GridShape {
             label: names.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
             points,
         })
         .collect();
-    let roads = state.store.road_lines_under(&prefixes).await?;
+    // The roads that come near the grids (a deployment's network may
+    // cover the whole city).
+    let everything = grids_points(&grids);
+    let network = crate::services::roads::network(state).await?;
+    let roads = match bounds_of(&everything) {
+        Some(b) => network
+            .lines()
+            .iter()
+            .filter(|road| road.points.iter().any(|p| b.contains(p)))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(Ground { grids, roads })
+}
+
+fn grids_points(grids: &[GridShape]) -> Vec<(f64, f64)> {
+    grids
+        .iter()
+        .flat_map(|g| g.points.iter().copied())
+        .collect()
+}
+
+/// The box of `points`, widened by about half a kilometre.
+fn bounds_of(points: &[(f64, f64)]) -> Option<fengqiao_core::geo::Bounds> {
+    let widen = 0.005;
+    let (&(lat, lon), rest) = points.split_first()?;
+    let start = fengqiao_core::geo::Bounds {
+        south: lat - widen,
+        north: lat + widen,
+        west: lon - widen,
+        east: lon + widen,
+    };
+    Some(
+        rest.iter()
+            .fold(start, |b, &(lat, lon)| fengqiao_core::geo::Bounds {
+                south: b.south.min(lat - widen),
+                north: b.north.max(lat + widen),
+                west: b.west.min(lon - widen),
+                east: b.east.max(lon + widen),
+            }),
+    )
 }
 
 /// Hot spots: this many of the buildings with most incidents, and as many
