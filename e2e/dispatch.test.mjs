@@ -63,7 +63,7 @@ test('a fight call is dispatched to the nearest unit, whose crew resolves it on 
   await first.waitFor({ timeout: 5_000 });
   assert.equal(await first.getAttribute('data-unit'), String(unitId));
   assert.match(await first.innerText(), /浆洗街巡1[\s\S]*分钟[\s\S]*5分钟内可达/);
-  assert.match(await board.page.locator('.units .method').innerText(), /直线距离×道路系数1\.4估算/);
+  assert.match(await board.page.locator('.units .method').innerText(), /按道路网最短路径估算/);
   await first.locator('input[name=unit]').check();
 
   // Dispatched: the crew's phone shows the job within one second.

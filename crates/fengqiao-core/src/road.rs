@@ -167,10 +167,6 @@ impl RoadNetwork {
         &self.lines
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.segments.is_empty()
-    }
-
     /// The nearest point of the nearest road within [`MAX_OFF_ROAD_M`].
     fn join(&self, position: &Wgs84) -> Option<Join> {
         let reach_deg = MAX_OFF_ROAD_M / M_PER_DEG / position.lat().to_radians().cos();

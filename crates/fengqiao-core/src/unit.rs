@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::Actor;
 use crate::clock::Timestamp;
 use crate::error::{FieldError, Reason};
-use crate::geo::{in_offset_region, Wgs84};
+use crate::geo::{in_offset_region, Bounds, Wgs84};
 use crate::label::labels;
 use crate::road::{Reach, RoadNetwork};
 use crate::text::bounded_text;
@@ -436,6 +436,12 @@ impl<'a> Travel<'a> {
             ROAD_FACTOR
         };
         minutes / 60.0 * fastest * 1000.0 / factor
+    }
+
+    /// The box around the scene holding every unit that may arrive within
+    /// `minutes`: what a query filters on first.
+    pub fn bounds_within(&self, minutes: f64) -> Bounds {
+        self.scene.bounds_within(self.reach_m(minutes))
     }
 }
 

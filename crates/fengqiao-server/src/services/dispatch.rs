@@ -390,14 +390,13 @@ async fn zone_stations(state: &AppState, zone: &Organisation) -> Result<Vec<Orga
 /// first (all, when there are fewer), ranked by the core. Reading and decoding every unit of a war
 /// zone (10,000 rows) took ~60 ms of a request meant to take 5, so the
 /// units are read from a box around the scene first: one outside the box
-/// of [`Travel::reach_m`]`(minutes)` is estimated at more than `minutes`,
+/// of [`Travel::bounds_within`]`(minutes)` is estimated at more than `minutes`,
 /// so when the box holds enough units estimated within them, none outside
 /// could rank before them. Otherwise the box widens, and at last all are
 /// read.
 async fn fastest(
     state: &AppState,
     orgs: &[i64],
-    to: &Wgs84,
     travel: &Travel<'_>,
     force: Force,
     local: impl Fn(i64) -> bool,
@@ -407,7 +406,7 @@ async fn fastest(
     // rank (all of a station's when its nearest are a little far).
     let mut minutes = ARRIVAL_STANDARD_MINUTES / 4.0;
     for _ in 0..7 {
-        let bounds = to.bounds_within(travel.reach_m(minutes));
+        let bounds = travel.bounds_within(minutes);
         let near = state.store.available_units_within(orgs, &bounds).await?;
         let mut ranked = unit::recommend(&near, travel, force, &local);
         if ranked
@@ -433,14 +432,13 @@ async fn fastest(
 async fn own_nearest(
     state: &AppState,
     own: &[i64],
-    to: &Wgs84,
     travel: &Travel<'_>,
     force: Force,
     local: impl Fn(i64) -> bool,
 ) -> Result<Vec<Recommendation>> {
     let mut ranked = Vec::new();
     for share in [0.25, 0.5, 1.0] {
-        let bounds = to.bounds_within(travel.reach_m(ARRIVAL_STANDARD_MINUTES * share));
+        let bounds = travel.bounds_within(ARRIVAL_STANDARD_MINUTES * share);
         let near = state.store.available_units_within(own, &bounds).await?;
         ranked = unit::recommend(&near, travel, force, &local);
         if ranked.iter().any(|r| r.within_standard) {
@@ -474,7 +472,7 @@ pub async fn recommend(
     if force == Force::Police {
         waiting = state.store.police_incidents_waiting(station.id).await?;
         overloaded = unit::needs_reinforcement(
-            &own_nearest(state, &own, &to, &travel, force, is_local).await?,
+            &own_nearest(state, &own, &travel, force, is_local).await?,
             waiting as usize,
             state.settings.dispatch.max_waiting,
         );
@@ -487,7 +485,7 @@ pub async fn recommend(
             }
         }
     }
-    let units = fastest(state, &orgs, &to, &travel, force, is_local).await?;
+    let units = fastest(state, &orgs, &travel, force, is_local).await?;
     Ok(Recommendations {
         incident_id,
         force,

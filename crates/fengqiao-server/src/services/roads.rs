@@ -15,9 +15,12 @@ use serde_json::Value;
 use super::Result;
 use crate::state::AppState;
 
+/// What `Store::roads_revision` says: the roads' count and largest id.
+type Revision = (i64, i64);
+
 /// The network as last read, with the revision it was read at.
 #[derive(Default)]
-pub struct RoadCache(Mutex<Option<((i64, i64), Arc<RoadNetwork>)>>);
+pub struct RoadCache(Mutex<Option<(Revision, Arc<RoadNetwork>)>>);
 
 /// The current road network (empty where none was imported).
 pub async fn network(state: &AppState) -> Result<Arc<RoadNetwork>> {

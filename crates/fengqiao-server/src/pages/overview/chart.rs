@@ -145,6 +145,15 @@ pub struct Spot {
 pub const MAP_WIDTH: f64 = 320.0;
 const MAP_MARGIN: f64 = 12.0;
 
+/// A `points` attribute: "x,y x,y …" to a tenth.
+fn svg_points(points: &[Point]) -> String {
+    points
+        .iter()
+        .map(|p| format!("{:.1},{:.1}", p.x, p.y))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The jurisdiction's map: each grid as the convex hull of its buildings,
 /// each building with incidents as a dot whose area grows with their
 /// number, hot spots drawn on top in their own colour. The drawing is 320
@@ -178,11 +187,7 @@ pub fn map(title: &str, ground: &Ground, spots: &[Spot], markers: &[Marker]) -> 
             .map(|&(lat, lon)| projection.project(lat, lon))
             .collect();
         let hull = convex_hull(&projected);
-        let corners = hull
-            .iter()
-            .map(|p| format!("{:.1},{:.1}", p.x, p.y))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let corners = svg_points(&hull);
         let label = escape(&grid.label);
         match hull.len() {
             0 => {}
@@ -220,11 +225,7 @@ pub fn map(title: &str, ground: &Ground, spots: &[Spot], markers: &[Marker]) -> 
             .iter()
             .map(|p| projection.project(p.lat(), p.lon()))
             .collect();
-        let line = points
-            .iter()
-            .map(|p| format!("{:.1},{:.1}", p.x, p.y))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let line = svg_points(&points);
         let name = escape(&road.name);
         let _ = write!(
             svg,
